@@ -1,0 +1,104 @@
+/// The `frontend` section of a model: how a raw signal becomes the network's input tensor.
+/// Parsed and verified here; executed by QEMLSignal. The keys, their kinds and defaults are
+/// declared once in `FrontendSpec.keys`.
+public struct FrontendSpec: Hashable, Sendable {
+    /// The graph input the front end produces (e.g. `spectrogram`).
+    public var output: String
+    /// Settings in source order; absent keys take their default from `keys`.
+    public var settings: [(String, Attribute)]
+
+    public init(output: String, settings: [(String, Attribute)]) {
+        self.output = output
+        self.settings = settings
+    }
+
+    public static func == (a: FrontendSpec, b: FrontendSpec) -> Bool {
+        a.output == b.output && a.settings.count == b.settings.count
+            && zip(a.settings, b.settings).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(output)
+        for (k, v) in settings { h.combine(k); h.combine(v) }
+    }
+
+    public subscript(key: String) -> Attribute? {
+        if let v = settings.last(where: { $0.0 == key })?.1 { return v }
+        return FrontendSpec.keys.first(where: { $0.name == key })?.defaultValue
+    }
+
+    public struct Key: Sendable {
+        public var name: String
+        public var kind: AttributeKind
+        public var defaultValue: Attribute?
+        public var summary: String
+    }
+
+    /// Every setting a `frontend` section may hold.
+    public static let keys: [Key] = [
+        Key(name: "sample_rate", kind: .int, defaultValue: nil, summary: "expected sample rate in Hz"),
+        Key(name: "channel", kind: .int, defaultValue: .int(0), summary: "channel of a multi-channel recording"),
+        Key(name: "length", kind: .int, defaultValue: nil, summary: "samples taken from the signal (crop or zero-pad); default: all"),
+        Key(name: "envelope", kind: .bool, defaultValue: .bool(false), summary: "take the Hilbert envelope before the STFT"),
+        Key(name: "n_fft", kind: .int, defaultValue: .int(256), summary: "FFT length"),
+        Key(name: "hop", kind: .int, defaultValue: .int(64), summary: "hop between frames"),
+        Key(name: "win_length", kind: .int, defaultValue: nil, summary: "window length (default n_fft), centred in the frame"),
+        Key(name: "window", kind: .choice(["hann", "hamming", "blackman", "rectangular"]), defaultValue: .string("hann"), summary: "window function"),
+        Key(name: "periodic", kind: .bool, defaultValue: .bool(true), summary: "periodic (DFT-even) window, as scipy/librosa default"),
+        Key(name: "center", kind: .choice(["reflect", "constant", "none"]), defaultValue: .string("reflect"), summary: "pad n_fft/2 on both sides"),
+        Key(name: "scale", kind: .choice(["magnitude", "power", "log1p", "db"]), defaultValue: .string("log1p"), summary: "magnitude scaling"),
+        Key(name: "ref", kind: .float, defaultValue: .float(1.0), summary: "db: reference value"),
+        Key(name: "amin", kind: .float, defaultValue: .float(1e-10), summary: "db: floor"),
+        Key(name: "top_db", kind: .float, defaultValue: nil, summary: "db: clip below max − top_db"),
+        Key(name: "n_mels", kind: .int, defaultValue: nil, summary: "mel bands (none: linear frequency)"),
+        Key(name: "fmin", kind: .float, defaultValue: .float(0), summary: "mel: lowest frequency"),
+        Key(name: "fmax", kind: .float, defaultValue: nil, summary: "mel: highest frequency (default sr/2)"),
+        Key(name: "standardize", kind: .bool, defaultValue: .bool(false), summary: "per-sample zero mean, unit variance"),
+        Key(name: "resize", kind: .ints(2), defaultValue: nil, summary: "bilinear resize to [H, W] (align_corners=false)"),
+    ]
+}
+
+/// What an attribute value must look like; used by op declarations and the frontend keys.
+public enum AttributeKind: Hashable, Sendable, CustomStringConvertible {
+    case int, float, bool, string
+    case choice([String])
+    /// A list of exactly n ints, or one int meaning n copies (nil: any length).
+    case ints(Int?)
+    case floats
+    case strings
+    case circuit
+
+    public var description: String {
+        switch self {
+        case .int: return "an integer"
+        case .float: return "a number"
+        case .bool: return "true or false"
+        case .string: return "a string"
+        case .choice(let c): return "one of " + c.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .ints(let n): return n.map { "\($0) integers" } ?? "a list of integers"
+        case .floats: return "a list of numbers"
+        case .strings: return "a list of strings"
+        case .circuit: return "a circuit body"
+        }
+    }
+
+    /// Coerces a parsed value to this kind (1 → [1,1] for `.ints(2)`, 1 → 1.0 for `.float`),
+    /// or nil when it does not fit.
+    public func coerce(_ a: Attribute) -> Attribute? {
+        switch (self, a) {
+        case (.int, .int): return a
+        case (.float, .float): return a
+        case (.float, .int(let v)): return .float(Double(v))
+        case (.bool, .bool): return a
+        case (.string, .string): return a
+        case (.choice(let c), .string(let s)): return c.contains(s) ? a : nil
+        case (.ints(let n), .int(let v)): return .ints([Int](repeating: v, count: n ?? 1))
+        case (.ints(let n), .ints(let v)): return (n == nil || v.count == n) ? a : nil
+        case (.floats, .floats): return a
+        case (.floats, .ints(let v)): return .floats(v.map(Double.init))
+        case (.strings, .strings): return a
+        case (.circuit, .circuit): return a
+        default: return nil
+        }
+    }
+}
