@@ -18,12 +18,15 @@ public struct OpDecl: Sendable {
     public struct Attr: Sendable {
         public var name: String
         public var kind: AttributeKind
-        /// nil: required.
+        /// nil: required, unless `optional`.
         public var defaultValue: Attribute?
-        public init(_ name: String, _ kind: AttributeKind, _ defaultValue: Attribute? = nil) {
+        /// May be absent with no default: the op's rule says what absence means (pool stride = kernel).
+        public var optional: Bool
+        public init(_ name: String, _ kind: AttributeKind, _ defaultValue: Attribute? = nil, optional: Bool = false) {
             self.name = name
             self.kind = kind
             self.defaultValue = defaultValue
+            self.optional = optional
         }
     }
 
