@@ -38,6 +38,18 @@ public struct OpDecl: Sendable {
     /// Floating-point operations for one evaluation (a multiply-add counts 2), per sample.
     public var flops: @Sendable (ShapeContext, [TensorType]) -> Int
 
+    public init(name: String, summary: String, example: String, operands: [Operand], attributes: [Attr],
+                infer: @escaping @Sendable (ShapeContext) throws(ShapeError) -> ShapeResult,
+                flops: @escaping @Sendable (ShapeContext, [TensorType]) -> Int) {
+        self.name = name
+        self.summary = summary
+        self.example = example
+        self.operands = operands
+        self.attributes = attributes
+        self.infer = infer
+        self.flops = flops
+    }
+
     public var isVariadic: Bool { operands.last?.variadic ?? false }
     public var requiredOperandCount: Int { operands.filter { !$0.optional && !$0.variadic }.count }
 
@@ -94,6 +106,18 @@ public enum OpRegistry {
         for d in decls where table[d.name] == nil {
             ordered.append(d)
             table[d.name] = d
+        }
+    }
+
+    /// Adds attributes to ops already declared (e.g. the `layout` annotation a pass leaves on
+    /// convolutions and pools), so dumps that carry them parse back. Call before parsing, once;
+    /// attributes an op already declares are left as they are.
+    public static func addAttributes(_ attrs: [OpDecl.Attr], to names: [String]) {
+        for name in names {
+            guard var d = table[name] else { continue }
+            for a in attrs where !d.attributes.contains(where: { $0.name == a.name }) { d.attributes.append(a) }
+            table[name] = d
+            if let i = ordered.firstIndex(where: { $0.name == name }) { ordered[i] = d }
         }
     }
 }
