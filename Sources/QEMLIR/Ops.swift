@@ -141,7 +141,10 @@ public func windowOutput(_ size: Int, kernel: Int, stride: Int, padding: Int, di
     let span = dilation * (kernel - 1) + 1
     let num = size + 2 * padding - span
     if num < 0 { return 0 }
-    return (ceilMode ? (num + stride - 1) / stride : num / stride) + 1
+    let out = (ceilMode ? (num + stride - 1) / stride : num / stride) + 1
+    // PyTorch: with ceil_mode the last window must start inside the input or its left padding.
+    if ceilMode && (out - 1) * stride >= size + padding { return out - 1 }
+    return out
 }
 
 /// NumPy broadcasting of two types.
