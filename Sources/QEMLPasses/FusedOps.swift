@@ -20,7 +20,8 @@ public enum FusedOps {
     }
 
     /// `layout="nchw8c"`: the op's activation operands and results are stored channel-blocked.
-    static let layoutAttribute = OpDecl.Attr("layout", .string, .string(Layout.plain))
+    /// Optional without a default, so graphs made before registration still verify; absent means NCHW.
+    static let layoutAttribute = OpDecl.Attr("layout", .string, nil, optional: true)
 
     static let cbam = OpDecl(
         name: "cbam",
