@@ -96,7 +96,7 @@ final class PassManagerTests: XCTestCase {
 
     func testRegisterAllIsIdempotentAcrossThreads() {
         DispatchQueue.concurrentPerform(iterations: 8) { _ in FusedOps.registerAll() }
-        XCTAssertEqual(OpRegistry.all.filter { $0.name == "cbam" }.count, 1)
+        XCTAssertEqual(OpRegistry.all.filter { $0.name == "fused_cbam" }.count, 1)
         XCTAssertEqual(OpRegistry.decl("conv2d")?.attributes.filter { $0.name == "layout" }.count, 1)
     }
 }

@@ -94,7 +94,7 @@ final class PassSemanticsTests: XCTestCase {
             b.output(b.cbam(y, channels: 16, hidden: 4, prefix: "cbam", residual: x, v, extraOutputs: &extra))
             try assertPipelinePreservesMeaning(b.g, seed: UInt64(k + 10))
             let fused = try PassManager().run(b.g).graph
-            XCTAssertEqual(fused.nodes.filter { $0.op == "cbam" }.count, 1, "variant \(k)")
+            XCTAssertEqual(fused.nodes.filter { $0.op == "fused_cbam" }.count, 1, "variant \(k)")
         }
     }
 
@@ -113,7 +113,7 @@ final class PassSemanticsTests: XCTestCase {
         let sa = b.conv(cat, "sa", out: 1, k: 3, pad: 1, extra: [("activation", .string("sigmoid"))], bias: "sa.bias")
         b.output(b.v("mul", [.v(ca), .v(sa)]))
         try assertPipelinePreservesMeaning(b.g, seed: 7)
-        XCTAssertEqual(try PassManager().run(b.g).graph.nodes.filter { $0.op == "cbam" }.count, 1)
+        XCTAssertEqual(try PassManager().run(b.g).graph.nodes.filter { $0.op == "fused_cbam" }.count, 1)
     }
 
     func testBatchOfTwoKeepsMeaning() throws {

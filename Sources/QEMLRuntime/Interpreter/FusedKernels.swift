@@ -10,7 +10,7 @@ public enum FusedKernels {
     /// Declares the fused ops and teaches the interpreter their kernels. Idempotent.
     public static func registerAll() {
         FusedOps.registerAll()
-        Interpreter.register(op: "cbam", kernel: cbam)
+        Interpreter.register(op: "fused_cbam", kernel: fusedCBAM)
         Interpreter.register(op: "reorder", kernel: reorder)
     }
 
@@ -19,7 +19,7 @@ public enum FusedKernels {
 
     /// y′ = y · σ(fc2(relu(fc1(avg))) + fc2(relu(fc1(max)))) per channel;
     /// out = y′ · σ(conv_k×k([mean_c y′, max_c y′])) per pixel; then + residual, activation.
-    static let cbam: ReferenceKernel = { node, operands, _ in
+    static let fusedCBAM: ReferenceKernel = { node, operands, _ in
         let y = try operand(operands, 0, node), avg = try operand(operands, 1, node), mx = try operand(operands, 2, node)
         let fc1 = try operand(operands, 3, node), fc2 = try operand(operands, 4, node), sw = try operand(operands, 5, node)
         let (n, c, h, w) = try requireRank4(y, node)
