@@ -16,11 +16,11 @@ public enum Layout {
         return c
     }
 
-    /// Ops that may carry a `layout` annotation (besides `cbam`, which declares it itself).
+    /// Ops that may carry a `layout` annotation (besides `fused_cbam`, which declares it itself).
     static let blockableOps = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
                                "relu", "sigmoid", "add", "mul"]
     /// Ops that work on whole channel blocks and so always want the blocked layout when it fits.
-    static let anchorOps: Set<String> = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool", "cbam"]
+    static let anchorOps: Set<String> = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool", "fused_cbam"]
     static let elementwiseOps: Set<String> = ["relu", "sigmoid", "add", "mul"]
 
     /// The layout `v` is stored in: its producer's annotation (a reorder's `to`); inputs are plain.
