@@ -1,0 +1,166 @@
+import QEMLIR
+
+/// A state vector of `qubits` wires in double precision, stored as separate real and imaginary
+/// arrays so that gate loops over contiguous amplitudes vectorize. Basis index bit `qubits-1-w`
+/// belongs to wire `w` (wire 0 is the most significant bit).
+public struct StateVector: Sendable {
+    public let qubits: Int
+    public var re: [Double]
+    public var im: [Double]
+
+    public var count: Int { 1 << qubits }
+
+    /// |0…0⟩
+    public init(qubits: Int) {
+        self.qubits = qubits
+        re = [Double](repeating: 0, count: 1 << qubits)
+        im = [Double](repeating: 0, count: 1 << qubits)
+        re[0] = 1
+    }
+
+    public mutating func reset() {
+        re.withUnsafeMutableBufferPointer { r in
+            im.withUnsafeMutableBufferPointer { i in
+                _ = r.initialize(from: repeatElement(0, count: r.count))
+                _ = i.initialize(from: repeatElement(0, count: i.count))
+                r[0] = 1
+            }
+        }
+    }
+
+    public subscript(index: Int) -> Complex { Complex(re[index], im[index]) }
+
+    @inlinable func bit(_ wire: Int) -> Int { 1 << (qubits - 1 - wire) }
+
+    // MARK: gates
+
+    /// Applies a 2×2 matrix to `wire`, in place.
+    public mutating func apply(_ m: GateMatrix, wire: Int) {
+        let s = bit(wire), n = count
+        let (a, b, c, d) = (m.entries[0], m.entries[1], m.entries[2], m.entries[3])
+        let diagonal = b == .zero && c == .zero
+        re.withUnsafeMutableBufferPointer { rp in
+            im.withUnsafeMutableBufferPointer { ip in
+                let r = rp.baseAddress.unsafelyUnwrapped, i = ip.baseAddress.unsafelyUnwrapped
+                var base = 0
+                while base < n {
+                    if diagonal {
+                        for k in base..<(base + s) {
+                            let x0r = r[k], x0i = i[k], x1r = r[k + s], x1i = i[k + s]
+                            r[k] = a.re * x0r - a.im * x0i; i[k] = a.re * x0i + a.im * x0r
+                            r[k + s] = d.re * x1r - d.im * x1i; i[k + s] = d.re * x1i + d.im * x1r
+                        }
+                    } else {
+                        for k in base..<(base + s) {
+                            let x0r = r[k], x0i = i[k], x1r = r[k + s], x1i = i[k + s]
+                            r[k] = a.re * x0r - a.im * x0i + b.re * x1r - b.im * x1i
+                            i[k] = a.re * x0i + a.im * x0r + b.re * x1i + b.im * x1r
+                            r[k + s] = c.re * x0r - c.im * x0i + d.re * x1r - d.im * x1i
+                            i[k + s] = c.re * x0i + c.im * x0r + d.re * x1i + d.im * x1r
+                        }
+                    }
+                    base += 2 * s
+                }
+            }
+        }
+    }
+
+    /// Applies a 2^k×2^k matrix to `wires` (wires[0] the most significant bit of the matrix index), in place.
+    public mutating func apply(_ m: GateMatrix, wires: [Int]) {
+        if wires.count == 1 { apply(m, wire: wires[0]); return }
+        let k = wires.count, dim = 1 << k
+        // Offsets of the 2^k amplitudes of one group relative to its base index.
+        var offsets = [Int](repeating: 0, count: dim)
+        for j in 0..<dim {
+            var o = 0
+            for (t, w) in wires.enumerated() where j & (1 << (k - 1 - t)) != 0 { o |= bit(w) }
+            offsets[j] = o
+        }
+        let positions = wires.map { qubits - 1 - $0 }.sorted()
+        let mr = m.entries.map(\.re), mi = m.entries.map(\.im)
+        let groups = count >> k
+        // Groups whose base indices are consecutive: below the lowest touched bit.
+        let run = 1 << positions[0]
+        var inR = [Double](repeating: 0, count: dim * run), inI = inR
+        re.withUnsafeMutableBufferPointer { rp in
+            im.withUnsafeMutableBufferPointer { ip in
+                let r = rp.baseAddress.unsafelyUnwrapped, im = ip.baseAddress.unsafelyUnwrapped
+                inR.withUnsafeMutableBufferPointer { sr in
+                    inI.withUnsafeMutableBufferPointer { si in
+                        var g = 0
+                        while g < groups {
+                            // Insert a zero bit at each touched position (ascending).
+                            var base = g
+                            for p in positions { base = ((base >> p) << (p + 1)) | (base & ((1 << p) - 1)) }
+                            for j in 0..<dim {
+                                let o = base + offsets[j]
+                                for l in 0..<run { sr[j * run + l] = r[o + l]; si[j * run + l] = im[o + l] }
+                            }
+                            for row in 0..<dim {
+                                let o = base + offsets[row]
+                                for l in 0..<run { r[o + l] = 0; im[o + l] = 0 }
+                                for j in 0..<dim {
+                                    let ar = mr[row * dim + j], ai = mi[row * dim + j]
+                                    if ar == 0 && ai == 0 { continue }
+                                    for l in 0..<run {
+                                        let xr = sr[j * run + l], xi = si[j * run + l]
+                                        r[o + l] += ar * xr - ai * xi
+                                        im[o + l] += ar * xi + ai * xr
+                                    }
+                                }
+                            }
+                            g += run
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    // MARK: measurements
+
+    /// ⟨P⟩ on `wire`.
+    public func expectation(_ p: Pauli, wire: Int) -> Double {
+        let s = bit(wire), n = count
+        var acc = 0.0
+        re.withUnsafeBufferPointer { r in
+            im.withUnsafeBufferPointer { i in
+                var base = 0
+                while base < n {
+                    for k in base..<(base + s) {
+                        switch p {
+                        case .z: acc += r[k] * r[k] + i[k] * i[k] - r[k + s] * r[k + s] - i[k + s] * i[k + s]
+                        // 2 Re(conj(a0) a1)
+                        case .x: acc += 2 * (r[k] * r[k + s] + i[k] * i[k + s])
+                        // 2 Im(conj(a0) a1)
+                        case .y: acc += 2 * (r[k] * i[k + s] - i[k] * r[k + s])
+                        }
+                    }
+                    base += 2 * s
+                }
+            }
+        }
+        return acc
+    }
+
+    /// Probabilities of the 2^k basis states of `wires` (wires[0] most significant).
+    public func probabilities(_ wires: [Int]) -> [Double] {
+        var out = [Double](repeating: 0, count: 1 << wires.count)
+        for idx in 0..<count {
+            var j = 0
+            for w in wires { j = (j << 1) | ((idx >> (qubits - 1 - w)) & 1) }
+            out[j] += re[idx] * re[idx] + im[idx] * im[idx]
+        }
+        return out
+    }
+
+    /// Appends every measurement's values to `out`, in order.
+    public func measure(_ measurements: [Measurement], into out: inout [Double]) {
+        for m in measurements {
+            switch m {
+            case .expval(let p, let w): out.append(expectation(p, wire: w))
+            case .probs(let ws): out.append(contentsOf: probabilities(ws))
+            }
+        }
+    }
+}

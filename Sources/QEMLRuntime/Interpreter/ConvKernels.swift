@@ -1,0 +1,139 @@
+import Foundation
+import QEMLIR
+import QEMLTensor
+
+/// conv2d (with its epilogue slots) and batchnorm.
+extension Interpreter {
+    static let convKernels: [String: ReferenceKernel] = [
+        "conv2d": { node, operands, _ in try conv2d(node, operands) },
+        "batchnorm": { node, operands, _ in try batchnorm(node, operands) },
+    ]
+
+    /// Cross-correlation with PyTorch's semantics, then the epilogue in this order:
+    /// + bias → BatchNorm → + residual → activation → (pool="avgmax") global avg and max of the result.
+    static func conv2d(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> [Tensor] {
+        let x = try operand(operands, 0, node), w = try operand(operands, 1, node)
+        let (n, c, h, wd) = try requireRank4(x, node)
+        guard w.rank == 4 else { throw kernelError(node, "the weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(w.shape))") }
+        let o = w.shape[0], kh = w.shape[2], kw = w.shape[3]
+        let groups = node.int("groups", 1)
+        let stride = node.ints("stride", [1, 1]), pad = node.ints("padding", [0, 0]), dil = node.ints("dilation", [1, 1])
+        guard groups > 0, c % groups == 0, o % groups == 0, w.shape[1] == c / groups else {
+            throw kernelError(node, "weight \(describeShape(w.shape)) does not fit input \(describeShape(x.shape)) with groups=\(groups)")
+        }
+        let cg = c / groups, og = o / groups
+        let ho = windowOutput(h, kernel: kh, stride: stride[0], padding: pad[0], dilation: dil[0])
+        let wo = windowOutput(wd, kernel: kw, stride: stride[1], padding: pad[1], dilation: dil[1])
+        let plane = ho * wo
+        var out = [Float](repeating: 0, count: n * o * plane)
+
+        // Per-channel epilogue parameters (Double), absent ones neutral.
+        func channelVector(_ slot: Int) throws(Diagnostic) -> [Double]? {
+            guard slot < operands.count, let t = operands[slot] else { return nil }
+            guard t.count == o else { throw kernelError(node, "operand \(slot) has \(t.count) elements, expected \(o)") }
+            return t.data.map(Double.init)
+        }
+        let bias = try channelVector(2)
+        let bnW = try channelVector(3), bnB = try channelVector(4), bnMean = try channelVector(5), bnVar = try channelVector(6)
+        let hasBN = bnW != nil || bnB != nil || bnMean != nil || bnVar != nil
+        if hasBN, bnW == nil || bnB == nil || bnMean == nil || bnVar == nil {
+            throw kernelError(node, "a fused BatchNorm needs all of bn_weight, bn_bias, bn_mean and bn_var")
+        }
+        let eps = node.double("eps", 1e-5)
+        var residual: Tensor?
+        if operands.count > 7, let r = operands[7] {
+            guard let s = broadcastShape([n, o, ho, wo], r.shape), s == [n, o, ho, wo] else {
+                throw kernelError(node, "the residual \(describeShape(r.shape)) does not match the output \(describeShape([n, o, ho, wo]))")
+            }
+            residual = broadcast(r, to: [n, o, ho, wo])
+        }
+        let activation = node.string("activation", "none")
+        guard ["none", "relu", "sigmoid"].contains(activation) else { throw kernelError(node, "unknown activation '\(activation)'") }
+
+        var acc = [Double](repeating: 0, count: plane)
+        x.data.withUnsafeBufferPointer { xp in
+            w.data.withUnsafeBufferPointer { wp in
+                acc.withUnsafeMutableBufferPointer { ap in
+                    for b in 0..<n {
+                        for oc in 0..<o {
+                            for i in 0..<plane { ap[i] = 0 }
+                            let g = oc / og
+                            for ci in 0..<cg {
+                                let xPlane = ((b * c) + g * cg + ci) * h * wd
+                                for ky in 0..<kh {
+                                    // Output rows whose input row is inside the image.
+                                    let yOffset = ky * dil[0] - pad[0]
+                                    let rows = validRange(ho, h, stride[0], yOffset)
+                                    for kx in 0..<kw {
+                                        let weight = Double(wp[((oc * cg + ci) * kh + ky) * kw + kx])
+                                        let xOffset = kx * dil[1] - pad[1]
+                                        let cols = validRange(wo, wd, stride[1], xOffset)
+                                        for oy in rows {
+                                            let inRow = xPlane + (oy * stride[0] + yOffset) * wd + xOffset
+                                            let accRow = oy * wo
+                                            for ox in cols {
+                                                ap[accRow + ox] += weight * Double(xp[inRow + ox * stride[1]])
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            // Epilogue.
+                            let base = (b * o + oc) * plane
+                            for i in 0..<plane {
+                                var v = ap[i]
+                                if let bias { v += bias[oc] }
+                                if hasBN, let bnW, let bnB, let bnMean, let bnVar {
+                                    v = (v - bnMean[oc]) / (bnVar[oc] + eps).squareRoot() * bnW[oc] + bnB[oc]
+                                }
+                                if let residual { v += Double(residual.data[base + i]) }
+                                switch activation {
+                                case "relu": v = max(v, 0)
+                                case "sigmoid": v = 1 / (1 + exp(-v))
+                                default: break
+                                }
+                                out[base + i] = Float(v)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let y = Tensor(shape: [n, o, ho, wo], data: out)
+        switch node.string("pool", "none") {
+        case "none": return [y]
+        case "avgmax": return [y, globalPool(y, max: false), globalPool(y, max: true)]
+        case let p: throw kernelError(node, "unknown pool '\(p)'")
+        }
+    }
+
+    /// The outputs `i` in 0..<outSize whose input coordinate i·stride + offset lies in 0..<inSize.
+    static func validRange(_ outSize: Int, _ inSize: Int, _ stride: Int, _ offset: Int) -> Range<Int> {
+        var lo = 0
+        while lo < outSize && lo * stride + offset < 0 { lo += 1 }
+        var hi = outSize
+        while hi > lo && (hi - 1) * stride + offset >= inSize { hi -= 1 }
+        return lo..<hi
+    }
+
+    /// Inference BatchNorm over dimension 1 of [N, C, …].
+    static func batchnorm(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> [Tensor] {
+        let x = try operand(operands, 0, node)
+        guard x.rank >= 2 else { throw kernelError(node, "the input must be [N,C,…], got \(describeShape(x.shape))") }
+        let c = x.shape[1], inner = x.shape.dropFirst(2).reduce(1, *)
+        var params: [[Double]] = []
+        for slot in 1...4 {
+            let t = try operand(operands, slot, node)
+            guard t.count == c else { throw kernelError(node, "operand \(slot) has \(t.count) elements, expected \(c)") }
+            params.append(t.data.map(Double.init))
+        }
+        let eps = node.double("eps", 1e-5)
+        var out = x.data
+        for i in 0..<x.count {
+            let ch = (i / inner) % c
+            let v = (Double(x.data[i]) - params[2][ch]) / (params[3][ch] + eps).squareRoot() * params[0][ch] + params[1][ch]
+            out[i] = Float(v)
+        }
+        return [Tensor(shape: x.shape, data: out)]
+    }
+}
