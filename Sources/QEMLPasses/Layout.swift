@@ -16,11 +16,11 @@ public enum Layout {
         return c
     }
 
-    /// Ops that may carry a `layout` annotation (besides `cbam`, which declares it itself).
+    /// Ops that may carry a `layout` annotation (besides `fused_cbam`, which declares it itself).
     static let blockableOps = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
                                "relu", "sigmoid", "add", "mul"]
     /// Ops that work on whole channel blocks and so always want the blocked layout when it fits.
-    static let anchorOps: Set<String> = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool", "cbam"]
+    static let anchorOps: Set<String> = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool", "fused_cbam"]
     static let elementwiseOps: Set<String> = ["relu", "sigmoid", "add", "mul"]
 
     /// The layout `v` is stored in: its producer's annotation (a reorder's `to`); inputs are plain.
@@ -59,6 +59,11 @@ public struct LayoutPass: Pass {
         let c = ctx.vectorWidth
         guard c > 1 else {
             ctx.log("vector width \(c): everything stays \(Layout.plain)")
+            return g
+        }
+        // A dump taken after this pass already says where each value lives: keep it.
+        if g.nodes.contains(where: { $0.op == "reorder" || $0.attributes["layout"] != nil }) {
+            ctx.log("already laid out, unchanged")
             return g
         }
         let blocked = Layout.blocked(c)
