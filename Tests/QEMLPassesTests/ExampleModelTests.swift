@@ -42,7 +42,14 @@ final class ExampleModelTests: XCTestCase {
         XCTAssertEqual(count(out, "reorder"), 2, "\(lines)")
         let plan = try XCTUnwrap(r.memoryPlan)
         XCTAssertLessThan(plan.arenaBytes * 4, plan.naiveBytes, plan.summary)
-        for line in lines { print(line) }
+        if ProcessInfo.processInfo.environment["QEMLC_SHOW"] == "1" { print(QIR.print(out)) }
+    }
+
+    func testPaperModelFusesLikeTheEdgeModel() throws {
+        let r = try PassManager().run(try load("qemlnet-paper.qir"), options: PassOptions(verifyEach: true))
+        XCTAssertEqual(count(r.graph, "fused_cbam"), 16)
+        for op in ["batchnorm", "relu", "add", "mul", "sigmoid"] { XCTAssertEqual(count(r.graph, op), 0, op) }
+        XCTAssertEqual(count(r.graph, "reorder"), 2)
     }
 
     func testTinyModelKeepsItsMeaningThroughThePipeline() throws {
