@@ -1,7 +1,7 @@
 import QEMLIR
 
 /// `fuse-cbam`: finds each Convolutional Block Attention Module written out op by op and
-/// replaces it with one `cbam` op, moving the channel pooling into the producing conv
+/// replaces it with one `fused_cbam` op, moving the channel pooling into the producing conv
 /// (`pool="avgmax"`, whose extra results are the pooled vectors).
 ///
 /// The pattern, for a value `y` ([N,C,H,W]):
@@ -16,11 +16,11 @@ import QEMLIR
 /// Operands of mul and add may come in either order; the relu after fc1 and the sigmoid after
 /// the spatial conv may already be fused into those convs. Every intermediate value must feed
 /// only the pattern (y itself may have other users). If `y` is not made by a conv that can take
-/// the pooling, the two global pools stay and feed the `cbam` op.
+/// the pooling, the two global pools stay and feed the `fused_cbam` op.
 public struct FuseCBAM: Pass {
     public init() {}
     public var name: String { "fuse-cbam" }
-    public var summary: String { "replace each CBAM block by one cbam op and pool in the producing conv" }
+    public var summary: String { "replace each CBAM block by one fused_cbam op and pool in the producing conv" }
 
     struct Match {
         var y: ValueID
@@ -28,7 +28,7 @@ public struct FuseCBAM: Pass {
         var operands: [ValueID?]   // cbam's slots, avg/max filled from the pools' results
         var attributes: Attributes
         var removed: [Int]         // every matched node except the last
-        var last: Int              // replaced by the cbam op
+        var last: Int              // replaced by the fused_cbam op
     }
 
     public func run(_ g: Graph, _ ctx: PassContext) throws -> Graph {
@@ -60,7 +60,7 @@ public struct FuseCBAM: Pass {
             if operands[9] != nil { withResidual += 1 }
             taken.formUnion(nodes)
             for r in removed { rw.remove(r) }
-            rw.replace(m.last, with: Node(op: "cbam", operands: operands, attributes: m.attributes,
+            rw.replace(m.last, with: Node(op: "fused_cbam", operands: operands, attributes: m.attributes,
                                           results: g.nodes[m.last].results, location: g.nodes[i].location))
             fused += 1
         }

@@ -14,19 +14,20 @@ public enum FusedOps {
         lock.lock()
         defer { lock.unlock() }
         guard !registered else { return }
-        OpRegistry.register([cbam, reorder])
+        OpRegistry.register([fusedCBAM, reorder])
         OpRegistry.addAttributes([layoutAttribute], to: Layout.blockableOps)
         registered = true
     }
 
     /// `layout="nchw8c"`: the op's activation operands and results are stored channel-blocked.
-    static let layoutAttribute = OpDecl.Attr("layout", .string, .string(Layout.plain))
+    /// Optional without a default, so graphs made before registration still verify; absent means NCHW.
+    static let layoutAttribute = OpDecl.Attr("layout", .string, nil, optional: true)
 
-    static let cbam = OpDecl(
-        name: "cbam",
+    static let fusedCBAM = OpDecl(
+        name: "fused_cbam",
         summary: "a whole CBAM attention block: y·σ(fc2(relu(fc1(avg))) + fc2(relu(fc1(max)))) = y′, then "
             + "y′·σ(conv_k×k([mean_c(y′), max_c(y′)])), then + residual and the activation",
-        example: "%out = cbam(%y, %y_avg, %y_max, @ca.fc1.weight, @ca.fc2.weight, @sa.conv.weight, residual=%x, hidden=16, kernel=7, padding=3, activation=\"relu\")",
+        example: "%out = fused_cbam(%y, %y_avg, %y_max, @ca.fc1.weight, @ca.fc2.weight, @sa.conv.weight, residual=%x, hidden=16, kernel=7, padding=3, activation=\"relu\")",
         operands: [.init("input"), .init("avg"), .init("max"),
                    .init("fc1"), .init("fc2"), .init("spatial"),
                    .init("fc1_bias", optional: true), .init("fc2_bias", optional: true), .init("spatial_bias", optional: true),

@@ -21,7 +21,7 @@ final class FuseCBAMTests: XCTestCase {
 
     func testBlockFusesIntoPoolingConvAndOneCBAMOp() throws {
         let (g, ctx) = try fused(block())
-        XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "cbam"])
+        XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "fused_cbam"])
         let conv = g.nodes[0], cbam = g.nodes[1]
         XCTAssertEqual(conv.attributes.string("pool"), "avgmax")
         XCTAssertEqual(conv.results.count, 3)
@@ -46,7 +46,7 @@ final class FuseCBAMTests: XCTestCase {
         ]
         for (what, v) in variants {
             let (g, _) = try fused(block(v))
-            XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "cbam"], what)
+            XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "fused_cbam"], what)
             let cbam = g.nodes[1]
             XCTAssertEqual(cbam.operand(named: "residual") != nil, v.residual, what)
             XCTAssertEqual(cbam.attributes.string("activation"), v.relu ? "relu" : "none", what)
@@ -55,7 +55,7 @@ final class FuseCBAMTests: XCTestCase {
 
     func testPoolsStayWhenTheProducerIsNotAConv() throws {
         let (g, _) = try fused(block(convProducer: false))
-        XCTAssertEqual(g.nodes.map(\.op), ["sigmoid", "global_avgpool", "global_maxpool", "cbam"])
+        XCTAssertEqual(g.nodes.map(\.op), ["sigmoid", "global_avgpool", "global_maxpool", "fused_cbam"])
         XCTAssertEqual(g.nodes[3].operand(named: "avg"), g.nodes[1].results[0])
         XCTAssertEqual(g.nodes[3].operand(named: "max"), g.nodes[2].results[0])
     }
@@ -70,7 +70,7 @@ final class FuseCBAMTests: XCTestCase {
         for (what, v) in broken {
             let before = try apply(FuseConvEpilogue(), try apply(FoldBatchNorm(), block(v)).0).0
             let (g, ctx) = try apply(FuseCBAM(), before)
-            XCTAssertFalse(g.nodes.contains { $0.op == "cbam" }, what)
+            XCTAssertFalse(g.nodes.contains { $0.op == "fused_cbam" }, what)
             XCTAssertEqual(g, before, what)
             XCTAssertEqual(ctx.rewrites, 0, what)
         }
@@ -84,7 +84,7 @@ final class FuseCBAMTests: XCTestCase {
         let y2 = b.cbam(b.conv(y1, "b.weight", out: 8), channels: 8, hidden: 2, prefix: "b", residual: y1, extraOutputs: &extra)
         b.output(y2)
         let (g, ctx) = try apply(FuseCBAM(), b.g)
-        XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "cbam", "conv2d", "cbam"])
+        XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "fused_cbam", "conv2d", "fused_cbam"])
         XCTAssertEqual(ctx.rewrites, 2)
     }
 }

@@ -33,9 +33,9 @@ struct GraphBuilder {
             case .none: operands.append(nil)
             }
         }
-        // Keep only the attributes the test set (as a parsed model would), in declaration order.
+        // Every declared attribute, defaults filled in, in declaration order (as lowering does).
         var node = Node(op: op, operands: [])
-        for a in decl.attributes { if let v = attrs.first(where: { $0.0 == a.name })?.1 { node.attributes[a.name] = v } }
+        for a in decl.attributes { if let v = attrs.first(where: { $0.0 == a.name })?.1 ?? a.defaultValue { node.attributes[a.name] = v } }
         counter += 1
         let base = name ?? "\(op)\(counter)"
         let names = r.results.indices.map { $0 == 0 ? base : "\(base)_\($0)" }

@@ -24,8 +24,13 @@ public final class KernelCompiler {
     func makeModule(_ kernels: [KernelDefinition], name: String) throws -> (IRModule, TargetMachine) {
         let machine = try TargetMachine(triple: target.triple, cpu: target.cpu, features: target.features)
         var seen = Set<String>()
-        for k in kernels where !seen.insert(k.name).inserted {
-            throw CodegenError(.kernel, "two kernels are named '\(k.name)'; kernel names must be unique in a module")
+        for k in kernels {
+            guard seen.insert(k.name).inserted else {
+                throw CodegenError(.kernel, "two kernels are named '\(k.name)'; kernel names must be unique in a module")
+            }
+            guard k.lanes == target.vectorWidth else {
+                throw CodegenError(.kernel, "kernel '\(k.name)' was generated for \(k.lanes)-lane vectors but target '\(target.name)' has \(target.vectorWidth)")
+            }
         }
         let m = IRModule(name: name)
         for k in kernels { emit(k, into: m) }
@@ -45,6 +50,16 @@ public final class KernelCompiler {
         let b = IRBuilder(m, function: f)
         switch k.body {
         case .conv2d(let plan): ConvGenerator(plan, b).emit()
+        case .layout(let s): LayoutGenerator(s: s, b: b).emit()
+        case .pool(let s): PoolGenerator(s: s, b: b, l: target.vectorWidth).emit()
+        case .globalPool(let s): GlobalPoolGenerator(s: s, b: b, l: target.vectorWidth).emit()
+        case .channelReduce(let s): ChannelReduceGenerator(s: s, b: b, l: target.vectorWidth).emit()
+        case .elementwise(let s): ElementwiseGenerator(s: s, b: b, l: target.vectorWidth).emit()
+        case .dense(let s): DenseGenerator(s: s, b: b).emit()
+        case .softmax(let s): SoftmaxGenerator(s: s, b: b).emit()
+        case .cbamGate(let s): CBAMGateGenerator(s: s, b: b).emit()
+        case .cbamReduce(let s): CBAMReduceGenerator(s: s, b: b).emit()
+        case .cbamApply(let s): CBAMApplyGenerator(a: s, b: b).emit()
         }
     }
 

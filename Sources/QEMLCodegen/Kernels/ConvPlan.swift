@@ -130,7 +130,7 @@ extension KernelDefinition {
             buffers.append(Buffer(name: "max", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
         }
         return KernelDefinition(name: name, kind: "conv2d", summary: spec.description, buffers: buffers,
-                                itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample,
+                                itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample, lanes: c,
                                 params: plan.pack(weight: w, bias: b), body: .conv2d(plan))
     }
 }

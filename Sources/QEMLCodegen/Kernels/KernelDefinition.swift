@@ -14,14 +14,36 @@
 public struct KernelDefinition: Sendable {
     public enum Role: String, Sendable { case input, output }
 
+    /// How a buffer's floats are arranged.
+    public enum Layout: String, Sendable {
+        /// NCHWc with channels padded to the vector width, padded lanes zero (the default).
+        case blocked
+        /// Plain NCHW (only the layout-conversion kernels' outside-facing buffer).
+        case plain
+    }
+
     /// One activation buffer of the kernel.
     public struct Buffer: Sendable, Equatable {
         public var name: String
         public var role: Role
         /// The logical per-sample shape `[C, H, W]` (NCHW without the batch).
         public var shape: [Int]
-        /// Floats per sample as stored (blocked, channels padded).
+        /// Floats per sample as stored (blocked: channels padded).
         public var elementsPerSample: Int
+        public var layout: Layout
+
+        public init(name: String, role: Role, shape: [Int], elementsPerSample: Int, layout: Layout = .blocked) {
+            self.name = name
+            self.role = role
+            self.shape = shape
+            self.elementsPerSample = elementsPerSample
+            self.layout = layout
+        }
+
+        /// A blocked buffer of a `[C, H, W]` tensor.
+        static func blocked(_ name: String, _ role: Role, _ shape: [Int], lanes: Int) -> Buffer {
+            Buffer(name: name, role: role, shape: shape, elementsPerSample: blockedCount(shape[0], shape[1], shape[2], lanes: lanes))
+        }
     }
 
     /// The symbol name (unique within one compiled module).
@@ -33,6 +55,8 @@ public struct KernelDefinition: Sendable {
     public var buffers: [Buffer]
     public var itemsPerSample: Int
     public var flopsPerSample: Int
+    /// The vector width `c` of the blocked layout this kernel was generated for.
+    public var lanes: Int
     /// Packed constants, passed as `params`.
     public var params: [Float]
     let body: KernelBody
@@ -44,6 +68,16 @@ public struct KernelDefinition: Sendable {
 /// What a kernel computes, in enough detail to generate it.
 enum KernelBody: Sendable {
     case conv2d(ConvPlan)
+    case layout(LayoutSpec)
+    case pool(PoolSpec)
+    case globalPool(GlobalPoolSpec)
+    case channelReduce(ChannelReduceSpec)
+    case elementwise(ElementwiseSpec)
+    case dense(DenseSpec)
+    case softmax(SoftmaxSpec)
+    case cbamGate(CBAMGateSpec)
+    case cbamReduce(CBAMReduceSpec)
+    case cbamApply(CBAMApplySpec)
 }
 
 /// An activation fused at the end of a kernel.
