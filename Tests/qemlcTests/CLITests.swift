@@ -25,9 +25,10 @@ final class CLITests: XCTestCase {
     /// Runs qemlc from the build folder this test bundle sits in.
     @discardableResult
     func qemlc(_ args: String...) throws -> Result {
-        let bin = Bundle(for: CLITests.self).bundleURL.deletingLastPathComponent().appendingPathComponent("qemlc")
-        guard FileManager.default.isExecutableFile(atPath: bin.path) else {
-            throw XCTSkip("qemlc binary not built next to the test bundle (\(bin.path)); run `swift build` first")
+        let here = Bundle(for: CLITests.self).bundleURL
+        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
         }
         let p = Process()
         p.executableURL = bin
