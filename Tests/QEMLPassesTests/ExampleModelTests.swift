@@ -61,6 +61,7 @@ final class ExampleModelTests: XCTestCase {
         XCTAssertEqual(count(r.graph, "fused_cbam"), 16)
         for op in ["batchnorm", "relu", "add", "mul", "sigmoid"] { XCTAssertEqual(count(r.graph, op), 0, op) }
         XCTAssertEqual(count(r.graph, "reorder"), 2)
+        if ProcessInfo.processInfo.environment["QEMLC_SHOW"] == "1" { r.graph.notes.forEach { print($0) } }
     }
 
     func testTinyModelKeepsItsMeaningThroughThePipeline() throws {
