@@ -79,6 +79,9 @@ final class Lowering {
     var declaredWeights: [String: (TensorType, SourceLocation)] = [:]
     var weightFirstUse: [String: SourceLocation] = [:]
     var usedNames: Set<String> = []
+    /// Next `_k` suffix to try per base name, so many same-named values stay linear.
+    var nextSuffix: [String: Int] = [:]
+    var weightIDs: [String: ValueID] = [:]
     var reserved: Set<String> = []
     var statements = 0
     var callStack: [String] = []
@@ -469,8 +472,9 @@ final class Lowering {
         let avoidReserved = f.inDef
         func free(_ n: String) -> Bool { !usedNames.contains(n) && !(avoidReserved && reserved.contains(n)) }
         var n = base
-        var k = 2
+        var k = nextSuffix[base] ?? 2
         while !free(n) { n = "\(base)_\(k)"; k += 1 }
+        if n != base { nextSuffix[base] = k }
         usedNames.insert(n)
         return n
     }
@@ -746,7 +750,12 @@ final class Lowering {
         if failed { return poisonedResults(targets) }
 
         for (i, n, t, wl) in pending {
-            ids[i] = graph.weight(n, t)
+            if let id = weightIDs[n] { ids[i] = id; continue }
+            // New weight (graph.weight would search every value: quadratic on big models).
+            let id = ValueID(graph.values.count)
+            graph.values.append(Value(name: n, type: t, def: .weight(n)))
+            weightIDs[n] = id
+            ids[i] = id
             if weightFirstUse[n] == nil { weightFirstUse[n] = wl }
         }
         var resultNames: [(String, TensorType)] = []
@@ -763,7 +772,7 @@ final class Lowering {
     }
 
     func knownWeightType(_ name: String) -> TensorType? {
-        if let i = graph.values.firstIndex(where: { $0.weightName == name }) { return graph.values[i].type }
+        if let id = weightIDs[name] { return graph.type(of: id) }
         return declaredWeights[name]?.0
     }
 
