@@ -1,0 +1,6 @@
+import ArgumentParser
+
+/// Every subcommand, in the order `qemlc --help` lists them.
+let commands: [ParsableCommand.Type] = [
+    Check.self, Dump.self, Run.self,
+]
