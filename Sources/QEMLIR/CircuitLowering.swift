@@ -161,7 +161,7 @@ struct CircuitLowering {
             if name == "rot_layers", let (e, _) = keywords["entangle"] {
                 let v = try eval.eval(e)
                 guard case .string(let s) = v, s == "linear" || s == "ring" else {
-                    throw Diagnostic("entangle must be \"linear\" or \"ring\", got \(v)", at: e.loc)
+                    throw Diagnostic("entangle must be \"linear\" or \"ring\", got \(v.spelled)", at: e.loc)
                 }
                 ring = s == "ring"
             }
@@ -205,7 +205,7 @@ struct CircuitLowering {
         guard let (e, _) = arg else { return GateKind(rawValue: "r" + d.lowercased())! }
         let v = try eval.eval(e)
         guard case .string(let s) = v, ["X", "Y", "Z"].contains(s) else {
-            throw Diagnostic("rotation must be \"X\", \"Y\" or \"Z\", got \(v)", at: e.loc)
+            throw Diagnostic("rotation must be \"X\", \"Y\" or \"Z\", got \(v.spelled)", at: e.loc)
         }
         return GateKind(rawValue: "r" + s.lowercased())!
     }
@@ -261,10 +261,10 @@ struct CircuitLowering {
         case .list(let items):
             ws = []
             for item in items {
-                guard case .int(let w) = item else { throw Diagnostic("wires must be integers, got \(v)", at: e.loc) }
+                guard case .int(let w) = item else { throw Diagnostic("wires must be integers, got \(v.spelled)", at: e.loc) }
                 ws.append(w)
             }
-        default: throw Diagnostic("wires must be an integer or a list of integers, got \(v)", at: e.loc)
+        default: throw Diagnostic("wires must be an integer or a list of integers, got \(v.spelled)", at: e.loc)
         }
         for w in ws where w < 0 || w >= wires {
             throw Diagnostic("wire \(w) is out of range: the circuit has \(wires) wire\(wires == 1 ? "" : "s") (0…\(wires - 1))", at: e.loc)

@@ -26,6 +26,15 @@ enum CValue: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The value as it would be written in source (strings quoted), for messages.
+    var spelled: String {
+        switch self {
+        case .string(let s): return quoteString(s)
+        case .list(let l): return "[" + l.map(\.spelled).joined(separator: ", ") + "]"
+        default: return description
+        }
+    }
+
     var double: Double? {
         switch self {
         case .int(let v): return Double(v)

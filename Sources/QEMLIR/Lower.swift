@@ -241,7 +241,7 @@ final class Lowering {
             do throws(Diagnostic) {
                 let v = try eval(top).eval(e)
                 guard let a = v.attribute, let c = spec.kind.coerce(a) else {
-                    report("frontend setting '\(key)' must be \(spec.kind), got \(v)", e.loc)
+                    report("frontend setting '\(key)' must be \(spec.kind), got \(v.spelled)", e.loc)
                     ok = false
                     continue
                 }
@@ -439,7 +439,8 @@ final class Lowering {
             } else {
                 report("unknown op '\(name)'", l, notes: suggestion(name, OpRegistry.all.map(\.name) + defs.keys.sorted()))
             }
-            for a in args { _ = try? tensorOrCall(a.value, f) }
+            // Still check the operands (an undefined value there is an independent error).
+            for a in args where a.label == nil { _ = try tensorOrCall(a.value, f) }
             return [.poisoned]
         }
         return try opCall(decl, args, body, l, f, targets: targets, types: types)
@@ -597,7 +598,7 @@ final class Lowering {
             do throws(Diagnostic) {
                 let v = try eval(f).eval(a.value)
                 guard let raw = v.attribute, let c = attr.kind.coerce(raw) else {
-                    report("attribute '\(label)' of \(decl.name) must be \(attr.kind), got \(v)", a.value.loc)
+                    report("attribute '\(label)' of \(decl.name) must be \(attr.kind), got \(v.spelled)", a.value.loc)
                     failed = true
                     continue
                 }
@@ -611,7 +612,7 @@ final class Lowering {
         let circuitAttr = decl.attributes.first(where: { $0.kind == .circuit })
         if body != nil && circuitAttr == nil { report("\(decl.name) does not take a { … } body", l); failed = true }
         if body == nil, let c = circuitAttr { report("\(decl.name) needs a body { … } (its '\(c.name)')", l); failed = true }
-        for attr in decl.attributes where attr.kind != .circuit && given[attr.name] == nil && attr.defaultValue == nil && !attr.optional {
+        for attr in decl.attributes where attr.kind != .circuit && !seen.contains(attr.name) && attr.defaultValue == nil && !attr.optional {
             report("\(decl.name) needs attribute '\(attr.name)' (\(attr.kind))", l)
             failed = true
         }
@@ -649,6 +650,15 @@ final class Lowering {
         let ctx = ShapeContext(attributes: attributes, operands: types_, isWeight: isWeight)
         let inferred: ShapeResult
         do throws(ShapeError) { inferred = try decl.infer(ctx) } catch {
+            // An untyped weight the rule needed: say which, and how to fix it.
+            if error.message.hasSuffix("is not known here"),
+               let i = operands.indices.first(where: { if case .weight? = operands[$0], types_[$0] == nil { return true }; return false }),
+               case .weight(let n, let wl)? = operands[i] {
+                let slot = i < decl.operands.count ? decl.operands[i].name : decl.operands.last?.name ?? "operand"
+                report("cannot infer the shape of weight @\(n) (the \(slot) of \(decl.name))", wl,
+                       notes: ["declare it at top level: weight @\(n): f32[…]"])
+                return poisonedResults(targets)
+            }
             report("\(decl.name): \(error.message)", l)
             return poisonedResults(targets)
         }

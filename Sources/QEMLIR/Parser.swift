@@ -7,6 +7,15 @@ struct Parser {
     var p = 0
     var diagnostics: [Diagnostic] = []
     let file: String
+    /// Nesting of blocks, calls, lists and parentheses: bounded so hostile input cannot
+    /// exhaust the stack.
+    var depth = 0
+    static let maxDepth = 64
+
+    mutating func enter() throws(Failure) {
+        depth += 1
+        if depth > Parser.maxDepth { throw fail("nesting deeper than \(Parser.maxDepth) levels (the limit)") }
+    }
 
     init(tokens: [Token], file: String) {
         self.tokens = tokens
@@ -19,7 +28,9 @@ struct Parser {
         let tokens = lexer.tokenize()
         var parser = Parser(tokens: tokens, file: file)
         let items = parser.parseFile()
-        return (items, lexer.diagnostics + parser.diagnostics)
+        // A bad token already has its diagnostic: drop the parser's follow-on complaints on that line.
+        let badLines = Set(lexer.diagnostics.compactMap { $0.location?.line })
+        return (items, lexer.diagnostics + parser.diagnostics.filter { !badLines.contains($0.location?.line ?? -1) })
     }
 
     // MARK: token helpers
@@ -270,6 +281,8 @@ struct Parser {
     mutating func block() throws(Failure) -> [Stmt] {
         let open = loc
         try expect("{", "to open a block")
+        try enter()
+        defer { depth -= 1 }
         var stmts: [Stmt] = []
         while true {
             skipNewlines()
@@ -378,6 +391,8 @@ struct Parser {
     mutating func unary(_ allowBody: Bool) throws(Failure) -> Expr {
         if isPunct("-") || isPunct("!") {
             let l = loc
+            try enter()
+            defer { depth -= 1 }
             guard case .punct(let op) = tok.kind else { throw fail("unreachable") }
             next()
             return .unary(op, try unary(allowBody), l)
@@ -403,6 +418,8 @@ struct Parser {
 
     mutating func primary(_ allowBody: Bool = true) throws(Failure) -> Expr {
         let l = loc
+        try enter()
+        defer { depth -= 1 }
         switch tok.kind {
         case .int(let v): next(); return .int(v, l)
         case .float(let v): next(); return .float(v, l)
@@ -463,6 +480,7 @@ struct Parser {
                 if let d = lexer.diagnostics.first { throw Failure(diagnostic: d) }
                 toks.removeAll { if case .newline = $0.kind { return true }; return false }
                 var sub = Parser(tokens: toks, file: file)
+                sub.depth = depth
                 guard case .eof = sub.tok.kind else {
                     let e = try sub.expr()
                     guard case .eof = sub.tok.kind else { throw sub.fail("expected '}' to end the interpolation, found \(sub.describe(sub.tok))") }

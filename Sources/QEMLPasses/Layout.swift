@@ -61,6 +61,11 @@ public struct LayoutPass: Pass {
             ctx.log("vector width \(c): everything stays \(Layout.plain)")
             return g
         }
+        // A dump taken after this pass already says where each value lives: keep it.
+        if g.nodes.contains(where: { $0.op == "reorder" || $0.attributes["layout"] != nil }) {
+            ctx.log("already laid out, unchanged")
+            return g
+        }
         let blocked = Layout.blocked(c)
         var rw = Rewriter(g)
         var isBlocked = [Bool](repeating: false, count: g.values.count)

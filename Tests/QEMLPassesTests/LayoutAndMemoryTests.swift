@@ -29,6 +29,13 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(Layout.of(g.nodes[4].results[0], in: g), "nchw8c")
     }
 
+    func testRunningTwiceChangesNothing() throws {
+        let (once, _) = try apply(LayoutPass(), try network())
+        let (twice, ctx) = try apply(LayoutPass(), once)
+        XCTAssertEqual(twice, once)
+        XCTAssertEqual(ctx.messages, ["already laid out, unchanged"])
+    }
+
     func testChannelsThatDoNotFillABlockStayPlain() throws {
         let (g, _) = try apply(LayoutPass(), try network(), vectorWidth: 32)
         XCTAssertFalse(g.nodes.contains { $0.op == "reorder" || $0.attributes["layout"] != nil })
