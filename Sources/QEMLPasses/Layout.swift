@@ -16,12 +16,11 @@ public enum Layout {
         return c
     }
 
-    /// Ops that may carry a `layout` annotation (besides `fused_cbam`, which declares it itself).
-    static let blockableOps = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
-                               "relu", "sigmoid", "add", "mul"]
-    /// Ops that work on whole channel blocks and so always want the blocked layout when it fits.
-    static let anchorOps: Set<String> = ["conv2d", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool", "fused_cbam"]
-    static let elementwiseOps: Set<String> = ["relu", "sigmoid", "add", "mul"]
+    /// Ops that run blocked when every activation they read and write is 4-D (channels padded
+    /// to a whole block), and so may carry a `layout` annotation (`fused_cbam` declares it itself).
+    static let blockableOps = ["conv2d", "batchnorm", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
+                               "channel_mean", "channel_max", "concat", "relu", "sigmoid", "tanh", "scale", "add", "mul"]
+    static let blockable = Set(blockableOps + ["fused_cbam"])
 
     /// The layout `v` is stored in: its producer's annotation (a reorder's `to`); inputs are plain.
     public static func of(_ v: ValueID, in g: Graph) -> String {
@@ -45,10 +44,11 @@ public enum Layout {
     }
 }
 
-/// `layout`: NCHW → NCHWc with c the target's vector width. Convolutions and pools (and
-/// elementwise ops whose inputs are already blocked) run blocked; `reorder` ops convert where a
-/// plain consumer (flatten, concat, channel_mean, a graph output) reads a blocked value or a
-/// blocked op reads a plain one. Weights are not activations: the code generator packs them.
+/// `layout`: NCHW → NCHWc with c the target's vector width. Every op on 4-D activations that has
+/// a blocked form runs blocked (channel counts that are not a multiple of c are padded), so the
+/// whole backbone stays blocked — CBAM's channel mean/max, concat and products included — and
+/// `reorder` ops convert only at the edges: 4-D graph inputs, the first plain consumer (flatten)
+/// and 4-D graph outputs. Weights are not activations: the code generator packs them.
 public struct LayoutPass: Pass {
     public init() {}
     public var name: String { "layout" }
@@ -71,31 +71,18 @@ public struct LayoutPass: Pass {
         var isBlocked = [Bool](repeating: false, count: g.values.count)
 
         func activations(_ n: Node) -> [ValueID] { n.operands.compactMap { $0 }.filter { !g[$0].isWeight } }
-        func channelsFit(_ v: ValueID) -> Bool {
-            let t = g.type(of: v)
-            return t.rank == 4 && (t.dims[1].value.map { $0 % c == 0 } ?? false)
-        }
 
+        // Every op with a blocked form whose activations are all 4-D runs blocked; the rest
+        // (flatten, dense, softmax, circuit) read plain tensors.
         var blockedOps = 0
-        for (i, n) in g.nodes.enumerated() {
-            let acts = activations(n)
-            var wants = false
-            if Layout.anchorOps.contains(n.op) {
-                wants = (acts + n.results).allSatisfy(channelsFit) && (n.op != "conv2d" || n.int("groups") == 1)
-            } else if Layout.elementwiseOps.contains(n.op), let out = n.results.first, n.operands.count == acts.count {
-                // Same shape, or a per-channel vector [N,C,1,1] broadcast over the pixels.
-                let t = g.type(of: out)
-                let vector = TensorType([t.dims.first ?? .fixed(1), t.dims.count == 4 ? t.dims[1] : .fixed(0), .fixed(1), .fixed(1)])
-                wants = channelsFit(out) && !acts.isEmpty
-                    && acts.allSatisfy { isBlocked[$0.raw] && (g.type(of: $0) == t || g.type(of: $0) == vector) }
-            }
-            if wants {
-                var m = n
-                m.setAttribute("layout", .string(blocked))
-                rw.replace(i, with: m)
-                for r in n.results { isBlocked[r.raw] = true }
-                blockedOps += 1
-            }
+        for (i, n) in g.nodes.enumerated() where Layout.blockable.contains(n.op) {
+            guard (activations(n) + n.results).allSatisfy({ g.type(of: $0).rank == 4 }),
+                  n.op != "concat" || n.int("axis") == 1 else { continue }
+            var m = n
+            m.setAttribute("layout", .string(blocked))
+            rw.replace(i, with: m)
+            for r in n.results { isBlocked[r.raw] = true }
+            blockedOps += 1
         }
 
         // Conversions: one reorder per (value, wanted layout), before its first consumer.

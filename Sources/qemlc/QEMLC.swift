@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QEMLIR
+import QEMLSignal
 import QEMLTensor
 
 @main
@@ -10,13 +11,12 @@ struct QEMLC: ParsableCommand {
         abstract: "Compile QEML-Net models (ResNet + CBAM + quantum circuit) into fast CPU code.",
         discussion: """
             A model is a .qir file (see ir/LANGUAGE.md). Typical use:
-              qemlc check model.qir                       shapes, parameters and FLOPs per layer
+              qemlc check model.qir                  layers, parameters, FLOPs
               qemlc init-weights model.qir -o w.safetensors
               qemlc run model.qir --weights w.safetensors --input signal.wav
-              qemlc compile model.qir                     what was fused and what it costs
-              qemlc bench model.qir --weights w.safetensors
-              qemlc dump model.qir --after fuse-cbam      the IR after any pass
-            Set QEMLC_DEBUG=1..4 for timings, chosen kernels, LLVM IR and assembly.
+              qemlc compile model.qir                what was fused, what it costs
+              qemlc bench model.qir                  latency per kernel, end to end
+              qemlc dump model.qir --after fuse-cbam the IR after any pass
             """,
         version: qemlcVersion,
         subcommands: commands)
@@ -33,6 +33,8 @@ struct QEMLC: ParsableCommand {
             report(error.description)
         } catch let error as FileFormatError {
             report("error: " + error.description)
+        } catch let error as SignalError {
+            report(error.description)
         } catch let error as UserError {
             report("error: " + error.description)
         } catch {

@@ -19,13 +19,13 @@ final class LayoutTests: XCTestCase {
 
     func testBlockedRegionHasTwoConversions() throws {
         let (g, ctx) = try apply(LayoutPass(), try network(), vectorWidth: 8)
-        XCTAssertEqual(g.nodes.map(\.op), ["conv2d", "reorder", "maxpool2d", "conv2d", "conv2d", "global_avgpool", "reorder", "flatten", "dense"])
+        XCTAssertEqual(g.nodes.map(\.op), ["reorder", "conv2d", "maxpool2d", "conv2d", "conv2d", "global_avgpool", "reorder", "flatten", "dense"])
         XCTAssertEqual(g.nodes.map { $0.attributes.string("layout") ?? "-" },
-                       ["-", "-", "nchw8c", "nchw8c", "nchw8c", "nchw8c", "-", "-", "-"])
-        XCTAssertEqual(g.nodes[1].attributes.string("to"), "nchw8c")
+                       ["-", "nchw8c", "nchw8c", "nchw8c", "nchw8c", "nchw8c", "-", "-", "-"])
+        XCTAssertEqual(g.nodes[0].attributes.string("to"), "nchw8c")
         XCTAssertEqual(g.nodes[6].attributes.string("to"), "nchw")
-        XCTAssertEqual(ctx.messages, ["nchw8c on 4 ops, 2 layout conversions (reorder)"])
-        XCTAssertEqual(g.notes, ["layout: nchw8c on 4 ops, 2 layout conversions (reorder)"])
+        XCTAssertEqual(ctx.messages, ["nchw8c on 5 ops, 2 layout conversions (reorder)"])
+        XCTAssertEqual(g.notes, ["layout: nchw8c on 5 ops, 2 layout conversions (reorder)"])
         XCTAssertEqual(Layout.of(g.nodes[4].results[0], in: g), "nchw8c")
     }
 
@@ -36,9 +36,25 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(ctx.messages, ["already laid out, unchanged"])
     }
 
-    func testChannelsThatDoNotFillABlockStayPlain() throws {
+    func testChannelsArePaddedToWholeBlocks() throws {
         let (g, _) = try apply(LayoutPass(), try network(), vectorWidth: 32)
-        XCTAssertFalse(g.nodes.contains { $0.op == "reorder" || $0.attributes["layout"] != nil })
+        XCTAssertEqual(g.nodes.filter { $0.op == "reorder" }.count, 2)
+        let stem = g.nodes[1].results[0]
+        XCTAssertEqual(Layout.of(stem, in: g), "nchw32c")
+        XCTAssertEqual(Layout.physicalElements(stem, in: g, batch: 1), 32 * 16 * 16, "16 channels padded to 32")
+        XCTAssertEqual(Layout.physicalElements(g.nodes[0].results[0], in: g, batch: 1), 32 * 16 * 16, "1 input channel padded to 32")
+    }
+
+    func testUnfusedCBAMStaysBlockedThroughout() throws {
+        // Channel mean/max, concat and the attention products run blocked too: no conversions inside.
+        var b = GraphBuilder()
+        let x = b.input("x", [1, 16, 6, 6])
+        var extra: [ValueID] = []
+        b.output(b.cbam(b.conv(x, "w", out: 16), channels: 16, hidden: 4, prefix: "cbam", residual: x, extraOutputs: &extra))
+        let (g, ctx) = try apply(LayoutPass(), b.g)
+        XCTAssertEqual(g.nodes.filter { $0.op == "reorder" }.count, 2, "\(ctx.messages)")
+        XCTAssertEqual(g.nodes.first?.op, "reorder")
+        XCTAssertEqual(g.nodes.last?.op, "reorder")
     }
 
     func testBlockedGraphOutputKeepsItsName() throws {

@@ -57,6 +57,9 @@ public final class KernelCompiler {
         case .elementwise(let s): ElementwiseGenerator(s: s, b: b, l: target.vectorWidth).emit()
         case .dense(let s): DenseGenerator(s: s, b: b).emit()
         case .softmax(let s): SoftmaxGenerator(s: s, b: b).emit()
+        case .cbamGate(let s): CBAMGateGenerator(s: s, b: b).emit()
+        case .cbamReduce(let s): CBAMReduceGenerator(s: s, b: b).emit()
+        case .cbamApply(let s): CBAMApplyGenerator(a: s, b: b).emit()
         }
     }
 

@@ -75,6 +75,9 @@ enum KernelBody: Sendable {
     case elementwise(ElementwiseSpec)
     case dense(DenseSpec)
     case softmax(SoftmaxSpec)
+    case cbamGate(CBAMGateSpec)
+    case cbamReduce(CBAMReduceSpec)
+    case cbamApply(CBAMApplySpec)
 }
 
 /// An activation fused at the end of a kernel.

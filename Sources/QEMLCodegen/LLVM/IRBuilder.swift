@@ -199,6 +199,15 @@ final class IRBuilder {
         LLVMPositionBuilderAtEnd(builder, here)
         return a
     }
+    /// `count` floats on the stack (entry block), as a `float*`.
+    func stackFloats(_ count: Int) -> IRValue {
+        let here = currentBlock
+        if let first = LLVMGetFirstInstruction(entry) { LLVMPositionBuilderBefore(builder, first) } else { LLVMPositionBuilderAtEnd(builder, entry) }
+        let a = LLVMBuildArrayAlloca(builder, m.f32, m.constI64(count), "scratch")!
+        LLVMSetAlignment(a, 64)
+        LLVMPositionBuilderAtEnd(builder, here)
+        return a
+    }
     func load(_ t: IRType, _ p: IRValue) -> IRValue { LLVMBuildLoad2(builder, t, p, "") }
     func storeRaw(_ v: IRValue, _ p: IRValue) { LLVMBuildStore(builder, v, p) }
 

@@ -8,9 +8,9 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Classify a signal (or run the model on any tensor) and print the top classes.",
         discussion: """
-            --input takes [NAME=]FILE. A .wav or .csv file is a raw signal and goes through the
-            model's frontend section; a .npy file binds a graph input — or, with NAME, any named
-            value, skipping the stages before it. --output NAME=FILE.npy writes any named value.
+            --input takes [NAME=]FILE. A .wav or .csv file is a raw signal and goes through the model's frontend section; a .npy file binds a graph input — or, with NAME, any named value, skipping the stages before it.
+
+            --output NAME=FILE.npy writes any named value (e.g. --output spectrogram=spec.npy to see what the network was fed).
             """)
 
     enum Backend: String, ExpressibleByArgument, CaseIterable { case interpret }
