@@ -1,0 +1,280 @@
+#!/usr/bin/env python3
+"""ONNX Runtime reference vectors for the reference interpreter (Tests/QEMLRuntimeTests/Fixtures/onnx).
+
+Two parts, both built with onnx.helper and run by onnxruntime (graph optimizations off, so the
+reference is ONNX's plain semantics):
+
+1. The edge model (examples/qemlnet-edge.qir) written out again here, independently, as an ONNX
+   graph FROM A SAFETENSORS FILE (PyTorch state_dict names), run on a fixed input. Writes
+   edge_input.npy, edge_features.npy, edge_angles.npy, a few intermediates (edge_stem.npy,
+   edge_layer2.npy, edge_layer3.npy) and edge_weights.checksum (FNV-1a of the weights, the same
+   function as WeightInit.checksum), so a drift in the generated weights is reported as such.
+   The weights file is not committed; make it with
+       qemlc init-weights examples/qemlnet-edge.qir --seed 1 -o /tmp/w.safetensors
+   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWriteEdgeWeights)
+2. Single ops and a small CBAM block on random data (ops.json + ops/*.npy): conv with stride,
+   padding, dilation, groups and the fused epilogue, pools with ceil_mode, dense, softmax, ….
+
+Run: python3 scripts/onnx_reference.py /tmp/w.safetensors
+"""
+import json, math, os, struct, sys
+import numpy as np
+import onnx
+from onnx import helper, TensorProto, numpy_helper
+import onnxruntime as ort
+from safetensors.numpy import load_file
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "QEMLRuntimeTests", "Fixtures", "onnx")
+OPSET = 17
+
+
+class Builder:
+    """Accumulates ONNX nodes and initializers; names are made unique by a counter."""
+
+    def __init__(self, weights=None):
+        self.nodes, self.inits, self.n = [], {}, 0
+        self.weights = weights or {}
+
+    def name(self, base):
+        self.n += 1
+        return f"{base}_{self.n}"
+
+    def w(self, key):
+        if key not in self.inits:
+            self.inits[key] = numpy_helper.from_array(np.asarray(self.weights[key], dtype=np.float32), key)
+        return key
+
+    def const(self, value, dtype=np.float32):
+        key = self.name("const")
+        self.inits[key] = numpy_helper.from_array(np.asarray(value, dtype=dtype), key)
+        return key
+
+    def op(self, op_type, inputs, n_out=1, **attrs):
+        outs = [self.name(op_type) for _ in range(n_out)]
+        self.nodes.append(helper.make_node(op_type, inputs, outs, **attrs))
+        return outs[0] if n_out == 1 else outs
+
+    def conv(self, x, wkey, k, stride=1, pad=0, dilation=1, groups=1, bias=None):
+        ins = [x, self.w(wkey)] + ([self.w(bias)] if bias else [])
+        return self.op("Conv", ins, kernel_shape=[k, k], strides=[stride, stride], pads=[pad] * 4,
+                       dilations=[dilation, dilation], group=groups)
+
+    def bn(self, x, prefix):
+        return self.op("BatchNormalization", [x] + [self.w(f"{prefix}.{s}") for s in ["weight", "bias", "running_mean", "running_var"]],
+                       epsilon=1e-5)
+
+    def run(self, inputs, outputs):
+        """inputs: {name: array}; outputs: list of value names. Returns their arrays."""
+        graph = helper.make_graph(
+            self.nodes, "reference",
+            [helper.make_tensor_value_info(k, TensorProto.FLOAT, list(v.shape)) for k, v in inputs.items()],
+            [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outputs],
+            initializer=list(self.inits.values()))
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+        # (onnx.checker wants output shapes; onnxruntime validates the graph itself.)
+        so = ort.SessionOptions()
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        so.intra_op_num_threads = 1
+        sess = ort.InferenceSession(model.SerializeToString(), so, providers=["CPUExecutionProvider"])
+        return sess.run(outputs, {k: v.astype(np.float32) for k, v in inputs.items()})
+
+
+# ---------------------------------------------------------------- the edge model
+
+def cbam(b, x, prefix, c):
+    def mlp(v):
+        h = b.op("Relu", [b.conv(v, f"{prefix}.ca.fc1.weight", 1)])
+        return b.conv(h, f"{prefix}.ca.fc2.weight", 1)
+    avg = mlp(b.op("GlobalAveragePool", [x]))
+    mx = mlp(b.op("GlobalMaxPool", [x]))
+    ca = b.op("Mul", [x, b.op("Sigmoid", [b.op("Add", [avg, mx])])])
+    pooled = b.op("Concat", [b.op("ReduceMean", [ca], axes=[1], keepdims=1), b.op("ReduceMax", [ca], axes=[1], keepdims=1)], axis=1)
+    sa = b.conv(pooled, f"{prefix}.sa.conv.weight", 7, pad=3)
+    return b.op("Mul", [ca, b.op("Sigmoid", [sa])])
+
+
+def bottleneck(b, x, p, width, stride, project):
+    h = b.op("Relu", [b.bn(b.conv(x, f"{p}.conv1.weight", 1), f"{p}.bn1")])
+    h = b.op("Relu", [b.bn(b.conv(h, f"{p}.conv2.weight", 3, stride, 1), f"{p}.bn2")])
+    h = b.bn(b.conv(h, f"{p}.conv3.weight", 1), f"{p}.bn3")
+    h = cbam(b, h, f"{p}.cbam", width * 4)
+    short = b.bn(b.conv(x, f"{p}.downsample.0.weight", 1, stride), f"{p}.downsample.1") if project else x
+    return b.op("Relu", [b.op("Add", [h, short])])
+
+
+def edge_model(weights_path):
+    weights = load_file(weights_path)
+    b = Builder(weights)
+    x = "spectrogram"
+    stem = b.op("MaxPool", [b.op("Relu", [b.bn(b.conv(x, "conv1.weight", 7, 2, 3), "bn1")])], kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4)
+    h, taps = stem, {"stem": stem}
+    for s, (blocks, width, stride) in enumerate([(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)], start=1):
+        for i in range(blocks):
+            h = bottleneck(b, h, f"layer{s}.{i}", width, stride if i == 0 else 1, i == 0)
+        taps[f"layer{s}"] = h
+    features = b.op("Flatten", [b.op("GlobalAveragePool", [h])], axis=1)
+    fc = b.op("Gemm", [features, b.w("fc.weight"), b.w("fc.bias")], transB=1)
+    angles = b.op("Mul", [b.op("Tanh", [fc]), b.const(np.float32(math.pi))])
+
+    rng = np.random.default_rng(2024)
+    inp = rng.standard_normal((1, 1, 64, 64)).astype(np.float32)
+    names = ["features", "angles", "stem", "layer2", "layer3"]
+    values = b.run({"spectrogram": inp}, [features, angles, taps["stem"], taps["layer2"], taps["layer3"]])
+    np.save(os.path.join(OUT, "edge_input.npy"), inp)
+    for n, v in zip(names, values):
+        np.save(os.path.join(OUT, f"edge_{n}.npy"), v.astype(np.float32))
+    with open(os.path.join(OUT, "edge_weights.checksum"), "w") as f:
+        f.write(f"{checksum(weights):016x}\n")
+    print("edge: features", values[0].shape, "angles", values[1].ravel())
+
+
+def checksum(weights):
+    """FNV-1a 64 over sorted names, rank, shape and f32 bits (little-endian), as WeightInit.checksum."""
+    h = 0xCBF29CE484222325
+    mask = (1 << 64) - 1
+
+    def eat(data):
+        nonlocal h
+        for byte in data:
+            h = ((h ^ byte) * 0x100000001B3) & mask
+
+    for name in sorted(weights):
+        t = np.ascontiguousarray(weights[name], dtype="<f4")
+        eat(name.encode() + b"\0")
+        eat(struct.pack("<Q", t.ndim))
+        for d in t.shape:
+            eat(struct.pack("<Q", d))
+        eat(t.tobytes())
+    return h
+
+
+# ---------------------------------------------------------------- single ops
+
+def ops_cases():
+    rng = np.random.default_rng(7)
+    os.makedirs(os.path.join(OUT, "ops"), exist_ok=True)
+    manifest = []
+
+    def save(case, tag, arr):
+        fn = f"ops/{case}_{tag}.npy"
+        np.save(os.path.join(OUT, fn), np.asarray(arr, dtype=np.float32))
+        return fn
+
+    def case(name, op, attrs, operands, build, results=1):
+        """operands: list of (slot, kind 'input'|'weight', array); build(b, names) -> output name(s)."""
+        b = Builder({f"w{slot}": arr for slot, kind, arr in operands if kind == "weight"})
+        names = {slot: (f"x{slot}" if kind == "input" else b.w(f"w{slot}")) for slot, kind, arr in operands}
+        outs = build(b, names)
+        outs = outs if isinstance(outs, list) else [outs]
+        values = b.run({f"x{slot}": arr for slot, kind, arr in operands if kind == "input"}, outs)
+        manifest.append({
+            "name": name, "op": op, "attributes": attrs,
+            "operands": [{"slot": slot, "kind": kind, "file": save(name, f"{kind}{slot}", arr)} for slot, kind, arr in operands],
+            "results": [save(name, f"result{i}", v) for i, v in enumerate(values)],
+        })
+
+    def conv_case(name, cin, hw, out, k, stride=1, pad=0, dil=1, groups=1, bias=False, bn=False, residual=False, act="none", pool="none"):
+        x = rng.standard_normal((2, cin, hw, hw))
+        w = rng.standard_normal((out, cin // groups, k, k)) * 0.3
+        operands = [(0, "input", x), (1, "weight", w)]
+        if bias:
+            operands.append((2, "weight", rng.standard_normal(out)))
+        if bn:
+            operands += [(3, "weight", 1 + 0.2 * rng.standard_normal(out)), (4, "weight", 0.2 * rng.standard_normal(out)),
+                         (5, "weight", 0.2 * rng.standard_normal(out)), (6, "weight", rng.uniform(0.5, 1.5, out))]
+        ho = (hw + 2 * pad - dil * (k - 1) - 1) // stride + 1
+        if residual:
+            operands.append((7, "input", rng.standard_normal((2, out, ho, ho))))
+        attrs = {"out": out, "kernel": [k, k], "stride": [stride, stride], "padding": [pad, pad], "dilation": [dil, dil],
+                 "groups": groups, "activation": act, "pool": pool}
+
+        def build(b, n):
+            y = b.conv(n[0], n[1], k, stride, pad, dil, groups, bias=n.get(2) if bias else None)
+            if bn:
+                y = b.op("BatchNormalization", [y, n[3], n[4], n[5], n[6]], epsilon=1e-5)
+            if residual:
+                y = b.op("Add", [y, n[7]])
+            if act != "none":
+                y = b.op({"relu": "Relu", "sigmoid": "Sigmoid"}[act], [y])
+            if pool == "avgmax":
+                return [y, b.op("GlobalAveragePool", [y]), b.op("GlobalMaxPool", [y])]
+            return y
+        case(name, "conv2d", attrs, operands, build)
+
+    conv_case("conv_basic", 3, 7, 4, 3)
+    conv_case("conv_stride2_pad1", 3, 8, 5, 3, stride=2, pad=1, bias=True)
+    conv_case("conv_7x7_stem", 1, 16, 8, 7, stride=2, pad=3)
+    conv_case("conv_dilation2", 2, 9, 3, 3, pad=2, dil=2)
+    conv_case("conv_groups2", 4, 6, 6, 3, pad=1, groups=2, bias=True)
+    conv_case("conv_depthwise", 3, 5, 3, 3, pad=1, groups=3)
+    conv_case("conv_1x1_stride2", 8, 6, 16, 1, stride=2)
+    conv_case("conv_epilogue_full", 4, 6, 8, 3, pad=1, bias=True, bn=True, residual=True, act="relu", pool="avgmax")
+    conv_case("conv_epilogue_sigmoid", 2, 7, 1, 7, pad=3, act="sigmoid")
+
+    def unary_case(name, op, onnx_op, shape, attrs=None, **onnx_attrs):
+        x = rng.standard_normal(shape) * 2
+        case(name, op, attrs or {}, [(0, "input", x)], lambda b, n: b.op(onnx_op, [n[0]], **onnx_attrs))
+
+    for ceil in [0, 1]:
+        for (k, s, p, hw) in [(3, 2, 1, 9), (2, 2, 0, 7), (3, 2, 1, 8), (2, 2, 1, 5), (3, 3, 1, 10)]:
+            attrs = {"kernel": [k, k], "stride": [s, s], "padding": [p, p], "ceil_mode": bool(ceil)}
+            unary_case(f"maxpool_k{k}s{s}p{p}_{hw}_ceil{ceil}", "maxpool2d", "MaxPool", (2, 3, hw, hw), attrs,
+                       kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil)
+            unary_case(f"avgpool_k{k}s{s}p{p}_{hw}_ceil{ceil}", "avgpool2d", "AveragePool", (2, 3, hw, hw), attrs,
+                       kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil, count_include_pad=1)
+    unary_case("global_avgpool", "global_avgpool", "GlobalAveragePool", (2, 3, 5, 4))
+    unary_case("global_maxpool", "global_maxpool", "GlobalMaxPool", (2, 3, 5, 4))
+    unary_case("channel_mean", "channel_mean", "ReduceMean", (2, 5, 3, 4), axes=[1], keepdims=1)
+    unary_case("channel_max", "channel_max", "ReduceMax", (2, 5, 3, 4), axes=[1], keepdims=1)
+    unary_case("relu", "relu", "Relu", (2, 3, 4))
+    unary_case("sigmoid", "sigmoid", "Sigmoid", (2, 3, 4))
+    unary_case("tanh", "tanh", "Tanh", (2, 3, 4))
+    unary_case("softmax", "softmax", "Softmax", (3, 8), axis=-1)
+    unary_case("flatten", "flatten", "Flatten", (2, 3, 2, 2), axis=1)
+    x = rng.standard_normal((2, 3)) * 3
+    case("scale", "scale", {"by": math.pi}, [(0, "input", x)], lambda b, n: b.op("Mul", [n[0], b.const(np.float32(math.pi))]))
+    case("softmax_large", "softmax", {}, [(0, "input", rng.standard_normal((2, 5)) * 300)], lambda b, n: b.op("Softmax", [n[0]], axis=-1))
+
+    for (name, op, onnx_op, sa, sb) in [("add_bcast_channel", "add", "Add", (2, 3, 4, 4), (2, 3, 1, 1)),
+                                       ("mul_bcast_channel", "mul", "Mul", (2, 3, 4, 4), (2, 3, 1, 1)),
+                                       ("mul_bcast_pixel", "mul", "Mul", (2, 3, 4, 4), (2, 1, 4, 4)),
+                                       ("add_bcast_rank", "add", "Add", (2, 3, 4), (4,)),
+                                       ("mul_bcast_both", "mul", "Mul", (3, 1), (1, 5))]:
+        case(name, op, {}, [(0, "input", rng.standard_normal(sa)), (1, "input", rng.standard_normal(sb))],
+             lambda b, n, o=onnx_op: b.op(o, [n[0], n[1]]))
+    c = 6
+    case("batchnorm", "batchnorm", {"eps": 1e-5},
+         [(0, "input", rng.standard_normal((2, c, 3, 3))), (1, "weight", 1 + 0.2 * rng.standard_normal(c)), (2, "weight", rng.standard_normal(c)),
+          (3, "weight", rng.standard_normal(c)), (4, "weight", rng.uniform(0.5, 2, c))],
+         lambda b, n: b.op("BatchNormalization", [n[0], n[1], n[2], n[3], n[4]], epsilon=1e-5))
+    case("dense", "dense", {"out": 5}, [(0, "input", rng.standard_normal((3, 7))), (1, "weight", rng.standard_normal((5, 7))), (2, "weight", rng.standard_normal(5))],
+         lambda b, n: b.op("Gemm", [n[0], n[1], n[2]], transB=1))
+    case("dense_nobias", "dense", {"out": 2}, [(0, "input", rng.standard_normal((1, 9))), (1, "weight", rng.standard_normal((2, 9)))],
+         lambda b, n: b.op("Gemm", [n[0], n[1]], transB=1))
+    case("concat_axis1", "concat", {"axis": 1}, [(0, "input", rng.standard_normal((2, 1, 3, 3))), (1, "input", rng.standard_normal((2, 2, 3, 3)))],
+         lambda b, n: b.op("Concat", [n[0], n[1]], axis=1))
+
+    with open(os.path.join(OUT, "ops.json"), "w") as f:
+        json.dump(manifest, f, indent=1)
+    print("ops:", len(manifest), "cases")
+
+    # A CBAM block (C=32, ratio 16) on random data, weights under the edge model's names.
+    C = 32
+    w = {"cbam.ca.fc1.weight": rng.standard_normal((C // 16, C, 1, 1)) * 0.3, "cbam.ca.fc2.weight": rng.standard_normal((C, C // 16, 1, 1)) * 0.3,
+         "cbam.sa.conv.weight": rng.standard_normal((1, 2, 7, 7)) * 0.2}
+    b = Builder(w)
+    x = rng.standard_normal((2, C, 6, 6)).astype(np.float32)
+    y, = b.run({"x": x}, [cbam(b, "x", "cbam", C)])
+    np.save(os.path.join(OUT, "cbam_input.npy"), x)
+    np.save(os.path.join(OUT, "cbam_output.npy"), y)
+    for k, v in w.items():
+        np.save(os.path.join(OUT, f"{k}.npy"), v.astype(np.float32))
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    ops_cases()
+    if len(sys.argv) > 1:
+        edge_model(sys.argv[1])
+    else:
+        print("no weights file given: edge model fixtures not regenerated (see the docstring)")
