@@ -210,14 +210,16 @@ struct Lexer {
         return nil
     }
 
-    /// The characters of a `%name` / `@name` after the sigil: `[A-Za-z0-9_.]` and `{expr}` parts.
+    /// The characters of a `%name` / `@name` after the sigil: `[A-Za-z0-9_.]` and `{expr}` parts
+    /// (a `{` right after a sigil or name character starts an interpolation; a block's `{`
+    /// always follows a space or `)`).
     mutating func nameBody() -> [TextPart] {
         var parts: [TextPart] = []
         var text = ""
         while let c = peek() {
             if Lexer.isNameChar(c) {
                 text.unicodeScalars.append(c); advance()
-            } else if c == "{" && (!text.isEmpty || !parts.isEmpty) {
+            } else if c == "{" {
                 let open = here
                 advance()
                 if !text.isEmpty { parts.append(.text(text)); text = "" }

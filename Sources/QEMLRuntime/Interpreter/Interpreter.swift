@@ -180,7 +180,7 @@ extension Interpreter {
     /// The base ops' kernels, one table per file of this folder.
     static let builtinKernels: [String: ReferenceKernel] = {
         var all: [String: ReferenceKernel] = [:]
-        for table in [convKernels, elementwiseKernels, poolKernels, shapeKernels, circuitKernels] {
+        for table in [convKernels, elementwiseKernels, poolKernels, shapeKernels, circuitKernels, fusedKernels] {
             all.merge(table) { a, _ in a }
         }
         return all
