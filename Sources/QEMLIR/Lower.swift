@@ -445,7 +445,7 @@ final class Lowering {
                 for (k, b) in r.enumerated() {
                     guard case .value(let v) = b, v.raw >= before, !graph[v].isWeight else { continue }
                     usedNames.remove(graph[v].name)
-                    graph[v].name = uniqueName(targets[k], f)
+                    graph[v].name = uniqueName(targets[k], f, generated: false)
                 }
             }
             if let types, types.count == r.count {
@@ -466,10 +466,13 @@ final class Lowering {
         return try opCall(decl, args, body, l, f, targets: targets, types: types)
     }
 
-    func uniqueName(_ wanted: String, _ f: Frame) -> String {
+    /// The graph name for a new value. Names written at top level are kept as written when
+    /// free; generated ones (inside blocks, unnamed intermediates) also avoid every name the
+    /// top level writes later.
+    func uniqueName(_ wanted: String, _ f: Frame, generated: Bool) -> String {
         var base = wanted
         if f.inDef && !f.scope.isEmpty { base = f.scope + "." + wanted }
-        let avoidReserved = f.inDef
+        let avoidReserved = generated || f.inDef
         func free(_ n: String) -> Bool { !usedNames.contains(n) && !(avoidReserved && reserved.contains(n)) }
         var n = base
         var k = nextSuffix[base] ?? 2
@@ -761,7 +764,7 @@ final class Lowering {
         var resultNames: [(String, TensorType)] = []
         for (k, r) in inferred.results.enumerated() {
             let wanted = targets?[k] ?? decl.name
-            resultNames.append((uniqueName(wanted, f), r))
+            resultNames.append((uniqueName(wanted, f, generated: targets == nil), r))
         }
         let results = graph.addNode(decl.name, ids, attributes, results: resultNames, location: l)
         return results.map { .value($0) }

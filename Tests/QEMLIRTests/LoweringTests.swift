@@ -60,6 +60,9 @@ final class LoweringTests: XCTestCase {
         %relu = relu(%a)
         """)
         XCTAssertEqual(valueNames(g), ["relu_2", "a", "relu"])
+        // The same for unnamed intermediates at top level.
+        let h = try parse("input %x: f32[1,4]\n%a = tanh(relu(%x))\n%relu = sigmoid(%a)\n")
+        XCTAssertEqual(valueNames(h), ["relu_2", "a", "relu"])
     }
 
     func testLoopCarriedRebindingAndIterationLocals() throws {
