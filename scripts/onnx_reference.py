@@ -13,7 +13,7 @@ reference is ONNX's plain semantics):
    NumPy, which tells float32 rounding (ONNX Runtime's or ours) from real disagreement.
    The weights file is not committed; make it with
        qemlc init-weights examples/qemlnet-edge.qir --seed 1 -o /tmp/w.safetensors
-   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWriteEdgeWeights)
+   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWeightsRoundTripThroughSafetensors)
 2. Single ops and a small CBAM block on random data (ops.json + ops/*.npy): conv with stride,
    padding, dilation, groups and the fused epilogue, pools with ceil_mode, dense, softmax, ….
 
