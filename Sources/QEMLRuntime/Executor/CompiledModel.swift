@@ -32,7 +32,7 @@ public final class CompiledModel {
     /// Whether the object code came from the on-disk cache, and how compiling went.
     public let fromCache: Bool
     public let cacheOutcome: String
-    public let compileSeconds: Double
+    public let timings: Timings
     let kernels: [CompiledKernel]
     private let module: CompiledModule
     private let pool: ThreadPool
@@ -41,19 +41,38 @@ public final class CompiledModel {
 
     public var threads: Int { pool.threads }
 
-    /// Runs the pass pipeline on `graph` (as parsed), plans kernels and JIT-compiles them.
-    public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions()) throws -> CompiledModel {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
-        let compiler = KernelCompiler(target: options.target, cache: options.cache)
-        let module = try compiler.compile(plan.definitions)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
-                             cacheOutcome: compiler.lastCacheOutcome, seconds: seconds)
+    /// Seconds per compile phase, for `qemlc compile`.
+    public struct Timings: Sendable {
+        public var passes = 0.0, planning = 0.0, codegen = 0.0
+        public var total: Double { passes + planning + codegen }
     }
 
-    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, seconds: Double) {
+    /// Runs the pass pipeline on `graph` (as parsed), plans kernels (packing the weights) and
+    /// JIT-compiles them. `progress` hears the name of each phase as it starts.
+    public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions(),
+                               progress: ((String) -> Void)? = nil) throws -> CompiledModel {
+        var timings = Timings()
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e9
+        }
+        progress?("passes")
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
+        timings.passes = lap()
+        progress?("kernel plan, weight packing")
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        timings.planning = lap()
+        progress?("LLVM: \(plan.definitions.count) kernels")
+        let compiler = KernelCompiler(target: options.target, cache: options.cache)
+        let module = try compiler.compile(plan.definitions)
+        timings.codegen = lap()
+        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
+                             cacheOutcome: compiler.lastCacheOutcome, timings: timings)
+    }
+
+    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, timings: Timings) {
         self.plan = plan
         self.passes = passes
         self.options = options
@@ -61,7 +80,7 @@ public final class CompiledModel {
         kernels = plan.definitions.map { d in module[d.name]! }  // the module was compiled from these definitions
         fromCache = module.fromCache
         self.cacheOutcome = cacheOutcome
-        compileSeconds = seconds
+        self.timings = timings
         pool = ThreadPool(threads: options.threads)
         if options.backend == .blas { OpenBLAS.setThreads(options.threads) }
     }
