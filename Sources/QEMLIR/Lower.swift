@@ -8,6 +8,21 @@ final class Lowering {
     static let maxDepth = 64
     static let maxQubits = 24
     static let maxDim = 1 << 31
+    /// Elements in one tensor (4 GiB of f32): keeps shape and FLOP arithmetic far from overflow.
+    static let maxElements = 1 << 30
+
+    /// Why a type is too large, if it is.
+    static func sizeProblem(_ t: TensorType) -> String? {
+        var n = 1
+        for d in t.dims {
+            guard let v = d.value else { continue }
+            if v > maxDim { return "dimension \(v) of \(t) exceeds the limit of 2^31" }
+            let (p, o) = n.multipliedReportingOverflow(by: v)
+            if o || p > maxElements { return "\(t) has more than 2^30 elements per sample (the limit)" }
+            n = p
+        }
+        return nil
+    }
 
     struct LimitExceeded: Error {}
 
@@ -214,6 +229,7 @@ final class Lowering {
                 dims.append(.symbolic(s))
             }
         }
+        if let problem = Lowering.sizeProblem(TensorType(dims)) { report(problem, t.loc); return nil }
         return TensorType(dims)
     }
 
@@ -304,8 +320,9 @@ final class Lowering {
         case .forLoop(let v, let lo, let hi, let body, let l):
             let a: Int, b: Int
             do throws(Diagnostic) { a = try eval(f).int(lo); b = try eval(f).int(hi) } catch { report(error); return }
-            if b > a, b - a > Lowering.maxStatements {
-                report("the loop runs \(b - a) times, more than the limit of \(Lowering.maxStatements) statements", l)
+            let (span, overflow) = b.subtractingReportingOverflow(a)
+            if b > a, overflow || span > Lowering.maxStatements {
+                report("the loop runs \(overflow ? "more than 2^63" : String(span)) times, more than the limit of \(Lowering.maxStatements) statements", l)
                 throw LimitExceeded()
             }
             guard a < b else { return }
@@ -646,6 +663,18 @@ final class Lowering {
         for attr in decl.attributes {
             if let v = given[attr.name] ?? attr.defaultValue { attributes[attr.name] = v }
         }
+        for (name, v) in attributes {
+            let ints: [Int]
+            switch v {
+            case .int(let x): ints = [x]
+            case .ints(let xs): ints = xs
+            default: ints = []
+            }
+            if ints.contains(where: { $0 > Lowering.maxDim || $0 < -Lowering.maxDim }) {
+                report("attribute '\(name)' of \(decl.name) is out of range: integers are limited to ±2^31", l)
+                return poisonedResults(targets)
+            }
+        }
 
         let ctx = ShapeContext(attributes: attributes, operands: types_, isWeight: isWeight)
         let inferred: ShapeResult
@@ -692,11 +721,12 @@ final class Lowering {
                 ids.append(nil)
             }
         }
-        for r in inferred.results {
-            for d in r.dims { if let v = d.value, v > Lowering.maxDim {
-                report("\(decl.name): dimension \(v) of the result \(r) exceeds the limit of 2^31", l)
+        for t in inferred.results + inferred.weights.sorted(by: { $0.key < $1.key }).map(\.value) {
+            if let problem = Lowering.sizeProblem(t) {
+                report("\(decl.name): \(problem)", l)
                 failed = true
-            } }
+                break
+            }
         }
         if let targets, targets.count != inferred.results.count {
             report("\(decl.name) gives \(inferred.results.count) result\(inferred.results.count == 1 ? "" : "s") but \(targets.count) name\(targets.count == 1 ? " is" : "s are") assigned", l)
