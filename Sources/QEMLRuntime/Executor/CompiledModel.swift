@@ -26,6 +26,7 @@ public struct CompileOptions: Sendable {
 /// size (created on first use, then reused: no allocation inside an inference except for
 /// nodes that fall back to the reference interpreter). Not thread-safe: one run at a time.
 public final class CompiledModel {
+    /// The plan (its steps' packed weights moved into `weights`).
     public let plan: KernelPlan
     public let passes: PassManager.Result
     public let options: CompileOptions
@@ -37,6 +38,8 @@ public final class CompiledModel {
     private let module: CompiledModule
     private let pool: ThreadPool
     private let launch = KernelLaunch()
+    /// Every step's packed weights, each 64-byte aligned, in one allocation.
+    private let weights: PackedWeights
     private var arenas: [Int: Arena] = [:]
 
     public var threads: Int { pool.threads }
@@ -73,7 +76,10 @@ public final class CompiledModel {
     }
 
     init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, timings: Timings) {
-        self.plan = plan
+        weights = PackedWeights(plan.steps.map(\.params))
+        var light = plan
+        for i in light.steps.indices { light.steps[i].params = [] }
+        self.plan = light
         self.passes = passes
         self.options = options
         self.module = module
@@ -153,7 +159,7 @@ public final class CompiledModel {
                 let kernel = kernels[k]
                 launch.entry = kernel.entry
                 launch.buffers = buffers
-                launch.params = kernel.packedParams
+                launch.params = weights.pointer(step: i)
                 launch.total = arena.batch * kernel.itemsPerSample
                 if launch.total < 2 { launch.run(part: 0, of: 1) } else { pool.run(launch) }
             case .blas(let conv):
@@ -164,6 +170,37 @@ public final class CompiledModel {
             if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
         }
     }
+}
+
+/// Packed weights of every step in one 64-byte aligned allocation, read-only after creation.
+final class PackedWeights {
+    private let base: UnsafeMutablePointer<Float>
+    private let offsets: [Int]
+    private let count: Int
+
+    init(_ blocks: [[Float]]) {
+        var offsets: [Int] = []
+        var total = 0
+        for b in blocks {
+            offsets.append(total)
+            total += (b.count + 15) / 16 * 16
+        }
+        count = max(16, total)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        base.initialize(repeating: 0, count: count)
+        for (b, o) in zip(blocks, offsets) {
+            b.withUnsafeBufferPointer { p in if let src = p.baseAddress { (base + o).update(from: src, count: p.count) } }
+        }
+        self.base = base
+        self.offsets = offsets
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
+    }
+
+    func pointer(step: Int) -> UnsafePointer<Float> { UnsafePointer(base + offsets[step]) }
 }
 
 /// One generated kernel's launch, reused for every step (no allocation per run): its item
