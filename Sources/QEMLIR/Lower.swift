@@ -79,6 +79,9 @@ final class Lowering {
     var declaredWeights: [String: (TensorType, SourceLocation)] = [:]
     var weightFirstUse: [String: SourceLocation] = [:]
     var usedNames: Set<String> = []
+    /// Next `_k` suffix to try per base name, so many same-named values stay linear.
+    var nextSuffix: [String: Int] = [:]
+    var weightIDs: [String: ValueID] = [:]
     var reserved: Set<String> = []
     var statements = 0
     var callStack: [String] = []
@@ -442,7 +445,7 @@ final class Lowering {
                 for (k, b) in r.enumerated() {
                     guard case .value(let v) = b, v.raw >= before, !graph[v].isWeight else { continue }
                     usedNames.remove(graph[v].name)
-                    graph[v].name = uniqueName(targets[k], f)
+                    graph[v].name = uniqueName(targets[k], f, generated: false)
                 }
             }
             if let types, types.count == r.count {
@@ -463,14 +466,18 @@ final class Lowering {
         return try opCall(decl, args, body, l, f, targets: targets, types: types)
     }
 
-    func uniqueName(_ wanted: String, _ f: Frame) -> String {
+    /// The graph name for a new value. Names written at top level are kept as written when
+    /// free; generated ones (inside blocks, unnamed intermediates) also avoid every name the
+    /// top level writes later.
+    func uniqueName(_ wanted: String, _ f: Frame, generated: Bool) -> String {
         var base = wanted
         if f.inDef && !f.scope.isEmpty { base = f.scope + "." + wanted }
-        let avoidReserved = f.inDef
+        let avoidReserved = generated || f.inDef
         func free(_ n: String) -> Bool { !usedNames.contains(n) && !(avoidReserved && reserved.contains(n)) }
         var n = base
-        var k = 2
+        var k = nextSuffix[base] ?? 2
         while !free(n) { n = "\(base)_\(k)"; k += 1 }
+        if n != base { nextSuffix[base] = k }
         usedNames.insert(n)
         return n
     }
@@ -746,13 +753,18 @@ final class Lowering {
         if failed { return poisonedResults(targets) }
 
         for (i, n, t, wl) in pending {
-            ids[i] = graph.weight(n, t)
+            if let id = weightIDs[n] { ids[i] = id; continue }
+            // New weight (graph.weight would search every value: quadratic on big models).
+            let id = ValueID(graph.values.count)
+            graph.values.append(Value(name: n, type: t, def: .weight(n)))
+            weightIDs[n] = id
+            ids[i] = id
             if weightFirstUse[n] == nil { weightFirstUse[n] = wl }
         }
         var resultNames: [(String, TensorType)] = []
         for (k, r) in inferred.results.enumerated() {
             let wanted = targets?[k] ?? decl.name
-            resultNames.append((uniqueName(wanted, f), r))
+            resultNames.append((uniqueName(wanted, f, generated: targets == nil), r))
         }
         let results = graph.addNode(decl.name, ids, attributes, results: resultNames, location: l)
         return results.map { .value($0) }
@@ -763,7 +775,7 @@ final class Lowering {
     }
 
     func knownWeightType(_ name: String) -> TensorType? {
-        if let i = graph.values.firstIndex(where: { $0.weightName == name }) { return graph.values[i].type }
+        if let id = weightIDs[name] { return graph.type(of: id) }
         return declaredWeights[name]?.0
     }
 

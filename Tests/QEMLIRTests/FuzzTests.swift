@@ -40,3 +40,20 @@ final class FuzzTests: XCTestCase {
         XCTAssertGreaterThan(parsed, 5)
     }
 }
+
+final class ScaleTests: XCTestCase {
+    /// A long unrolled loop lowers in linear time (names and weights are looked up by hash);
+    /// a slip to quadratic would make this test take minutes instead of seconds.
+    func testLongLoopLowers() throws {
+        let g = try QIR.parse("""
+        input %x: f32[1,4]
+        %y = relu(%x)
+        for i in 0..20000 {
+          %y = dense(%y, @w{i % 100}, out=4)
+        }
+        """, file: "long.qir")
+        XCTAssertEqual(g.nodes.count, 20001)
+        XCTAssertEqual(g.weights.count, 100)
+        XCTAssertEqual(g[g.outputs[0]].name, "y_20001")
+    }
+}
