@@ -3,5 +3,5 @@ import ArgumentParser
 /// Every subcommand, in the order `qemlc --help` lists them.
 let commands: [ParsableCommand.Type] = [
     Check.self, Dump.self, Run.self, InitWeights.self, Synth.self,
-    BenchFrontend.self,
+    Spectrogram.self, BenchFrontend.self,
 ]
