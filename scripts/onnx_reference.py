@@ -8,10 +8,12 @@ reference is ONNX's plain semantics):
    graph FROM A SAFETENSORS FILE (PyTorch state_dict names), run on a fixed input. Writes
    edge_input.npy, edge_features.npy, edge_angles.npy, a few intermediates (edge_stem.npy,
    edge_layer2.npy, edge_layer3.npy) and edge_weights.checksum (FNV-1a of the weights, the same
-   function as WeightInit.checksum), so a drift in the generated weights is reported as such.
+   function as WeightInit.checksum), so a drift in the generated weights is reported as such,
+   and edge_features_f64.npy / edge_angles_f64.npy: the same ONNX node list evaluated in float64
+   NumPy, which tells float32 rounding (ONNX Runtime's or ours) from real disagreement.
    The weights file is not committed; make it with
        qemlc init-weights examples/qemlnet-edge.qir --seed 1 -o /tmp/w.safetensors
-   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWriteEdgeWeights)
+   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWeightsRoundTripThroughSafetensors)
 2. Single ops and a small CBAM block on random data (ops.json + ops/*.npy): conv with stride,
    padding, dilation, groups and the fused epilogue, pools with ceil_mode, dense, softmax, ….
 
@@ -79,6 +81,65 @@ class Builder:
         return sess.run(outputs, {k: v.astype(np.float32) for k, v in inputs.items()})
 
 
+# ---------------------------------------------------------------- float64 NumPy evaluation
+
+def conv64(x, w, b, a):
+    """ONNX Conv in float64 with plain NumPy: one einsum per kernel tap and group."""
+    s0, s1 = a.get("strides", [1, 1]); d0, d1 = a.get("dilations", [1, 1]); p = a.get("pads", [0, 0, 0, 0]); g = a.get("group", 1)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    og = o // g
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+    ho = (h + p[0] + p[2] - d0 * (kh - 1) - 1) // s0 + 1
+    wo = (wd + p[1] + p[3] - d1 * (kw - 1) - 1) // s1 + 1
+    out = np.zeros((n, o, ho, wo))
+    for ky in range(kh):
+        for kx in range(kw):
+            patch = xp[:, :, ky * d0: ky * d0 + s0 * (ho - 1) + 1: s0, kx * d1: kx * d1 + s1 * (wo - 1) + 1: s1]
+            for gi in range(g):
+                out[:, gi * og:(gi + 1) * og] += np.einsum("nchw,oc->nohw", patch[:, gi * cg:(gi + 1) * cg], w[gi * og:(gi + 1) * og, :, ky, kx])
+    return out if b is None else out + b[None, :, None, None]
+
+
+def maxpool64(x, a):
+    k0, k1 = a["kernel_shape"]; s0, s1 = a.get("strides", [1, 1]); p = a.get("pads", [0, 0, 0, 0])
+    assert not a.get("ceil_mode", 0)
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=-np.inf)
+    ho = (xp.shape[2] - k0) // s0 + 1
+    wo = (xp.shape[3] - k1) // s1 + 1
+    return np.max([xp[:, :, ky: ky + s0 * (ho - 1) + 1: s0, kx: kx + s1 * (wo - 1) + 1: s1] for ky in range(k0) for kx in range(k1)], axis=0)
+
+
+def run_float64(b, inputs, outputs):
+    """Evaluates a Builder's node list in float64 NumPy: an exact-arithmetic-ish reference that
+    separates float32 rounding (ONNX Runtime's and ours) from real disagreement."""
+    env = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    env.update({k: numpy_helper.to_array(t).astype(np.float64) for k, t in b.inits.items()})
+    ch = lambda v: v[None, :, None, None]
+    for node in b.nodes:
+        a = {at.name: helper.get_attribute_value(at) for at in node.attribute}
+        x = [env[i] for i in node.input]
+        op = node.op_type
+        if op == "Conv": y = conv64(x[0], x[1], x[2] if len(x) > 2 else None, a)
+        elif op == "BatchNormalization": y = (x[0] - ch(x[3])) / np.sqrt(ch(x[4]) + a.get("epsilon", 1e-5)) * ch(x[1]) + ch(x[2])
+        elif op == "Relu": y = np.maximum(x[0], 0)
+        elif op == "Sigmoid": y = 1 / (1 + np.exp(-x[0]))
+        elif op == "Tanh": y = np.tanh(x[0])
+        elif op == "Add": y = x[0] + x[1]
+        elif op == "Mul": y = x[0] * x[1]
+        elif op == "MaxPool": y = maxpool64(x[0], a)
+        elif op == "GlobalAveragePool": y = x[0].mean(axis=(2, 3), keepdims=True)
+        elif op == "GlobalMaxPool": y = x[0].max(axis=(2, 3), keepdims=True)
+        elif op == "ReduceMean": y = x[0].mean(axis=tuple(a["axes"]), keepdims=True)
+        elif op == "ReduceMax": y = x[0].max(axis=tuple(a["axes"]), keepdims=True)
+        elif op == "Concat": y = np.concatenate(x, axis=a["axis"])
+        elif op == "Flatten": y = x[0].reshape(x[0].shape[0], -1)
+        elif op == "Gemm": y = x[0] @ x[1].T + (x[2] if len(x) > 2 else 0)
+        else: raise NotImplementedError(op)
+        env[node.output[0]] = y
+    return [env[o] for o in outputs]
+
+
 # ---------------------------------------------------------------- the edge model
 
 def cbam(b, x, prefix, c):
@@ -123,6 +184,12 @@ def edge_model(weights_path):
     np.save(os.path.join(OUT, "edge_input.npy"), inp)
     for n, v in zip(names, values):
         np.save(os.path.join(OUT, f"edge_{n}.npy"), v.astype(np.float32))
+    # The same network in float64: how far is float32 arithmetic (ORT's, and ours) from exact?
+    f64 = run_float64(b, {"spectrogram": inp}, [features, angles])
+    for n, v, ref in zip(["features", "angles"], values, f64):
+        np.save(os.path.join(OUT, f"edge_{n}_f64.npy"), ref)
+        rel = np.max(np.abs(v - ref) / np.maximum(np.abs(ref), 1e-6))
+        print(f"edge: ONNX Runtime (float32) vs float64 NumPy, {n}: max relative error {rel:.3g}")
     with open(os.path.join(OUT, "edge_weights.checksum"), "w") as f:
         f.write(f"{checksum(weights):016x}\n")
     print("edge: features", values[0].shape, "angles", values[1].ravel())

@@ -10,7 +10,6 @@ final class ExampleModelTests: XCTestCase {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
 
-    override func setUp() { FusedKernels.registerAll() }
 
     func load(_ name: String) throws -> Graph {
         try QIR.load(path: Self.examples.appendingPathComponent(name).path)

@@ -31,7 +31,7 @@ extension Interpreter {
                     return Double(w.data[zip(index, w.strides).reduce(0) { $0 + $1.0 * $1.1 }])
                 }
             }
-            var state = StateVector(qubits: body.qubits)
+            var state = ReferenceStateVector(qubits: body.qubits)
             for g in body.gates {
                 guard g.wires.count == g.kind.wireCount, g.wires.allSatisfy({ $0 >= 0 && $0 < body.qubits }),
                       Set(g.wires).count == g.wires.count, g.params.count == g.kind.parameterCount else {
@@ -57,7 +57,7 @@ extension Interpreter {
 }
 
 /// 2^n complex amplitudes; wire 0 is the most significant bit of the basis index (PennyLane).
-struct StateVector {
+struct ReferenceStateVector {
     let qubits: Int
     var re: [Double]
     var im: [Double]
@@ -89,17 +89,17 @@ struct StateVector {
     mutating func apply(_ kind: GateKind, wires: [Int], angles a: [Double]) {
         switch kind {
         case .rx, .ry, .rz, .phaseshift, .h, .x, .y, .z, .s, .t:
-            apply(StateVector.matrix(kind, a.first ?? 0), wire: wires[0])
+            apply(ReferenceStateVector.matrix(kind, a.first ?? 0), wire: wires[0])
         case .rot:
             // Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ): RZ(φ) acts first.
-            apply(StateVector.matrix(.rz, a[0]), wire: wires[0])
-            apply(StateVector.matrix(.ry, a[1]), wire: wires[0])
-            apply(StateVector.matrix(.rz, a[2]), wire: wires[0])
-        case .cnot: apply(StateVector.matrix(.x, 0), wire: wires[1], controls: [wires[0]])
-        case .cz: apply(StateVector.matrix(.z, 0), wire: wires[1], controls: [wires[0]])
-        case .crx: apply(StateVector.matrix(.rx, a[0]), wire: wires[1], controls: [wires[0]])
-        case .cry: apply(StateVector.matrix(.ry, a[0]), wire: wires[1], controls: [wires[0]])
-        case .crz: apply(StateVector.matrix(.rz, a[0]), wire: wires[1], controls: [wires[0]])
+            apply(ReferenceStateVector.matrix(.rz, a[0]), wire: wires[0])
+            apply(ReferenceStateVector.matrix(.ry, a[1]), wire: wires[0])
+            apply(ReferenceStateVector.matrix(.rz, a[2]), wire: wires[0])
+        case .cnot: apply(ReferenceStateVector.matrix(.x, 0), wire: wires[1], controls: [wires[0]])
+        case .cz: apply(ReferenceStateVector.matrix(.z, 0), wire: wires[1], controls: [wires[0]])
+        case .crx: apply(ReferenceStateVector.matrix(.rx, a[0]), wire: wires[1], controls: [wires[0]])
+        case .cry: apply(ReferenceStateVector.matrix(.ry, a[0]), wire: wires[1], controls: [wires[0]])
+        case .crz: apply(ReferenceStateVector.matrix(.rz, a[0]), wire: wires[1], controls: [wires[0]])
         case .swap:
             let (m0, m1) = (mask(wires[0]), mask(wires[1]))
             for i in 0..<re.count where i & m0 != 0 && i & m1 == 0 {

@@ -16,8 +16,12 @@ extension Interpreter {
         let (n, c, h, wd) = try requireRank4(x, node)
         guard w.rank == 4 else { throw kernelError(node, "the weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(w.shape))") }
         let o = w.shape[0], kh = w.shape[2], kw = w.shape[3]
+        if let k = node.attr("kernel")?.ints, (k.count == 1 ? [k[0], k[0]] : k) != [kh, kw] {
+            throw kernelError(node, "kernel=\(k) but the weight is \(describeShape(w.shape))")
+        }
         let groups = node.int("groups", 1)
-        let stride = node.ints("stride", [1, 1]), pad = node.ints("padding", [0, 0]), dil = node.ints("dilation", [1, 1])
+        let stride = try node.pair("stride", [1, 1], minimum: 1), pad = try node.pair("padding", [0, 0], minimum: 0)
+        let dil = try node.pair("dilation", [1, 1], minimum: 1)
         guard groups > 0, c % groups == 0, o % groups == 0, w.shape[1] == c / groups else {
             throw kernelError(node, "weight \(describeShape(w.shape)) does not fit input \(describeShape(x.shape)) with groups=\(groups)")
         }

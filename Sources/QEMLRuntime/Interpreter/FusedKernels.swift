@@ -12,9 +12,8 @@ extension Interpreter {
 }
 
 public enum FusedKernels {
-    /// Declares the fused ops (and the `layout` annotation) so dumps that use them parse.
-    /// Idempotent and thread-safe; call once before parsing.
-    public static func registerAll() { FusedOps.registerAll() }
+    @available(*, deprecated, message: "fused ops are part of OpRegistry from the start; drop this call")
+    public static func registerAll() {}
 
     /// The layout changes, the logical tensor does not.
     static let reorder: ReferenceKernel = { node, operands, _ in [try operand(operands, 0, node)] }

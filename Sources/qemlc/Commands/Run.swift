@@ -53,7 +53,9 @@ struct Run: ParsableCommand {
             guard let t = results[name] else { continue }
             try NPY.write(t, to: path, overwrite: force)
         }
-        let final = graph.outputs.last.map { graph[$0].name } ?? ""
+        // The classes: the first output as wide as the label list (probs), else the first output.
+        let classOutput = graph.outputs.first { graph.type(of: $0).dims.last?.value == graph.labels.count } ?? graph.outputs.first
+        let final = classOutput.map { graph[$0].name } ?? ""
         guard let out = results[final] else { return }
         print(ClassReport(tensor: out, labels: graph.labels, valueName: final, top: top).render(json: json, written: wantedNames))
     }
