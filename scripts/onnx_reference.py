@@ -240,23 +240,29 @@ def ops_cases():
             "results": [save(name, f"result{i}", v) for i, v in enumerate(values)],
         })
 
+    def two(v):
+        return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
     def conv_case(name, cin, hw, out, k, stride=1, pad=0, dil=1, groups=1, bias=False, bn=False, residual=False, act="none", pool="none"):
-        x = rng.standard_normal((2, cin, hw, hw))
-        w = rng.standard_normal((out, cin // groups, k, k)) * 0.3
+        (h, w_), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = two(hw), two(k), two(stride), two(pad), two(dil)
+        x = rng.standard_normal((2, cin, h, w_))
+        w = rng.standard_normal((out, cin // groups, kh, kw)) * 0.3
         operands = [(0, "input", x), (1, "weight", w)]
         if bias:
             operands.append((2, "weight", rng.standard_normal(out)))
         if bn:
             operands += [(3, "weight", 1 + 0.2 * rng.standard_normal(out)), (4, "weight", 0.2 * rng.standard_normal(out)),
                          (5, "weight", 0.2 * rng.standard_normal(out)), (6, "weight", rng.uniform(0.5, 1.5, out))]
-        ho = (hw + 2 * pad - dil * (k - 1) - 1) // stride + 1
+        ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        wo = (w_ + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         if residual:
-            operands.append((7, "input", rng.standard_normal((2, out, ho, ho))))
-        attrs = {"out": out, "kernel": [k, k], "stride": [stride, stride], "padding": [pad, pad], "dilation": [dil, dil],
+            operands.append((7, "input", rng.standard_normal((2, out, ho, wo))))
+        attrs = {"out": out, "kernel": [kh, kw], "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
                  "groups": groups, "activation": act, "pool": pool}
 
         def build(b, n):
-            y = b.conv(n[0], n[1], k, stride, pad, dil, groups, bias=n.get(2) if bias else None)
+            ins = [n[0], n[1]] + ([n[2]] if bias else [])
+            y = b.op("Conv", ins, kernel_shape=[kh, kw], strides=[sh, sw], pads=[ph, pw, ph, pw], dilations=[dh, dw], group=groups)
             if bn:
                 y = b.op("BatchNormalization", [y, n[3], n[4], n[5], n[6]], epsilon=1e-5)
             if residual:
@@ -277,6 +283,9 @@ def ops_cases():
     conv_case("conv_1x1_stride2", 8, 6, 16, 1, stride=2)
     conv_case("conv_epilogue_full", 4, 6, 8, 3, pad=1, bias=True, bn=True, residual=True, act="relu", pool="avgmax")
     conv_case("conv_epilogue_sigmoid", 2, 7, 1, 7, pad=3, act="sigmoid")
+    # Rectangular everything: a swapped height and width shows up here.
+    conv_case("conv_rect", 3, (7, 10), 4, (3, 1), stride=(2, 1), pad=(1, 0), dil=(1, 2))
+    conv_case("conv_rect_groups", 4, (9, 5), 2, (1, 3), stride=(1, 2), pad=(0, 2), groups=2, bias=True, act="relu")
 
     def unary_case(name, op, onnx_op, shape, attrs=None, **onnx_attrs):
         x = rng.standard_normal(shape) * 2
@@ -289,6 +298,11 @@ def ops_cases():
                        kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil)
             unary_case(f"avgpool_k{k}s{s}p{p}_{hw}_ceil{ceil}", "avgpool2d", "AveragePool", (2, 3, hw, hw), attrs,
                        kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil, count_include_pad=1)
+    for ceil in [0, 1]:
+        attrs = {"kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "ceil_mode": bool(ceil)}
+        onnx_attrs = dict(kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 0], ceil_mode=ceil)
+        unary_case(f"maxpool_rect_ceil{ceil}", "maxpool2d", "MaxPool", (1, 2, 8, 5), attrs, **onnx_attrs)
+        unary_case(f"avgpool_rect_ceil{ceil}", "avgpool2d", "AveragePool", (1, 2, 8, 5), attrs, count_include_pad=1, **onnx_attrs)
     unary_case("global_avgpool", "global_avgpool", "GlobalAveragePool", (2, 3, 5, 4))
     unary_case("global_maxpool", "global_maxpool", "GlobalMaxPool", (2, 3, 5, 4))
     unary_case("channel_mean", "channel_mean", "ReduceMean", (2, 5, 3, 4), axes=[1], keepdims=1)
@@ -330,7 +344,7 @@ def ops_cases():
     w = {"cbam.ca.fc1.weight": rng.standard_normal((C // 16, C, 1, 1)) * 0.3, "cbam.ca.fc2.weight": rng.standard_normal((C, C // 16, 1, 1)) * 0.3,
          "cbam.sa.conv.weight": rng.standard_normal((1, 2, 7, 7)) * 0.2}
     b = Builder(w)
-    x = rng.standard_normal((2, C, 6, 6)).astype(np.float32)
+    x = rng.standard_normal((2, C, 6, 5)).astype(np.float32)
     y, = b.run({"x": x}, [cbam(b, "x", "cbam", C)])
     np.save(os.path.join(OUT, "cbam_input.npy"), x)
     np.save(os.path.join(OUT, "cbam_output.npy"), y)
