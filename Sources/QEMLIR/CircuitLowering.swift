@@ -67,8 +67,9 @@ struct CircuitLowering {
         case .forLoop(let v, let lo, let hi, let body, let l):
             let a: Int, b: Int
             do throws(Diagnostic) { a = try eval.int(lo); b = try eval.int(hi) } catch { owner.report(error); failed = true; return }
-            if b > a, b - a > Lowering.maxStatements {
-                owner.report("the loop runs \(b - a) times, more than the limit of \(Lowering.maxStatements) statements", l)
+            let (span, overflow) = b.subtractingReportingOverflow(a)
+            if b > a, overflow || span > Lowering.maxStatements {
+                owner.report("the loop runs \(overflow ? "more than 2^63" : String(span)) times, more than the limit of \(Lowering.maxStatements) statements", l)
                 throw Lowering.LimitExceeded()
             }
             guard a < b else { return }
@@ -235,7 +236,7 @@ struct CircuitLowering {
                              notes: ["write \(name)(\(w), layers=6) or declare the weight's type"])
         }
         let n = try eval.int(e)
-        guard n >= 0 else { throw Diagnostic("layers must be ≥ 0, got \(n)", at: e.loc) }
+        guard n >= 0, n <= Lowering.maxStatements else { throw Diagnostic("layers must be between 0 and \(Lowering.maxStatements), got \(n)", at: e.loc) }
         return (op, n)
     }
 
@@ -278,6 +279,7 @@ struct CircuitLowering {
             for i in idx {
                 let v = try eval.int(i)
                 guard v >= 0 else { throw Diagnostic("index \(v) is negative", at: i.loc) }
+                guard v < Lowering.maxDim else { throw Diagnostic("index \(v) exceeds the limit of 2^31", at: i.loc) }
                 ints.append(v)
             }
             if base == "x" {

@@ -101,7 +101,10 @@ struct ConstEval {
         case .unary(let op, let x, let l):
             let v = try eval(x)
             switch (op, v) {
-            case ("-", .int(let a)): return .int(-a)
+            case ("-", .int(let a)):
+                let (r, o) = 0.subtractingReportingOverflow(a)
+                if o { throw fail("integer overflow in -(\(a))", l) }
+                return .int(r)
             case ("-", .float(let a)): return .float(-a)
             case ("!", .bool(let a)): return .bool(!a)
             default: throw fail("'\(op)' cannot be applied to \(v.kindName)", l)

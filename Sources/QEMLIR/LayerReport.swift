@@ -12,8 +12,13 @@ public struct LayerReport: Sendable {
         public var flops: Int
     }
     public var rows: [Row]
-    public var totalParameters: Int { rows.reduce(0) { $0 + $1.parameters } }
-    public var totalFlops: Int { rows.reduce(0) { $0 + $1.flops } }
+    public var totalParameters: Int { rows.reduce(0) { Self.saturatingAdd($0, $1.parameters) } }
+    public var totalFlops: Int { rows.reduce(0) { Self.saturatingAdd($0, $1.flops) } }
+
+    static func saturatingAdd(_ a: Int, _ b: Int) -> Int {
+        let (s, o) = a.addingReportingOverflow(b)
+        return o ? Int.max : s
+    }
 
     public init(_ g: Graph) {
         var seen: Set<ValueID> = []

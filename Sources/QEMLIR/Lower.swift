@@ -8,6 +8,21 @@ final class Lowering {
     static let maxDepth = 64
     static let maxQubits = 24
     static let maxDim = 1 << 31
+    /// Elements in one tensor (4 GiB of f32): keeps shape and FLOP arithmetic far from overflow.
+    static let maxElements = 1 << 30
+
+    /// Why a type is too large, if it is.
+    static func sizeProblem(_ t: TensorType) -> String? {
+        var n = 1
+        for d in t.dims {
+            guard let v = d.value else { continue }
+            if v > maxDim { return "dimension \(v) of \(t) exceeds the limit of 2^31" }
+            let (p, o) = n.multipliedReportingOverflow(by: v)
+            if o || p > maxElements { return "\(t) has more than 2^30 elements per sample (the limit)" }
+            n = p
+        }
+        return nil
+    }
 
     struct LimitExceeded: Error {}
 
@@ -64,6 +79,9 @@ final class Lowering {
     var declaredWeights: [String: (TensorType, SourceLocation)] = [:]
     var weightFirstUse: [String: SourceLocation] = [:]
     var usedNames: Set<String> = []
+    /// Next `_k` suffix to try per base name, so many same-named values stay linear.
+    var nextSuffix: [String: Int] = [:]
+    var weightIDs: [String: ValueID] = [:]
     var reserved: Set<String> = []
     var statements = 0
     var callStack: [String] = []
@@ -214,6 +232,7 @@ final class Lowering {
                 dims.append(.symbolic(s))
             }
         }
+        if let problem = Lowering.sizeProblem(TensorType(dims)) { report(problem, t.loc); return nil }
         return TensorType(dims)
     }
 
@@ -304,8 +323,9 @@ final class Lowering {
         case .forLoop(let v, let lo, let hi, let body, let l):
             let a: Int, b: Int
             do throws(Diagnostic) { a = try eval(f).int(lo); b = try eval(f).int(hi) } catch { report(error); return }
-            if b > a, b - a > Lowering.maxStatements {
-                report("the loop runs \(b - a) times, more than the limit of \(Lowering.maxStatements) statements", l)
+            let (span, overflow) = b.subtractingReportingOverflow(a)
+            if b > a, overflow || span > Lowering.maxStatements {
+                report("the loop runs \(overflow ? "more than 2^63" : String(span)) times, more than the limit of \(Lowering.maxStatements) statements", l)
                 throw LimitExceeded()
             }
             guard a < b else { return }
@@ -425,7 +445,7 @@ final class Lowering {
                 for (k, b) in r.enumerated() {
                     guard case .value(let v) = b, v.raw >= before, !graph[v].isWeight else { continue }
                     usedNames.remove(graph[v].name)
-                    graph[v].name = uniqueName(targets[k], f)
+                    graph[v].name = uniqueName(targets[k], f, generated: false)
                 }
             }
             if let types, types.count == r.count {
@@ -446,14 +466,18 @@ final class Lowering {
         return try opCall(decl, args, body, l, f, targets: targets, types: types)
     }
 
-    func uniqueName(_ wanted: String, _ f: Frame) -> String {
+    /// The graph name for a new value. Names written at top level are kept as written when
+    /// free; generated ones (inside blocks, unnamed intermediates) also avoid every name the
+    /// top level writes later.
+    func uniqueName(_ wanted: String, _ f: Frame, generated: Bool) -> String {
         var base = wanted
         if f.inDef && !f.scope.isEmpty { base = f.scope + "." + wanted }
-        let avoidReserved = f.inDef
+        let avoidReserved = generated || f.inDef
         func free(_ n: String) -> Bool { !usedNames.contains(n) && !(avoidReserved && reserved.contains(n)) }
         var n = base
-        var k = 2
+        var k = nextSuffix[base] ?? 2
         while !free(n) { n = "\(base)_\(k)"; k += 1 }
+        if n != base { nextSuffix[base] = k }
         usedNames.insert(n)
         return n
     }
@@ -646,6 +670,18 @@ final class Lowering {
         for attr in decl.attributes {
             if let v = given[attr.name] ?? attr.defaultValue { attributes[attr.name] = v }
         }
+        for (name, v) in attributes {
+            let ints: [Int]
+            switch v {
+            case .int(let x): ints = [x]
+            case .ints(let xs): ints = xs
+            default: ints = []
+            }
+            if ints.contains(where: { $0 > Lowering.maxDim || $0 < -Lowering.maxDim }) {
+                report("attribute '\(name)' of \(decl.name) is out of range: integers are limited to ±2^31", l)
+                return poisonedResults(targets)
+            }
+        }
 
         let ctx = ShapeContext(attributes: attributes, operands: types_, isWeight: isWeight)
         let inferred: ShapeResult
@@ -692,11 +728,12 @@ final class Lowering {
                 ids.append(nil)
             }
         }
-        for r in inferred.results {
-            for d in r.dims { if let v = d.value, v > Lowering.maxDim {
-                report("\(decl.name): dimension \(v) of the result \(r) exceeds the limit of 2^31", l)
+        for t in inferred.results + inferred.weights.sorted(by: { $0.key < $1.key }).map(\.value) {
+            if let problem = Lowering.sizeProblem(t) {
+                report("\(decl.name): \(problem)", l)
                 failed = true
-            } }
+                break
+            }
         }
         if let targets, targets.count != inferred.results.count {
             report("\(decl.name) gives \(inferred.results.count) result\(inferred.results.count == 1 ? "" : "s") but \(targets.count) name\(targets.count == 1 ? " is" : "s are") assigned", l)
@@ -716,13 +753,18 @@ final class Lowering {
         if failed { return poisonedResults(targets) }
 
         for (i, n, t, wl) in pending {
-            ids[i] = graph.weight(n, t)
+            if let id = weightIDs[n] { ids[i] = id; continue }
+            // New weight (graph.weight would search every value: quadratic on big models).
+            let id = ValueID(graph.values.count)
+            graph.values.append(Value(name: n, type: t, def: .weight(n)))
+            weightIDs[n] = id
+            ids[i] = id
             if weightFirstUse[n] == nil { weightFirstUse[n] = wl }
         }
         var resultNames: [(String, TensorType)] = []
         for (k, r) in inferred.results.enumerated() {
             let wanted = targets?[k] ?? decl.name
-            resultNames.append((uniqueName(wanted, f), r))
+            resultNames.append((uniqueName(wanted, f, generated: targets == nil), r))
         }
         let results = graph.addNode(decl.name, ids, attributes, results: resultNames, location: l)
         return results.map { .value($0) }
@@ -733,7 +775,7 @@ final class Lowering {
     }
 
     func knownWeightType(_ name: String) -> TensorType? {
-        if let i = graph.values.firstIndex(where: { $0.weightName == name }) { return graph.values[i].type }
+        if let id = weightIDs[name] { return graph.type(of: id) }
         return declaredWeights[name]?.0
     }
 

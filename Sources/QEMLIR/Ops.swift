@@ -100,9 +100,16 @@ public enum OpRegistry {
     public static func decl(_ name: String) -> OpDecl? { table[name] }
     public static var all: [OpDecl] { ordered }
 
-    /// Registration order = documentation order.
-    nonisolated(unsafe) private static var ordered: [OpDecl] = BaseOps.all
-    nonisolated(unsafe) private static var table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: BaseOps.all.map { ($0.name, $0) })
+    /// The ops qemlc itself declares: the base ops (those that may be blocked carry the optional
+    /// `layout` annotation), then the fused ops passes create. Registration order = documentation order.
+    public static let builtIn: [OpDecl] = BaseOps.all.map { d in
+        var d = d
+        if FusedOps.blockableOps.contains(d.name) { d.attributes.append(FusedOps.layoutAttribute) }
+        return d
+    } + FusedOps.all
+
+    nonisolated(unsafe) private static var ordered: [OpDecl] = builtIn
+    nonisolated(unsafe) private static var table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: builtIn.map { ($0.name, $0) })
 
     /// Adds ops declared by later stages (fused ops from passes). Call before parsing, once.
     public static func register(_ decls: [OpDecl]) {

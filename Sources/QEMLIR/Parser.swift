@@ -434,7 +434,13 @@ struct Parser {
             next()
             var args: [Argument] = []
             while !isPunct(")") {
-                if !args.isEmpty { try expect(",", "between arguments of \(name)(…)") }
+                if !args.isEmpty && !isPunct(",") {
+                    // Newlines are ignored inside ( … ): an unclosed call runs into the next line.
+                    var f = fail("expected ',' or ')' after an argument of \(name)(…), found \(describe(tok))")
+                    if loc.line > l.line { f.diagnostic.notes.append("the '(' of \(name) at \(l) is not closed") }
+                    throw f
+                }
+                if !args.isEmpty { next() }
                 if isPunct(")") { break }
                 if case .ident(let label) = tok.kind, case .punct("=")? = tokens[safe: p + 1]?.kind {
                     let ll = loc

@@ -2,12 +2,12 @@
 /// every result typed, attributes equal to their declared default omitted.
 enum Printer {
     static func print(_ g: Graph) -> String {
-        var out = "model \(quoteString(g.name))\n"
-        if !g.labels.isEmpty { out += "labels \(Attribute.strings(g.labels))\n" }
-        for n in g.notes { out += "note \(quoteString(n))\n" }
+        var out = "model \(quote(g.name))\n"
+        if !g.labels.isEmpty { out += "labels [" + g.labels.map(quote).joined(separator: ", ") + "]\n" }
+        for n in g.notes { out += "note \(quote(n))\n" }
         if let fe = g.frontend {
             out += "frontend %\(fe.output) {\n"
-            for (k, v) in fe.settings { out += "  \(k) = \(v)\n" }
+            for (k, v) in fe.settings { out += "  \(k) = \(text(v))\n" }
             out += "}\n"
         }
         for i in g.inputs { out += "input %\(g[i].name): \(g[i].type)\n" }
@@ -54,7 +54,20 @@ enum Printer {
         if case .ints(let n)? = kind, let n, n > 1, case .ints(let v) = a, let first = v.first, v.allSatisfy({ $0 == first }) {
             return String(first)
         }
-        return a.description
+        return text(a)
+    }
+
+    /// An attribute value as source text (strings with `{`/`}` escaped against interpolation).
+    static func text(_ a: Attribute) -> String {
+        switch a {
+        case .string(let s): return quote(s)
+        case .strings(let l): return "[" + l.map(quote).joined(separator: ", ") + "]"
+        default: return a.description
+        }
+    }
+
+    static func quote(_ s: String) -> String {
+        quoteString(s).replacingOccurrences(of: "{", with: "\\{").replacingOccurrences(of: "}", with: "\\}")
     }
 
     static func circuitBody(_ c: Circuit) -> String {

@@ -32,7 +32,6 @@ public struct FuseCBAM: Pass {
     }
 
     public func run(_ g: Graph, _ ctx: PassContext) throws -> Graph {
-        FusedOps.registerAll()
         let facts = GraphFacts(g)
         var rw = Rewriter(g)
         var taken = Set<Int>()

@@ -9,17 +9,9 @@ public enum Layout {
     public static func blocked(_ c: Int) -> String { "nchw\(c)c" }
 
     /// 1 for plain NCHW, c for `nchw<c>c`, nil for anything else.
-    public static func blockSize(of layout: String) -> Int? {
-        if layout == plain { return 1 }
-        guard layout.hasPrefix("nchw"), layout.hasSuffix("c"), layout.count > 5,
-              let c = Int(layout.dropFirst(4).dropLast()), c > 1 else { return nil }
-        return c
-    }
+    public static func blockSize(of layout: String) -> Int? { layoutBlockSize(layout) }
 
-    /// Ops that run blocked when every activation they read and write is 4-D (channels padded
-    /// to a whole block), and so may carry a `layout` annotation (`fused_cbam` declares it itself).
-    static let blockableOps = ["conv2d", "batchnorm", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
-                               "channel_mean", "channel_max", "concat", "relu", "sigmoid", "tanh", "scale", "add", "mul"]
+    static let blockableOps = FusedOps.blockableOps
     static let blockable = Set(blockableOps + ["fused_cbam"])
 
     /// The layout `v` is stored in: its producer's annotation (a reorder's `to`); inputs are plain.
@@ -55,7 +47,6 @@ public struct LayoutPass: Pass {
     public var summary: String { "annotate ops with the NCHWc blocked layout and insert reorders at its edges" }
 
     public func run(_ g: Graph, _ ctx: PassContext) throws -> Graph {
-        FusedOps.registerAll()
         let c = ctx.vectorWidth
         guard c > 1 else {
             ctx.log("vector width \(c): everything stays \(Layout.plain)")

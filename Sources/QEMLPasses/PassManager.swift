@@ -113,7 +113,6 @@ public struct PassManager: Sendable {
     /// Runs the passes in order, up to and including `until` if given.
     public func run(_ graph: Graph, until: String? = nil, options: PassOptions = PassOptions(),
                     context: PassContext = PassContext()) throws -> Result {
-        FusedOps.registerAll()
         for name in options.printAfter.sorted() where !passNames.contains(name) {
             throw PassError.unknownPass(name, valid: passNames)
         }

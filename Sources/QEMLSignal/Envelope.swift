@@ -1,15 +1,20 @@
 /// The Hilbert envelope |x + i·H(x)| (the magnitude of `scipy.signal.hilbert`'s analytic signal):
 /// FFT, zero the negative frequencies and double the positive ones (0 Hz and, for even
-/// length, Nyquist kept once), inverse FFT.
-public func hilbertEnvelope(_ x: [Float]) -> [Float] {
+/// length, Nyquist kept once), inverse FFT. With `band` (Hz, needs `sampleRate`) the bins
+/// outside it are zeroed too: the ideal band-pass around a structural resonance that bearing
+/// diagnostics apply before demodulating.
+public func hilbertEnvelope(_ x: [Float], sampleRate: Int = 1, band: ClosedRange<Double>? = nil) -> [Float] {
     let n = x.count
     guard n > 0 else { return [] }
+    let binHz = Double(sampleRate) / Double(n)
     let buf = FFTBuffer(count: 2 * n), spectrum = FFTBuffer(count: 2 * n)
     for i in 0..<n { buf.base[2 * i] = x[i]; buf.base[2 * i + 1] = 0 }
     FFTW.shared.complex(n: n, forward: true).execute(input: buf, output: spectrum)
+    if let band, !band.contains(0) { spectrum.base[0] = 0; spectrum.base[1] = 0 }
     for k in 1..<n {
-        let h: Float
+        var h: Float
         if 2 * k < n { h = 2 } else if 2 * k == n { h = 1 } else { h = 0 }
+        if let band, !band.contains(Double(k) * binHz) { h = 0 }
         spectrum.base[2 * k] *= h
         spectrum.base[2 * k + 1] *= h
     }
@@ -22,9 +27,10 @@ public func hilbertEnvelope(_ x: [Float]) -> [Float] {
 }
 
 /// The envelope spectrum used to read bearing fault frequencies: the magnitude of the real FFT of
-/// the mean-removed Hilbert envelope, `n/2 + 1` bins at k · sampleRate / n Hz.
-public func envelopeSpectrum(_ x: [Float]) -> [Float] {
-    let env = hilbertEnvelope(x)
+/// the mean-removed Hilbert envelope (of the signal band-passed to `band` Hz, if given),
+/// `n/2 + 1` bins at k · sampleRate / n Hz.
+public func envelopeSpectrum(_ x: [Float], sampleRate: Int = 1, band: ClosedRange<Double>? = nil) -> [Float] {
+    let env = hilbertEnvelope(x, sampleRate: sampleRate, band: band)
     let n = env.count
     guard n > 0 else { return [] }
     let mean = env.reduce(0, +) / Float(n)

@@ -46,27 +46,6 @@ public enum WAVWriter {
         guard sampleRate > 0 else {
             throw FileFormatError(path: path, place: "header", message: "sample rate \(sampleRate) Hz is not positive", fix: "pass a positive sample rate")
         }
-        try writeAtomically(encode(channels, sampleRate: sampleRate, encoding: encoding), to: path, overwrite: overwrite)
-    }
-}
-
-/// Writes bytes to a temporary file beside `path` and renames it into place, so readers never see
-/// a partial file; refuses to replace an existing file unless `overwrite`.
-public func writeAtomically(_ bytes: [UInt8], to path: String, overwrite: Bool) throws {
-    if !overwrite && FileManager.default.fileExists(atPath: path) {
-        throw FileFormatError(path: path, place: "file", message: "already exists", fix: "choose another name or pass --force to overwrite it")
-    }
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UInt32.random(in: 0 ... .max)).tmp")
-    do {
-        try Data(bytes).write(to: tmp)
-    } catch {
-        throw FileFormatError(path: path, place: "file", message: "cannot be written (\(error.localizedDescription))",
-                              fix: "check that the folder exists and is writable")
-    }
-    if rename(tmp.path, path) != 0 {
-        let reason = String(cString: strerror(errno))
-        unlink(tmp.path)
-        throw FileFormatError(path: path, place: "file", message: "cannot be written (\(reason))", fix: "check that the folder is writable")
+        try writeFileAtomically(encode(channels, sampleRate: sampleRate, encoding: encoding), to: path, overwrite: overwrite)
     }
 }

@@ -60,6 +60,9 @@ final class LoweringTests: XCTestCase {
         %relu = relu(%a)
         """)
         XCTAssertEqual(valueNames(g), ["relu_2", "a", "relu"])
+        // The same for unnamed intermediates at top level.
+        let h = try parse("input %x: f32[1,4]\n%a = tanh(relu(%x))\n%relu = sigmoid(%a)\n")
+        XCTAssertEqual(valueNames(h), ["relu_2", "a", "relu"])
     }
 
     func testLoopCarriedRebindingAndIterationLocals() throws {
@@ -167,6 +170,14 @@ final class LoweringTests: XCTestCase {
     func testLoadMissingFile() {
         XCTAssertThrowsError(try QIR.load(path: "/nonexistent/model.qir")) { error in
             XCTAssertEqual("\(error)", "error: no such file: /nonexistent/model.qir\n  note: check the path; models end in .qir")
+        }
+    }
+
+    func testByteOrderMarkCRLFAndTabs() throws {
+        let g = try parse("\u{FEFF}input %x: f32[1,4]\r\n%y =\trelu(%x)\r\n")
+        XCTAssertEqual(g.nodes.count, 1)
+        XCTAssertThrowsError(try QIR.parse("input %x: f32[1,4]\n\t%y = relu(%q)\n", file: "t.qir")) { error in
+            XCTAssertEqual("\(error)", "t.qir:2:12: error: undefined value %q\n   %y = relu(%q)\n             ^\n  note: did you mean 'x'?")
         }
     }
 
@@ -282,5 +293,30 @@ final class LoweringTests: XCTestCase {
         XCTAssertTrue(text.contains("%y = test_affine(%x, b=3.0, mode=\"fast\") : f32[N,4]"), text)
         XCTAssertTrue(text.contains("%z = test_affine(%y, shift=%x, dims=2) : f32[N,4]"), text)
         XCTAssertEqual(try QIR.parse(text, file: "dump.qir"), g)
+    }
+}
+
+final class CircuitBlockTests: XCTestCase {
+    /// A circuit inside a block sees the block's parameters and scoped weights.
+    func testCircuitInsideBlock() throws {
+        let g = try QIR.parse("""
+        input %a: f32[N,3]
+        def pqc(%v, n, layers, rotation="Y") {
+          return circuit(%v, @.weights, wires=n) {
+            angle_embedding(x, rotation=rotation)
+            strongly_entangling_layers(w, layers=layers)
+            if n > 2 { cz(wires=[0, n - 1]) }
+            expval(Z, wires=[0, n - 1])
+          }
+        }
+        %e = pqc(%a, 3, 2, scope="q")
+        """, file: "t.qir")
+        let c = g.nodes[0].attributes["body"]!.circuit!
+        XCTAssertEqual(c.gates.count, 3 + 2 * (3 + 3) + 1)
+        XCTAssertEqual(c.gates.last, Gate(.cz, wires: [0, 2]))
+        XCTAssertEqual(g.weights.map { g[$0].name }, ["q.weights"])
+        XCTAssertEqual(g.weights.map { g.type(of: $0).description }, ["f32[2,3,3]"])
+        XCTAssertEqual(g[g.outputs[0]].name, "e")
+        XCTAssertEqual(g.type(of: g.outputs[0]).description, "f32[N,2]")
     }
 }

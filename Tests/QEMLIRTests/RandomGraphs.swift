@@ -75,8 +75,8 @@ struct RandomGraphBuilder {
     mutating func build() -> Graph {
         let batch: Dim = pick([.fixed(1), .fixed(2), .symbolic("N")])
         g.name = pick(["model", "random-\(int(0...999))", "qemlnet \"test\""])
-        if chance(0.5) { g.labels = (0..<int(1...4)).map { "class_\($0)" } }
-        if chance(0.3) { g.notes = ["fuse-quantum: strategy=folded (4 qubits)"] }
+        if chance(0.5) { g.labels = (0..<int(1...4)).map { "class_\($0)" } + (chance(0.3) ? ["odd {label} \"q\" \\ end"] : []) }
+        if chance(0.3) { g.notes = ["fuse-quantum: strategy=folded (4 qubits)", "braces {x} and\nnewline"] }
         let c = int(1...4), h = int(4...9), w = int(4...9)
         let image = g.addInput(freshName("image"), TensorType([batch, .fixed(c), .fixed(h), .fixed(w)]))
         if chance(0.3) {

@@ -10,7 +10,6 @@ final class ExampleModelTests: XCTestCase {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("examples")
 
-    override func setUp() { FusedKernels.registerAll() }
 
     func load(_ name: String) throws -> Graph {
         try QIR.load(path: Self.examples.appendingPathComponent(name).path)
@@ -45,11 +44,23 @@ final class ExampleModelTests: XCTestCase {
         if ProcessInfo.processInfo.environment["QEMLC_SHOW"] == "1" { print(QIR.print(out)) }
     }
 
+    func testEveryDumpOfTheEdgeModelParsesBack() throws {
+        let r = try PassManager().run(try load("qemlnet-edge.qir"), options: PassOptions(printAfterAll: true))
+        for report in r.reports {
+            guard let g = report.graphAfter else { continue }
+            let text = QIR.print(g)
+            let reparsed = try QIR.parse(text, file: "after-\(report.name).qir")
+            XCTAssertEqual(QIR.print(reparsed), text, "the dump after \(report.name) does not round-trip")
+        }
+        if ProcessInfo.processInfo.environment["QEMLC_SHOW"] == "1" { print(PassManager.timingTable(r.reports)) }
+    }
+
     func testPaperModelFusesLikeTheEdgeModel() throws {
         let r = try PassManager().run(try load("qemlnet-paper.qir"), options: PassOptions(verifyEach: true))
         XCTAssertEqual(count(r.graph, "fused_cbam"), 16)
         for op in ["batchnorm", "relu", "add", "mul", "sigmoid"] { XCTAssertEqual(count(r.graph, op), 0, op) }
         XCTAssertEqual(count(r.graph, "reorder"), 2)
+        if ProcessInfo.processInfo.environment["QEMLC_SHOW"] == "1" { r.graph.notes.forEach { print($0) } }
     }
 
     func testTinyModelKeepsItsMeaningThroughThePipeline() throws {

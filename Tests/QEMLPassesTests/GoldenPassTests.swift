@@ -11,7 +11,6 @@ final class GoldenPassTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ir/passes")
 
-    override func setUp() { FusedOps.registerAll() }
 
     func testEveryGoldenCase() throws {
         let record = ProcessInfo.processInfo.environment["QEMLC_RECORD"] == "1"

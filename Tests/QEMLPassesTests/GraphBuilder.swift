@@ -8,7 +8,6 @@ struct GraphBuilder {
     var g = Graph(name: "test")
     private var counter = 0
 
-    init() { FusedOps.registerAll() }
 
     mutating func input(_ name: String, _ shape: [Int]) -> ValueID { g.addInput(name, TensorType(fixed: shape)) }
 

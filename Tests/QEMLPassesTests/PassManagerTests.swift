@@ -93,8 +93,7 @@ final class PassManagerTests: XCTestCase {
         XCTAssertTrue(table.contains("fold-batchnorm"))
     }
 
-    func testRegisterAllIsIdempotentAcrossThreads() {
-        DispatchQueue.concurrentPerform(iterations: 8) { _ in FusedOps.registerAll() }
+    func testFusedOpsAreBuiltIn() {
         XCTAssertEqual(OpRegistry.all.filter { $0.name == "fused_cbam" }.count, 1)
         XCTAssertEqual(OpRegistry.decl("conv2d")?.attributes.filter { $0.name == "layout" }.count, 1)
     }

@@ -19,7 +19,6 @@ struct SeededRandom: RandomNumberGenerator {
 /// Every pass must keep the meaning: the reference interpreter gives the same outputs on the
 /// graph before and after, with random weights and inputs.
 final class PassSemanticsTests: XCTestCase {
-    override func setUp() { FusedKernels.registerAll() }
 
     func randomTensor(_ shape: [Int], _ range: ClosedRange<Float>, _ rng: inout SeededRandom) -> Tensor {
         Tensor(shape: shape, data: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &rng) })

@@ -89,8 +89,9 @@ final class InterpreterTests: XCTestCase {
         }
     }
 
-    func testEveryBaseOpHasAKernel() {
-        for d in OpRegistry.all {
+    func testEveryBuiltInOpHasAKernel() {
+        // Only qemlc's own ops: other tests in this process may register test-only ops.
+        for d in OpRegistry.builtIn {
             XCTAssertNotNil(Interpreter.kernel(for: d.name), d.name)
         }
     }

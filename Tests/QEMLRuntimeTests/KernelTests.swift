@@ -130,4 +130,21 @@ final class KernelTests: XCTestCase {
                           [("out", .int(3))])[0]
         XCTAssertEqual(y, tensor([2, 3], [1, 12, 103, 3, 14, 107]))
     }
+
+    func testMalformedAttributesAreErrorsNotCrashes() {
+        let w = Tensor(shape: [1, 1, 2, 2], repeating: 1)
+        func message(_ attrs: [(String, Attribute)], _ op: String = "conv2d") -> String {
+            do {
+                _ = try runOp(op, op == "conv2d" ? [.input(x33), .weight(w)] : [.input(x33)], attrs, resultTypes: [[1, 1, 2, 2]])
+                return "no error"
+            } catch { return "\(error)" }
+        }
+        XCTAssertEqual(message([("out", .int(1)), ("kernel", .ints([2, 2])), ("stride", .ints([1, 1, 1]))]),
+                       "error: conv2d: stride must be two integers ≥ 1, got [1, 1, 1]")
+        XCTAssertEqual(message([("out", .int(1)), ("kernel", .ints([3, 3]))]), "error: conv2d: kernel=[3, 3] but the weight is [1,1,2,2]")
+        XCTAssertEqual(message([("kernel", .ints([2, 2])), ("padding", .int(-1))], "maxpool2d"),
+                       "error: maxpool2d: padding must be two integers ≥ 0, got [-1]")
+        // One int means both directions.
+        XCTAssertEqual(message([("out", .int(1)), ("kernel", .int(2)), ("stride", .int(1))]), "no error")
+    }
 }

@@ -102,6 +102,14 @@ final class WAVReaderTests: XCTestCase {
         }
         XCTAssertNoThrow(try WAVWriter.write([right], sampleRate: 12000, to: p16, overwrite: true))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["a.wav", "b.wav"])  // no temp files left
+        // NPY signals: [samples, channels] like soundfile.
+        let npy = dir.appendingPathComponent("s.npy").path
+        try NPY.write(Tensor(shape: [3, 2], data: [1, -1, 2, -2, 3, -3]), to: npy)
+        XCTAssertEqual(try SignalFile.read(npy), Recording(channels: [[1, 2, 3], [-1, -2, -3]], sampleRate: nil))
+        try NPY.write(Tensor(shape: [1, 2, 3], data: [1, 2, 3, 4, 5, 6]), to: npy, overwrite: true)
+        XCTAssertThrowsError(try SignalFile.read(npy)) { e in
+            XCTAssertEqual((e as? FileFormatError)?.message, "a signal must be 1-D [samples] or 2-D [samples, channels], this array is [1,2,3]")
+        }
     }
 }
 

@@ -31,7 +31,7 @@ extension Interpreter {
                     return Double(w.data[zip(index, w.strides).reduce(0) { $0 + $1.0 * $1.1 }])
                 }
             }
-            var state = StateVector(qubits: body.qubits)
+            var state = ReferenceStateVector(qubits: body.qubits)
             for g in body.gates {
                 guard g.wires.count == g.kind.wireCount, g.wires.allSatisfy({ $0 >= 0 && $0 < body.qubits }),
                       Set(g.wires).count == g.wires.count, g.params.count == g.kind.parameterCount else {
@@ -57,7 +57,7 @@ extension Interpreter {
 }
 
 /// 2^n complex amplitudes; wire 0 is the most significant bit of the basis index (PennyLane).
-struct StateVector {
+struct ReferenceStateVector {
     let qubits: Int
     var re: [Double]
     var im: [Double]
@@ -76,30 +76,42 @@ struct StateVector {
     mutating func apply(_ m: [(Double, Double)], wire: Int, controls: [Int] = []) {
         let t = mask(wire)
         let c = controls.reduce(0) { $0 | mask($1) }
-        for i in 0..<re.count where i & t == 0 && i & c == c {
-            let j = i | t
-            let (a0r, a0i, a1r, a1i) = (re[i], im[i], re[j], im[j])
-            re[i] = m[0].0 * a0r - m[0].1 * a0i + m[1].0 * a1r - m[1].1 * a1i
-            im[i] = m[0].0 * a0i + m[0].1 * a0r + m[1].0 * a1i + m[1].1 * a1r
-            re[j] = m[2].0 * a0r - m[2].1 * a0i + m[3].0 * a1r - m[3].1 * a1i
-            im[j] = m[2].0 * a0i + m[2].1 * a0r + m[3].0 * a1i + m[3].1 * a1r
+        let ((ar, ai), (br, bi), (cr, ci), (dr, di)) = (m[0], m[1], m[2], m[3])
+        let count = re.count
+        // Raw pointers and `while`: a 16-qubit state is 65 536 amplitudes and tests run in debug builds.
+        re.withUnsafeMutableBufferPointer { rp in
+            im.withUnsafeMutableBufferPointer { ip in
+                guard let re = rp.baseAddress, let im = ip.baseAddress else { return }
+                var i = 0
+                while i < count {
+                    if i & t == 0 && i & c == c {
+                        let j = i | t
+                        let (a0r, a0i, a1r, a1i) = (re[i], im[i], re[j], im[j])
+                        re[i] = ar * a0r - ai * a0i + br * a1r - bi * a1i
+                        im[i] = ar * a0i + ai * a0r + br * a1i + bi * a1r
+                        re[j] = cr * a0r - ci * a0i + dr * a1r - di * a1i
+                        im[j] = cr * a0i + ci * a0r + dr * a1i + di * a1r
+                    }
+                    i += 1
+                }
+            }
         }
     }
 
     mutating func apply(_ kind: GateKind, wires: [Int], angles a: [Double]) {
         switch kind {
         case .rx, .ry, .rz, .phaseshift, .h, .x, .y, .z, .s, .t:
-            apply(StateVector.matrix(kind, a.first ?? 0), wire: wires[0])
+            apply(ReferenceStateVector.matrix(kind, a.first ?? 0), wire: wires[0])
         case .rot:
             // Rot(φ, θ, ω) = RZ(ω) RY(θ) RZ(φ): RZ(φ) acts first.
-            apply(StateVector.matrix(.rz, a[0]), wire: wires[0])
-            apply(StateVector.matrix(.ry, a[1]), wire: wires[0])
-            apply(StateVector.matrix(.rz, a[2]), wire: wires[0])
-        case .cnot: apply(StateVector.matrix(.x, 0), wire: wires[1], controls: [wires[0]])
-        case .cz: apply(StateVector.matrix(.z, 0), wire: wires[1], controls: [wires[0]])
-        case .crx: apply(StateVector.matrix(.rx, a[0]), wire: wires[1], controls: [wires[0]])
-        case .cry: apply(StateVector.matrix(.ry, a[0]), wire: wires[1], controls: [wires[0]])
-        case .crz: apply(StateVector.matrix(.rz, a[0]), wire: wires[1], controls: [wires[0]])
+            apply(ReferenceStateVector.matrix(.rz, a[0]), wire: wires[0])
+            apply(ReferenceStateVector.matrix(.ry, a[1]), wire: wires[0])
+            apply(ReferenceStateVector.matrix(.rz, a[2]), wire: wires[0])
+        case .cnot: apply(ReferenceStateVector.matrix(.x, 0), wire: wires[1], controls: [wires[0]])
+        case .cz: apply(ReferenceStateVector.matrix(.z, 0), wire: wires[1], controls: [wires[0]])
+        case .crx: apply(ReferenceStateVector.matrix(.rx, a[0]), wire: wires[1], controls: [wires[0]])
+        case .cry: apply(ReferenceStateVector.matrix(.ry, a[0]), wire: wires[1], controls: [wires[0]])
+        case .crz: apply(ReferenceStateVector.matrix(.rz, a[0]), wire: wires[1], controls: [wires[0]])
         case .swap:
             let (m0, m1) = (mask(wires[0]), mask(wires[1]))
             for i in 0..<re.count where i & m0 != 0 && i & m1 == 0 {

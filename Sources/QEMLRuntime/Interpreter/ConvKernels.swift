@@ -16,8 +16,12 @@ extension Interpreter {
         let (n, c, h, wd) = try requireRank4(x, node)
         guard w.rank == 4 else { throw kernelError(node, "the weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(w.shape))") }
         let o = w.shape[0], kh = w.shape[2], kw = w.shape[3]
+        if let k = node.attr("kernel")?.ints, (k.count == 1 ? [k[0], k[0]] : k) != [kh, kw] {
+            throw kernelError(node, "kernel=\(k) but the weight is \(describeShape(w.shape))")
+        }
         let groups = node.int("groups", 1)
-        let stride = node.ints("stride", [1, 1]), pad = node.ints("padding", [0, 0]), dil = node.ints("dilation", [1, 1])
+        let stride = try node.pair("stride", [1, 1], minimum: 1), pad = try node.pair("padding", [0, 0], minimum: 0)
+        let dil = try node.pair("dilation", [1, 1], minimum: 1)
         guard groups > 0, c % groups == 0, o % groups == 0, w.shape[1] == c / groups else {
             throw kernelError(node, "weight \(describeShape(w.shape)) does not fit input \(describeShape(x.shape)) with groups=\(groups)")
         }
@@ -50,51 +54,66 @@ extension Interpreter {
         let activation = node.string("activation", "none")
         guard ["none", "relu", "sigmoid"].contains(activation) else { throw kernelError(node, "unknown activation '\(activation)'") }
 
-        var acc = [Double](repeating: 0, count: plane)
-        x.data.withUnsafeBufferPointer { xp in
-            w.data.withUnsafeBufferPointer { wp in
-                acc.withUnsafeMutableBufferPointer { ap in
-                    for b in 0..<n {
-                        for oc in 0..<o {
-                            for i in 0..<plane { ap[i] = 0 }
-                            let g = oc / og
+        // Output rows (columns) whose input row (column) is inside the image, per kernel tap.
+        let rows = (0..<kh).map { validRange(ho, h, stride[0], $0 * dil[0] - pad[0]) }
+        let cols = (0..<kw).map { validRange(wo, wd, stride[1], $0 * dil[1] - pad[1]) }
+        // Weights regrouped as [group][ci][ky][kx][output channel of the group], so the inner
+        // loop runs over output channels: long and contiguous even when the image is 2×2.
+        var packed = [Double](repeating: 0, count: w.count)
+        for oc in 0..<o {
+            let (g, oo) = (oc / og, oc % og)
+            for r in 0..<cg * kh * kw { packed[(g * cg * kh * kw + r) * og + oo] = Double(w.data[oc * cg * kh * kw + r]) }
+        }
+        // Accumulators for one (sample, group), laid out [oy][ox][output channel of the group].
+        var acc = [Double](repeating: 0, count: plane * og)
+        for b in 0..<n {
+            for g in 0..<groups {
+                for i in acc.indices { acc[i] = 0 }
+                x.data.withUnsafeBufferPointer { xp in
+                    packed.withUnsafeBufferPointer { wp in
+                        acc.withUnsafeMutableBufferPointer { ap in
+                            guard let xBase = xp.baseAddress, let wBase = wp.baseAddress, let aBase = ap.baseAddress else { return }
                             for ci in 0..<cg {
-                                let xPlane = ((b * c) + g * cg + ci) * h * wd
+                                let xPlane = xBase + (b * c + g * cg + ci) * h * wd
                                 for ky in 0..<kh {
-                                    // Output rows whose input row is inside the image.
-                                    let yOffset = ky * dil[0] - pad[0]
-                                    let rows = validRange(ho, h, stride[0], yOffset)
-                                    for kx in 0..<kw {
-                                        let weight = Double(wp[((oc * cg + ci) * kh + ky) * kw + kx])
-                                        let xOffset = kx * dil[1] - pad[1]
-                                        let cols = validRange(wo, wd, stride[1], xOffset)
-                                        for oy in rows {
-                                            let inRow = xPlane + (oy * stride[0] + yOffset) * wd + xOffset
-                                            let accRow = oy * wo
-                                            for ox in cols {
-                                                ap[accRow + ox] += weight * Double(xp[inRow + ox * stride[1]])
+                                    for oy in rows[ky] {
+                                        let xRow = xPlane + (oy * stride[0] + ky * dil[0] - pad[0]) * wd
+                                        for kx in 0..<kw {
+                                            let wTap = wBase + (((g * cg + ci) * kh + ky) * kw + kx) * og
+                                            for ox in cols[kx] {
+                                                let xv = Double(xRow[ox * stride[1] + kx * dil[1] - pad[1]])
+                                                let a = aBase + (oy * wo + ox) * og
+                                                // The hot loop: raw pointers and `while`, so debug builds stay usable.
+                                                var oo = 0
+                                                while oo < og {
+                                                    a[oo] += xv * wTap[oo]
+                                                    oo &+= 1
+                                                }
                                             }
                                         }
                                     }
                                 }
                             }
-                            // Epilogue.
-                            let base = (b * o + oc) * plane
-                            for i in 0..<plane {
-                                var v = ap[i]
-                                if let bias { v += bias[oc] }
-                                if hasBN, let bnW, let bnB, let bnMean, let bnVar {
-                                    v = (v - bnMean[oc]) / (bnVar[oc] + eps).squareRoot() * bnW[oc] + bnB[oc]
-                                }
-                                if let residual { v += Double(residual.data[base + i]) }
-                                switch activation {
-                                case "relu": v = max(v, 0)
-                                case "sigmoid": v = 1 / (1 + exp(-v))
-                                default: break
-                                }
-                                out[base + i] = Float(v)
-                            }
                         }
+                    }
+                }
+                // Epilogue, per output element.
+                for oo in 0..<og {
+                    let oc = g * og + oo
+                    let base = (b * o + oc) * plane
+                    for i in 0..<plane {
+                        var v = acc[i * og + oo]
+                        if let bias { v += bias[oc] }
+                        if hasBN, let bnW, let bnB, let bnMean, let bnVar {
+                            v = (v - bnMean[oc]) / (bnVar[oc] + eps).squareRoot() * bnW[oc] + bnB[oc]
+                        }
+                        if let residual { v += Double(residual.data[base + i]) }
+                        switch activation {
+                        case "relu": v = max(v, 0)
+                        case "sigmoid": v = 1 / (1 + exp(-v))
+                        default: break
+                        }
+                        out[base + i] = Float(v)
                     }
                 }
             }

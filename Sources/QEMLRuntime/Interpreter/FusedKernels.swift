@@ -5,14 +5,15 @@ import QEMLTensor
 
 /// Reference semantics of the ops passes create (declared in `QEMLPasses/FusedOps.swift`):
 /// written out with plain loops, independently of the unfused ops they replace, so the
-/// "before and after each pass" tests compare two different computations.
+/// "before and after each pass" tests compare two different computations. They are built-in
+/// kernels (listed in `Interpreter.builtinKernels`), so they need no registration.
+extension Interpreter {
+    static let fusedKernels: [String: ReferenceKernel] = ["fused_cbam": FusedKernels.fusedCBAM, "reorder": FusedKernels.reorder]
+}
+
 public enum FusedKernels {
-    /// Declares the fused ops and teaches the interpreter their kernels. Idempotent.
-    public static func registerAll() {
-        FusedOps.registerAll()
-        Interpreter.register(op: "fused_cbam", kernel: fusedCBAM)
-        Interpreter.register(op: "reorder", kernel: reorder)
-    }
+    @available(*, deprecated, message: "fused ops are part of OpRegistry from the start; drop this call")
+    public static func registerAll() {}
 
     /// The layout changes, the logical tensor does not.
     static let reorder: ReferenceKernel = { node, operands, _ in [try operand(operands, 0, node)] }

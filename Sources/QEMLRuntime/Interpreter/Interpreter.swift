@@ -105,8 +105,26 @@ public struct Interpreter: Sendable {
                 if needed.insert(i).inserted { stack.append(contentsOf: graph.nodes[i].operands.compactMap { $0 }) }
             }
         }
+        // QEMLC_DEBUG=2 and up: time spent per op kind, on stderr.
+        let timing = (ProcessInfo.processInfo.environment["QEMLC_DEBUG"].flatMap { Int($0) } ?? 0) >= 2
+        var spent: [String: (seconds: Double, count: Int)] = [:]
+        defer {
+            if timing {
+                for (op, t) in spent.sorted(by: { $0.value.seconds > $1.value.seconds }) {
+                    FileHandle.standardError.write(Data("interpreter: \(op) ×\(t.count): \(String(format: "%.3f", t.seconds)) s\n".utf8))
+                }
+            }
+        }
         for i in needed.sorted() {
             let node = graph.nodes[i]
+            let start = timing ? DispatchTime.now().uptimeNanoseconds : 0
+            defer {
+                if timing {
+                    let s = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                    spent[node.op, default: (0, 0)].seconds += s
+                    spent[node.op, default: (0, 0)].count += 1
+                }
+            }
             let operands = node.operands.map { $0.flatMap { values[$0.raw] } }
             let results: [Tensor]
             guard let kernel = kernels[node.op] else { throw Diagnostic("no kernel for op '\(node.op)'", at: node.location) }
@@ -162,7 +180,7 @@ extension Interpreter {
     /// The base ops' kernels, one table per file of this folder.
     static let builtinKernels: [String: ReferenceKernel] = {
         var all: [String: ReferenceKernel] = [:]
-        for table in [convKernels, elementwiseKernels, poolKernels, shapeKernels, circuitKernels] {
+        for table in [convKernels, elementwiseKernels, poolKernels, shapeKernels, circuitKernels, fusedKernels] {
             all.merge(table) { a, _ in a }
         }
         return all

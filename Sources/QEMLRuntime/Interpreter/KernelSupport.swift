@@ -13,6 +13,16 @@ extension Node {
     func double(_ name: String, _ fallback: Double) -> Double { attr(name)?.double ?? fallback }
     func string(_ name: String, _ fallback: String) -> String { attr(name)?.string ?? fallback }
     func bool(_ name: String, _ fallback: Bool) -> Bool { attr(name)?.bool ?? fallback }
+
+    /// A 2-D window attribute (kernel, stride, padding, dilation): two ints, or one meaning both.
+    func pair(_ name: String, _ fallback: [Int], minimum: Int) throws(Diagnostic) -> [Int] {
+        let v = attr(name)?.ints ?? fallback
+        let p = v.count == 1 ? [v[0], v[0]] : v
+        guard p.count == 2, p.allSatisfy({ $0 >= minimum }) else {
+            throw kernelError(self, "\(name) must be two integers ≥ \(minimum), got \(v)")
+        }
+        return p
+    }
 }
 
 func kernelError(_ node: Node, _ message: String) -> Diagnostic {

@@ -24,13 +24,10 @@ extension Interpreter {
     static func windowPool(_ node: Node, _ operands: [Tensor?], max isMax: Bool) throws(Diagnostic) -> Tensor {
         let x = try operand(operands, 0, node)
         let (n, c, h, w) = try requireRank4(x, node)
-        let k = node.ints("kernel", [1, 1])
-        let s = node.attr("stride")?.ints ?? k
-        let p = node.ints("padding", [0, 0])
+        let k = try node.pair("kernel", [1, 1], minimum: 1)
+        let s = node.attr("stride") == nil ? k : try node.pair("stride", k, minimum: 1)
+        let p = try node.pair("padding", [0, 0], minimum: 0)
         let ceil = node.bool("ceil_mode", false)
-        guard k.count == 2, s.count == 2, p.count == 2, k.allSatisfy({ $0 > 0 }), s.allSatisfy({ $0 > 0 }) else {
-            throw kernelError(node, "kernel and stride must be two positive numbers")
-        }
         let ho = windowOutput(h, kernel: k[0], stride: s[0], padding: p[0], ceilMode: ceil)
         let wo = windowOutput(w, kernel: k[1], stride: s[1], padding: p[1], ceilMode: ceil)
         var out = [Float](repeating: 0, count: n * c * ho * wo)

@@ -7,7 +7,6 @@ import QEMLTensor
 enum ModelFiles {
     /// Parses, lowers and verifies a `.qir` file (fused ops are registered so dumps re-enter).
     static func graph(_ path: String) throws -> Graph {
-        FusedOps.registerAll()
         return try QIR.load(path: path)
     }
 

@@ -1,27 +1,23 @@
-import Foundation
-import QEMLIR
-
-/// The ops passes create, declared once like the base ops. `registerAll()` adds them (and the
-/// `layout` annotation the layout pass leaves on existing ops) to `OpRegistry`; call it once
-/// before parsing a dump or running the passes. Their reference semantics live in the
-/// interpreter (`QEMLRuntime/Interpreter/FusedKernels.swift`).
+/// The ops passes create (`fused_cbam`, `reorder`) and the `layout` annotation the layout pass
+/// leaves on existing ops, declared once like the base ops and part of the registry from the
+/// start — so a dump parses back in any process, whatever ran before. Their reference semantics
+/// live in the interpreter (`QEMLRuntime/Interpreter/FusedKernels.swift`); the passes that create
+/// them are in QEMLPasses.
 public enum FusedOps {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var registered = false
+    static let all: [OpDecl] = [fusedCBAM, reorder]
 
-    /// Idempotent and safe to call from several threads.
-    public static func registerAll() {
-        lock.lock()
-        defer { lock.unlock() }
-        guard !registered else { return }
-        OpRegistry.register([fusedCBAM, reorder])
-        OpRegistry.addAttributes([layoutAttribute], to: Layout.blockableOps)
-        registered = true
-    }
+    /// No longer needed: fused ops are in `OpRegistry` from the start. Kept for one release.
+    @available(*, deprecated, message: "fused ops are part of OpRegistry from the start; drop this call")
+    public static func registerAll() {}
+
+    /// Ops that run blocked when every activation they read and write is 4-D (channels padded
+    /// to a whole block), and so may carry a `layout` annotation (`fused_cbam` declares it itself).
+    public static let blockableOps = ["conv2d", "batchnorm", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",
+                                      "channel_mean", "channel_max", "concat", "relu", "sigmoid", "tanh", "scale", "add", "mul"]
 
     /// `layout="nchw8c"`: the op's activation operands and results are stored channel-blocked.
     /// Optional without a default, so graphs made before registration still verify; absent means NCHW.
-    static let layoutAttribute = OpDecl.Attr("layout", .string, nil, optional: true)
+    public static let layoutAttribute = OpDecl.Attr("layout", .string, nil, optional: true)
 
     static let fusedCBAM = OpDecl(
         name: "fused_cbam",
@@ -80,12 +76,20 @@ public enum FusedOps {
             let x = try q.type(0, "the input")
             for key in ["from", "to"] {
                 let l = q.attributes.string(key) ?? ""
-                guard Layout.blockSize(of: l) != nil else {
+                guard layoutBlockSize(l) != nil else {
                     throw ShapeError("\(key)=\"\(l)\" is not a layout; write \"nchw\" or \"nchw<c>c\" such as \"nchw8c\"")
                 }
-                if l != Layout.plain, x.rank != 4 { throw ShapeError("a blocked layout needs a 4-D [N,C,H,W] tensor, got \(x)") }
+                if l != "nchw", x.rank != 4 { throw ShapeError("a blocked layout needs a 4-D [N,C,H,W] tensor, got \(x)") }
             }
             return ShapeResult([x])
         },
         flops: { _, _ in 0 })
+}
+
+/// 1 for plain NCHW, c for `nchw<c>c` (channels blocked by c), nil for anything else.
+public func layoutBlockSize(_ layout: String) -> Int? {
+    if layout == "nchw" { return 1 }
+    guard layout.hasPrefix("nchw"), layout.hasSuffix("c"), layout.count > 5,
+          let c = Int(layout.dropFirst(4).dropLast()), c > 1 else { return nil }
+    return c
 }
