@@ -104,7 +104,7 @@ enum BaseOps {
     static func pool(_ name: String, _ summary: String) -> OpDecl {
         OpDecl(name: name, summary: summary, example: "%y = \(name)(%x, kernel=3, stride=2, padding=1)",
                operands: [.init("input")],
-               attributes: [.init("kernel", .ints(2)), .init("stride", .ints(2), nil), .init("padding", .ints(2), .ints([0, 0])),
+               attributes: [.init("kernel", .ints(2)), .init("stride", .ints(2), nil, optional: true), .init("padding", .ints(2), .ints([0, 0])),
                             .init("ceil_mode", .bool, .bool(false))],
                infer: { q throws(ShapeError) in
                    let (n, c, h, w) = try nchw(try q.type(0, "the input"), "the input")

@@ -18,12 +18,15 @@ public struct OpDecl: Sendable {
     public struct Attr: Sendable {
         public var name: String
         public var kind: AttributeKind
-        /// nil: required.
+        /// nil: required, unless `optional`.
         public var defaultValue: Attribute?
-        public init(_ name: String, _ kind: AttributeKind, _ defaultValue: Attribute? = nil) {
+        /// May be absent with no default: the op's rule says what absence means (pool stride = kernel).
+        public var optional: Bool
+        public init(_ name: String, _ kind: AttributeKind, _ defaultValue: Attribute? = nil, optional: Bool = false) {
             self.name = name
             self.kind = kind
             self.defaultValue = defaultValue
+            self.optional = optional
         }
     }
 
@@ -37,6 +40,18 @@ public struct OpDecl: Sendable {
     public var infer: @Sendable (ShapeContext) throws(ShapeError) -> ShapeResult
     /// Floating-point operations for one evaluation (a multiply-add counts 2), per sample.
     public var flops: @Sendable (ShapeContext, [TensorType]) -> Int
+
+    public init(name: String, summary: String, example: String, operands: [Operand], attributes: [Attr],
+                infer: @escaping @Sendable (ShapeContext) throws(ShapeError) -> ShapeResult,
+                flops: @escaping @Sendable (ShapeContext, [TensorType]) -> Int) {
+        self.name = name
+        self.summary = summary
+        self.example = example
+        self.operands = operands
+        self.attributes = attributes
+        self.infer = infer
+        self.flops = flops
+    }
 
     public var isVariadic: Bool { operands.last?.variadic ?? false }
     public var requiredOperandCount: Int { operands.filter { !$0.optional && !$0.variadic }.count }
@@ -85,15 +100,34 @@ public enum OpRegistry {
     public static func decl(_ name: String) -> OpDecl? { table[name] }
     public static var all: [OpDecl] { ordered }
 
-    /// Registration order = documentation order.
-    nonisolated(unsafe) private static var ordered: [OpDecl] = BaseOps.all
-    nonisolated(unsafe) private static var table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: BaseOps.all.map { ($0.name, $0) })
+    /// The ops qemlc itself declares: the base ops (those that may be blocked carry the optional
+    /// `layout` annotation), then the fused ops passes create. Registration order = documentation order.
+    public static let builtIn: [OpDecl] = BaseOps.all.map { d in
+        var d = d
+        if FusedOps.blockableOps.contains(d.name) { d.attributes.append(FusedOps.layoutAttribute) }
+        return d
+    } + FusedOps.all
+
+    nonisolated(unsafe) private static var ordered: [OpDecl] = builtIn
+    nonisolated(unsafe) private static var table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: builtIn.map { ($0.name, $0) })
 
     /// Adds ops declared by later stages (fused ops from passes). Call before parsing, once.
     public static func register(_ decls: [OpDecl]) {
         for d in decls where table[d.name] == nil {
             ordered.append(d)
             table[d.name] = d
+        }
+    }
+
+    /// Adds attributes to ops already declared (e.g. the `layout` annotation a pass leaves on
+    /// convolutions and pools), so dumps that carry them parse back. Call before parsing, once;
+    /// attributes an op already declares are left as they are.
+    public static func addAttributes(_ attrs: [OpDecl.Attr], to names: [String]) {
+        for name in names {
+            guard var d = table[name] else { continue }
+            for a in attrs where !d.attributes.contains(where: { $0.name == a.name }) { d.attributes.append(a) }
+            table[name] = d
+            if let i = ordered.firstIndex(where: { $0.name == name }) { ordered[i] = d }
         }
     }
 }
@@ -114,7 +148,10 @@ public func windowOutput(_ size: Int, kernel: Int, stride: Int, padding: Int, di
     let span = dilation * (kernel - 1) + 1
     let num = size + 2 * padding - span
     if num < 0 { return 0 }
-    return (ceilMode ? (num + stride - 1) / stride : num / stride) + 1
+    let out = (ceilMode ? (num + stride - 1) / stride : num / stride) + 1
+    // PyTorch: with ceil_mode the last window must start inside the input or its left padding.
+    if ceilMode && (out - 1) * stride >= size + padding { return out - 1 }
+    return out
 }
 
 /// NumPy broadcasting of two types.

@@ -1,0 +1,140 @@
+/// How a convolution is laid out for code generation: the blocked geometry and the register
+/// block (R output pixels × M channel blocks of c lanes = R·M vector accumulators).
+struct ConvPlan: Sendable {
+    let spec: Conv2DSpec
+    let lanes: Int
+    /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the flattened
+    /// H·W pixels, so it is planned as one row of H·W pixels.
+    let h, w, oh, ow: Int
+    let kh, kw, sh, sw, ph, pw, dh, dw: Int
+    let cin, cinBlocks, coutBlocks: Int
+    /// Channel blocks per register block, and pixels per register block.
+    let m, r: Int
+    /// Input channels per iteration of the innermost (runtime) channel loop: unrolled code
+    /// size against loop overhead.
+    var channelUnroll: Int { 4 }
+    /// Groups of `m` output channel blocks (the last may be smaller).
+    var channelGroups: Int { ceilDiv(coutBlocks, m) }
+    var rows: Int { oh }
+    /// Work items: (sample, channel group, output row); with pooling (sample, channel group).
+    var itemsPerSample: Int { spec.pool ? channelGroups : channelGroups * oh }
+    var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
+    var weightAlign: Int { min(lanes * 4, 64) }
+
+    init(_ spec: Conv2DSpec, target: TargetDescription) {
+        self.spec = spec
+        lanes = target.vectorWidth
+        let gemm = spec.kernel == [1, 1] && spec.stride == [1, 1] && spec.padding == [0, 0]
+        h = gemm ? 1 : spec.height
+        w = gemm ? spec.height * spec.width : spec.width
+        oh = gemm ? 1 : spec.outHeight
+        ow = gemm ? spec.outHeight * spec.outWidth : spec.outWidth
+        (kh, kw) = (spec.kernel[0], spec.kernel[1])
+        (sh, sw) = (spec.stride[0], spec.stride[1])
+        (ph, pw) = (spec.padding[0], spec.padding[1])
+        (dh, dw) = (spec.dilation[0], spec.dilation[1])
+        cin = spec.inChannels
+        cinBlocks = ceilDiv(spec.inChannels, lanes)
+        coutBlocks = ceilDiv(spec.outChannels, lanes)
+        (m, r) = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
+    }
+
+    /// Picks M channel blocks × R pixels with R·M accumulators + M weight vectors + 1 broadcast
+    /// within the register file, maximizing FMAs per load (R·M / (R+M)), then R·M.
+    static func registerBlock(registers: Int, channelBlocks: Int, pixels: Int) -> (m: Int, r: Int) {
+        var best = (m: 1, r: 1, score: 0.0, size: 1)
+        // Only M dividing the channel blocks: one code path, no remainder group.
+        for m in 1...max(1, min(4, channelBlocks)) where channelBlocks % m == 0 {
+            let r = min(max(1, (registers - m - 1) / m), max(1, pixels))
+            let score = Double(r * m) / Double(r + m)
+            if score > best.score + 1e-9 || (abs(score - best.score) < 1e-9 && r * m > best.size) {
+                best = (m, r, score, r * m)
+            }
+        }
+        return (best.m, best.r)
+    }
+
+    /// Output columns [lo, hi) whose every kernel tap lies inside the input row.
+    var interiorColumns: (lo: Int, hi: Int) {
+        let lo = ceilDiv(pw, sw)
+        let last = w - 1 + pw - (kw - 1) * dw
+        let hi = last < 0 ? 0 : last / sw + 1
+        return (min(lo, ow), max(min(hi, ow), min(lo, ow)))
+    }
+
+    /// Whether tap `kx` of output column `x` reads inside the input row.
+    func tapInside(column x: Int, kx: Int) -> Bool {
+        let ix = x * sw - pw + kx * dw
+        return ix >= 0 && ix < w
+    }
+
+    /// A row as a sequence of register tiles: runs of full interior tiles become a loop, the
+    /// others are generated with their columns known.
+    enum Tile { case loop(start: Int, count: Int), fixed(start: Int, width: Int) }
+
+    var tiles: [Tile] {
+        let (lo, hi) = interiorColumns
+        var out: [Tile] = []
+        var x = 0
+        while x < ow {
+            let width = min(r, ow - x)
+            if width == r, x >= lo, x + r <= hi {
+                let count = (hi - x) / r
+                out.append(.loop(start: x, count: count))
+                x += count * r
+            } else {
+                out.append(.fixed(start: x, width: width))
+                x += width
+            }
+        }
+        return out
+    }
+
+    /// Packs folded weights `[out][in][kh][kw]` into `[cout/c][cin/c][kh][kw][ci:c][co:c]`
+    /// followed by the bias padded to `cout/c · c`; padding lanes are zero.
+    func pack(weight: [Float], bias: [Float]) -> [Float] {
+        let c = lanes, taps = kh * kw, cinAll = spec.inChannels, cout = spec.outChannels
+        var p = [Float](repeating: 0, count: weightCount + coutBlocks * c)
+        for oc in 0..<cout {
+            let ob = oc / c, co = oc % c
+            for ic in 0..<cinAll {
+                let ib = ic / c, ci = ic % c
+                for t in 0..<taps {
+                    p[(((ob * cinBlocks + ib) * taps + t) * c + ci) * c + co] = weight[(oc * cinAll + ic) * taps + t]
+                }
+            }
+            p[weightCount + oc] = bias[oc]
+        }
+        return p
+    }
+}
+
+extension KernelDefinition {
+    /// A direct convolution in NCHWc with weights packed now (BatchNorm folded in).
+    /// Buffers: input, [residual], output, [avg, max] (`[C]` each, when `spec.pool`).
+    public static func conv2d(_ spec: Conv2DSpec, weights: ConvWeights, target: TargetDescription, name: String) throws -> KernelDefinition {
+        try spec.validate()
+        let dense: Conv2DSpec = {
+            var s = spec
+            s.groups = 1  // groups run as a dense conv with a block-diagonal weight
+            return s
+        }()
+        let (w, b) = try weights.folded(spec)
+        let plan = ConvPlan(dense, target: target)
+        let c = target.vectorWidth
+        let outShape = [spec.outChannels, spec.outHeight, spec.outWidth]
+        var buffers = [Buffer(name: "input", role: .input, shape: [spec.inChannels, spec.height, spec.width],
+                              elementsPerSample: blockedCount(spec.inChannels, spec.height, spec.width, lanes: c))]
+        let outCount = blockedCount(spec.outChannels, spec.outHeight, spec.outWidth, lanes: c)
+        if spec.residual { buffers.append(Buffer(name: "residual", role: .input, shape: outShape, elementsPerSample: outCount)) }
+        buffers.append(Buffer(name: "output", role: .output, shape: outShape, elementsPerSample: outCount))
+        if spec.pool {
+            let pooled = blockedCount(spec.outChannels, 1, 1, lanes: c)
+            buffers.append(Buffer(name: "avg", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
+            buffers.append(Buffer(name: "max", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
+        }
+        return KernelDefinition(name: name, kind: "conv2d", summary: spec.description, buffers: buffers,
+                                itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample, lanes: c,
+                                params: plan.pack(weight: w, bias: b), body: .conv2d(plan))
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The `.qir` front door: text → verified graph, graph → text or Graphviz.
+public enum QIR {
+    /// Parses and lowers a model: inlines blocks, expands loops and templates, infers every
+    /// type, then verifies. Throws a `DiagnosticList` with every error found.
+    public static func parse(_ source: String, file: String) throws -> Graph {
+        let (items, syntax) = Parser.parse(source, file: file)
+        if !syntax.isEmpty { throw finish(syntax, source: source, file: file) }
+        let lowering = Lowering(file: file)
+        let graph = lowering.lower(items)
+        if !lowering.diagnostics.isEmpty { throw finish(lowering.diagnostics, source: source, file: file) }
+        do {
+            try Verifier.verify(graph)
+        } catch let list as DiagnosticList {
+            throw finish(list.diagnostics, source: source, file: file)
+        }
+        return graph
+    }
+
+    /// Reads and parses a `.qir` file.
+    public static func load(path: String) throws -> Graph {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            let exists = FileManager.default.fileExists(atPath: path)
+            throw DiagnosticList([Diagnostic(exists ? "cannot read \(path)" : "no such file: \(path)",
+                                             notes: [exists ? "check the file's permissions" : "check the path; models end in .qir"])])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DiagnosticList([Diagnostic("\(path) is not UTF-8 text", notes: ["a .qir model is a text file"])])
+        }
+        return try parse(text, file: path)
+    }
+
+    /// The graph as `.qir` text; `parse(print(g)) == g` for a verified, compacted graph.
+    public static func print(_ g: Graph) -> String { Printer.print(g) }
+
+    /// The graph as Graphviz DOT.
+    public static func dot(_ g: Graph) -> String { DotPrinter.print(g) }
+
+    /// Sorts nothing, drops repeats (a block called many times repeats its errors), attaches
+    /// the source line under each located diagnostic.
+    static func finish(_ diagnostics: [Diagnostic], source: String, file: String) -> DiagnosticList {
+        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        var seen: Set<String> = []
+        var out: [Diagnostic] = []
+        for var d in diagnostics {
+            let key = "\(d.location?.description ?? ""): \(d.message)"
+            if seen.contains(key) { continue }
+            seen.insert(key)
+            if d.sourceLine == nil, let l = d.location, l.file == file, l.line >= 1, l.line <= lines.count {
+                // Tabs shown as one space each, so the caret (one column per character) lines up.
+                d.sourceLine = String(lines[l.line - 1]).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\t", with: " ")
+            }
+            out.append(d)
+        }
+        return DiagnosticList(out)
+    }
+}

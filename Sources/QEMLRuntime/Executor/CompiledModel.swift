@@ -1,0 +1,269 @@
+import Foundation
+import QEMLCodegen
+import QEMLIR
+import QEMLPasses
+import QEMLTensor
+
+/// How to compile a model.
+public struct CompileOptions: Sendable {
+    public var target: TargetDescription
+    public var backend: ConvBackend
+    /// Worker threads for a run (the caller's thread counts as one); default: every core.
+    public var threads: Int
+    public var cache: ObjectCache?
+
+    public init(target: TargetDescription = .host, backend: ConvBackend = .jit,
+                threads: Int = ProcessInfo.processInfo.activeProcessorCount, cache: ObjectCache? = .standard) {
+        self.target = target
+        self.backend = backend
+        self.threads = threads
+        self.cache = cache
+    }
+}
+
+/// A model compiled for this machine: the pass pipeline's graph, the kernel plan, the linked
+/// kernels and a thread pool. `run` executes the plan over one preallocated arena per batch
+/// size (created on first use, then reused: no allocation inside an inference except for
+/// nodes that fall back to the reference interpreter). Not thread-safe: one run at a time.
+public final class CompiledModel {
+    /// The plan (its steps' packed weights moved into `weights`).
+    public let plan: KernelPlan
+    public let passes: PassManager.Result
+    public let options: CompileOptions
+    /// Whether the object code came from the on-disk cache, and how compiling went.
+    public let fromCache: Bool
+    public let cacheOutcome: String
+    public let timings: Timings
+    let kernels: [CompiledKernel]
+    private let module: CompiledModule
+    private let pool: ThreadPool
+    private let launch = KernelLaunch()
+    /// Every step's packed weights, each 64-byte aligned, in one allocation.
+    private let weights: PackedWeights
+    private var arenas: [Int: Arena] = [:]
+
+    public var threads: Int { pool.threads }
+
+    /// Seconds per compile phase, for `qemlc compile`.
+    public struct Timings: Sendable {
+        public var passes = 0.0, planning = 0.0, codegen = 0.0
+        public var total: Double { passes + planning + codegen }
+    }
+
+    /// Runs the pass pipeline on `graph` (as parsed), plans kernels (packing the weights) and
+    /// JIT-compiles them. `progress` hears the name of each phase as it starts.
+    public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions(),
+                               progress: ((String) -> Void)? = nil) throws -> CompiledModel {
+        var timings = Timings()
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e9
+        }
+        progress?("passes")
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
+        timings.passes = lap()
+        progress?("kernel plan, weight packing")
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        timings.planning = lap()
+        progress?("LLVM: \(plan.definitions.count) kernels")
+        let compiler = KernelCompiler(target: options.target, cache: options.cache)
+        let module = try compiler.compile(plan.definitions)
+        timings.codegen = lap()
+        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
+                             cacheOutcome: compiler.lastCacheOutcome, timings: timings)
+    }
+
+    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, timings: Timings) {
+        weights = PackedWeights(plan.steps.map(\.params))
+        var light = plan
+        for i in light.steps.indices { light.steps[i].params = [] }
+        self.plan = light
+        self.passes = passes
+        self.options = options
+        self.module = module
+        kernels = plan.definitions.map { d in module[d.name]! }  // the module was compiled from these definitions
+        fromCache = module.fromCache
+        self.cacheOutcome = cacheOutcome
+        self.timings = timings
+        pool = ThreadPool(threads: options.threads)
+        if options.backend == .blas { OpenBLAS.setThreads(options.threads) }
+    }
+
+    /// Runs the model. `inputs` maps graph input names to tensors (every input, same batch);
+    /// returns every graph output by name, in plain NCHW.
+    public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let arena = try bind(inputs)
+        try execute(arena, timings: nil)
+        return outputs(of: arena)
+    }
+
+    /// Binds the inputs into the arena for their batch size (created on first use).
+    func bind(_ inputs: [String: Tensor]) throws -> Arena {
+        var batch: Int?
+        for port in plan.inputs {
+            guard let t = inputs[port.name] else {
+                throw PlanError("input '\(port.name)' (\(port.type)) was not given")
+            }
+            let perSample = port.type.dims.dropFirst().compactMap(\.value)
+            guard t.rank == port.type.rank, Array(t.shape.dropFirst()) == perSample, let n = t.shape.first, n > 0 else {
+                throw PlanError("input '\(port.name)' has shape \(describeShape(t.shape)) but the model declares \(port.type)")
+            }
+            if let b = batch, b != n { throw PlanError("input '\(port.name)' has batch \(n), an earlier input \(b); every input must have the same batch size") }
+            if let f = plan.fixedBatch, f != n { throw PlanError("input '\(port.name)' has batch \(n) but the model fixes it to \(f)") }
+            batch = n
+        }
+        for name in inputs.keys where !plan.inputs.contains(where: { $0.name == name }) {
+            throw PlanError("the model has no input named '\(name)' (its inputs: \(plan.inputs.map(\.name).joined(separator: ", ")))")
+        }
+        let arena = self.arena(batch: batch ?? plan.fixedBatch ?? 1)
+        for port in plan.inputs {
+            guard let t = inputs[port.name] else { continue }
+            let storage = plan.slots[port.slot].storage
+            t.data.withUnsafeBufferPointer { p in
+                if let base = p.baseAddress { storage.block(base, into: arena.pointer(slot: port.slot), batch: arena.batch) }
+            }
+        }
+        return arena
+    }
+
+    /// The arena for `batch` samples.
+    func arena(batch: Int) -> Arena {
+        if let a = arenas[batch] { return a }
+        let a = Arena(plan: plan, batch: batch)
+        arenas[batch] = a
+        return a
+    }
+
+    func outputs(of arena: Arena) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for port in plan.outputs {
+            let storage = plan.slots[port.slot].storage
+            var t = Tensor(zeros: [arena.batch] + port.type.dims.dropFirst().compactMap(\.value))
+            t.data.withUnsafeMutableBufferPointer { p in
+                if let base = p.baseAddress { storage.unblock(arena.pointer(slot: port.slot), into: base, batch: arena.batch) }
+            }
+            out[port.name] = t
+        }
+        return out
+    }
+
+    /// Runs every step over the bound arena; with `timings`, adds each step's nanoseconds.
+    func execute(_ arena: Arena, timings: UnsafeMutablePointer<UInt64>?) throws {
+        for (i, step) in plan.steps.enumerated() {
+            let start = timings != nil ? DispatchTime.now().uptimeNanoseconds : 0
+            let buffers = arena.buffers(step: i)
+            switch step.action {
+            case .kernel(let k):
+                let kernel = kernels[k]
+                launch.entry = kernel.entry
+                launch.buffers = buffers
+                launch.params = weights.pointer(step: i)
+                launch.total = arena.batch * kernel.itemsPerSample
+                if launch.total < 2 { launch.run(part: 0, of: 1) } else { pool.run(launch) }
+            case .blas(let conv):
+                conv.run(buffers, batch: arena.batch, scratch: arena.scratch)
+            case .fallback(let f):
+                try f.run(buffers, batch: arena.batch)
+            }
+            if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
+        }
+    }
+}
+
+/// Packed weights of every step in one 64-byte aligned allocation, read-only after creation.
+final class PackedWeights {
+    private let base: UnsafeMutablePointer<Float>
+    private let offsets: [Int]
+    private let count: Int
+
+    init(_ blocks: [[Float]]) {
+        var offsets: [Int] = []
+        var total = 0
+        for b in blocks {
+            offsets.append(total)
+            total += (b.count + 15) / 16 * 16
+        }
+        count = max(16, total)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        base.initialize(repeating: 0, count: count)
+        for (b, o) in zip(blocks, offsets) {
+            b.withUnsafeBufferPointer { p in if let src = p.baseAddress { (base + o).update(from: src, count: p.count) } }
+        }
+        self.base = base
+        self.offsets = offsets
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
+    }
+
+    func pointer(step: Int) -> UnsafePointer<Float> { UnsafePointer(base + offsets[step]) }
+}
+
+/// One generated kernel's launch, reused for every step (no allocation per run): its item
+/// range is split evenly into the pool's parts.
+final class KernelLaunch: ParallelWork, @unchecked Sendable {
+    // @unchecked: fields are set by the dispatching thread before `ThreadPool.run`, which
+    // publishes them to the workers, and are not changed until every part is done.
+    var entry: CompiledKernel.Entry?
+    var buffers: UnsafePointer<UnsafeMutablePointer<Float>?>?
+    var params: UnsafePointer<Float>?
+    var total = 0
+
+    func run(part: Int, of parts: Int) {
+        let begin = total * part / parts, end = total * (part + 1) / parts
+        if begin < end, let entry { entry(buffers, params, Int64(begin), Int64(end)) }
+    }
+}
+
+/// The memory of one batch size: the arena (slots at `offset · batch`), the BLAS scratch and,
+/// per step, its buffer pointer table.
+final class Arena {
+    let batch: Int
+    private let base: UnsafeMutablePointer<Float>
+    private let floats: Int
+    let scratch: UnsafeMutablePointer<Float>
+    private let scratchFloats: Int
+    private let tables: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>
+    private let tableStarts: [Int]
+    private let tableCount: Int
+    private let offsets: [Int]
+
+    init(plan: KernelPlan, batch: Int) {
+        self.batch = batch
+        floats = max(16, plan.layout.floatsPerSample * batch)
+        base = UnsafeMutableRawPointer.allocate(byteCount: floats * 4, alignment: 64).bindMemory(to: Float.self, capacity: floats)
+        base.initialize(repeating: 0, count: floats)
+        var need = 16
+        for s in plan.steps { if case .blas(let c) = s.action { need = max(need, c.scratchFloats) } }
+        scratchFloats = need
+        scratch = UnsafeMutableRawPointer.allocate(byteCount: need * 4, alignment: 64).bindMemory(to: Float.self, capacity: need)
+        scratch.initialize(repeating: 0, count: need)
+        offsets = plan.layout.offsets.map { $0 * batch }
+        var starts: [Int] = []
+        var count = 0
+        for s in plan.steps { starts.append(count); count += s.slots.count }
+        tableStarts = starts
+        tableCount = max(1, count)
+        tables = .allocate(capacity: tableCount)
+        tables.initialize(repeating: nil, count: tableCount)
+        for (i, s) in plan.steps.enumerated() {
+            for (j, k) in s.slots.enumerated() { tables[starts[i] + j] = base + offsets[k] }
+        }
+    }
+
+    deinit {
+        base.deinitialize(count: floats)
+        UnsafeMutableRawPointer(base).deallocate()
+        scratch.deinitialize(count: scratchFloats)
+        UnsafeMutableRawPointer(scratch).deallocate()
+        tables.deinitialize(count: tableCount)
+        tables.deallocate()
+    }
+
+    func pointer(slot: Int) -> UnsafeMutablePointer<Float> { base + offsets[slot] }
+    func buffers(step: Int) -> UnsafePointer<UnsafeMutablePointer<Float>?> { UnsafePointer(tables + tableStarts[step]) }
+}

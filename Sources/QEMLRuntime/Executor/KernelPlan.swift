@@ -1,0 +1,113 @@
+import QEMLCodegen
+import QEMLIR
+import QEMLTensor
+
+/// Which implementation runs the convolutions.
+public enum ConvBackend: String, Sendable, CaseIterable {
+    /// The code generator's NCHWc direct convolution (weights packed, BatchNorm folded, fused epilogue).
+    case jit
+    /// im2col + OpenBLAS `cblas_sgemm` (BatchNorm folded), the library baseline; every other op
+    /// runs the same generated kernels as `jit`.
+    case blas
+}
+
+/// The graph after the pass pipeline, mapped to steps: generated kernels (with weights packed
+/// now), BLAS convolutions, or — for a node no generator covers — the reference interpreter's
+/// kernel. Buffers are arena slots sized per sample; `ArenaLayout` places them.
+public struct KernelPlan: Sendable {
+    /// A buffer in the arena: one value (or an alias group), or a kernel's scratch.
+    struct Slot: Sendable {
+        var name: String
+        var storage: BlockedStorage
+        var floatsPerSample: Int { storage.elementsPerSample }
+    }
+
+    enum Action: Sendable {
+        /// `definitions[i]`, run over its work items split across threads.
+        case kernel(Int)
+        case blas(BLASConvolution)
+        case fallback(FallbackStep)
+    }
+
+    struct Step: Sendable {
+        var action: Action
+        /// The arena slots it reads and writes, in the kernel's buffer order.
+        var slots: [Int]
+        /// The graph node (first result's name) it implements, for reports.
+        var node: String
+        var summary: String
+        var flopsPerSample: Int
+        /// A generated kernel's packed weights (the definitions carry none: several steps may
+        /// share one function).
+        var params: [Float]
+    }
+
+    /// A graph input or output and where it lives.
+    public struct Port: Sendable {
+        public var name: String
+        public var type: TensorType
+        var slot: Int
+    }
+
+    public let target: TargetDescription
+    public let backend: ConvBackend
+    /// The distinct generated functions (without weights; see `Step.params`).
+    public let definitions: [KernelDefinition]
+    var slots: [Slot]
+    var steps: [Step]
+    public let inputs: [Port]
+    public let outputs: [Port]
+    /// Nodes that run on the reference interpreter's kernel (no generated kernel), as `op %name`.
+    public let fallbacks: [String]
+    /// The batch the graph fixes, or nil for a symbolic batch.
+    public let fixedBatch: Int?
+    let layout: ArenaLayout
+
+    /// Floats one sample of the arena takes, and what one buffer per value would take.
+    public var arenaBytesPerSample: Int { layout.floatsPerSample * 4 }
+    public var naiveBytesPerSample: Int { layout.naiveFloatsPerSample * 4 }
+
+    /// One row per step: what the kernel does, FLOPs per sample.
+    public struct StepInfo: Sendable {
+        public var node: String
+        public var kind: String
+        public var summary: String
+        public var flopsPerSample: Int
+    }
+
+    public var stepInfo: [StepInfo] {
+        steps.map { s in
+            let kind: String
+            switch s.action {
+            case .kernel(let i): kind = definitions[i].kind
+            case .blas: kind = "conv2d (blas)"
+            case .fallback(let f): kind = "\(f.node.op) (interpreter)"
+            }
+            return StepInfo(node: s.node, kind: kind, summary: s.summary, flopsPerSample: s.flopsPerSample)
+        }
+    }
+
+    public var totalFlopsPerSample: Int { steps.reduce(0) { $0 + $1.flopsPerSample } }
+
+    /// Plans `graph` (already through the pass pipeline) for `target`.
+    public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit) throws {
+        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend)
+        try b.build()
+        self.target = target
+        self.backend = backend
+        definitions = b.definitions
+        slots = b.slots
+        steps = b.steps
+        inputs = g.inputs.map { Port(name: g[$0].name, type: g.type(of: $0), slot: b.slotOf[$0] ?? 0) }
+        outputs = g.outputs.map { Port(name: g[$0].name, type: g.type(of: $0), slot: b.slotOf[$0] ?? 0) }
+        fallbacks = b.fallbacks
+        fixedBatch = b.fixedBatch
+        layout = ArenaLayout(slots: slots, steps: steps, inputs: inputs.map(\.slot), outputs: outputs.map(\.slot))
+    }
+}
+
+/// Errors in planning are the model's or the weights' (never a crash).
+public struct PlanError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,186 @@
+import QEMLIR
+import QEMLTensor
+
+/// Executes a model's `frontend` section: raw signal → network input `[1, 1, H, W]`.
+///
+/// Order: crop/zero-pad to `length` → Hilbert `envelope` → STFT (`n_fft`, `hop`, `win_length`,
+/// `window`, `periodic`, `center`) → mel bands (`n_mels`, `fmin`, `fmax`) → `scale` → `resize`
+/// → `standardize`. Rows are frequency (row 0 = lowest), columns are frames, as in librosa.
+/// With mel bands the bank is applied to |X| for `magnitude`/`log1p` and to |X|² for
+/// `power`/`db` (librosa's `melspectrogram(power=1)` and `power=2`), then scaled.
+public struct FrontEnd: Sendable {
+    public let spec: FrontendSpec
+    public let stft: STFT
+    public let sampleRate: Int?
+    public let length: Int?
+    public let envelope: Bool
+    public let scale: String
+    public let ref: Double, amin: Double, topDB: Double?
+    public let nMels: Int?, fmin: Double, fmax: Double?
+    public let standardize: Bool
+    public let resize: (height: Int, width: Int)?
+
+    public init(spec: FrontendSpec) throws {
+        self.spec = spec
+        let r = SpecReader(spec)
+        sampleRate = try r.int("sample_rate")
+        if let sr = sampleRate, sr <= 0 { throw r.bad("sample_rate", "must be positive") }
+        length = try r.int("length")
+        if let l = length, l <= 0 { throw r.bad("length", "must be positive") }
+        envelope = try r.bool("envelope") ?? false
+        let window = try r.string("window") ?? "hann"
+        guard let kind = WindowKind(rawValue: window) else {
+            throw r.bad("window", "must be one of " + WindowKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+        }
+        let center = try r.string("center") ?? "reflect"
+        guard let padding = Padding(rawValue: center) else { throw r.bad("center", "must be \"reflect\", \"constant\" or \"none\"") }
+        let nFFT = try r.int("n_fft") ?? 256, hop = try r.int("hop") ?? 64, winLength = try r.int("win_length")
+        let periodic = try r.bool("periodic") ?? true
+        do {
+            stft = try STFT(nFFT: nFFT, hop: hop, winLength: winLength, window: kind, periodic: periodic, padding: padding)
+        } catch let e as SignalError {
+            throw SignalError("frontend: " + e.message, fix: e.fix)
+        }
+        scale = try r.string("scale") ?? "log1p"
+        guard ["magnitude", "power", "log1p", "db"].contains(scale) else {
+            throw r.bad("scale", "must be \"magnitude\", \"power\", \"log1p\" or \"db\"")
+        }
+        ref = try r.double("ref") ?? 1
+        amin = try r.double("amin") ?? 1e-10
+        topDB = try r.double("top_db")
+        if amin <= 0 { throw r.bad("amin", "must be positive") }
+        if let t = topDB, t < 0 { throw r.bad("top_db", "must be non-negative") }
+        nMels = try r.int("n_mels")
+        if let m = nMels, m <= 0 { throw r.bad("n_mels", "must be positive") }
+        fmin = try r.double("fmin") ?? 0
+        fmax = try r.double("fmax")
+        standardize = try r.bool("standardize") ?? false
+        if let s = try r.ints("resize") {
+            guard s.count == 2, s[0] > 0, s[1] > 0 else { throw r.bad("resize", "must be two positive integers [H, W]") }
+            resize = (s[0], s[1])
+        } else {
+            resize = nil
+        }
+    }
+
+    /// The network input for a recording read from `path`: channel `channel` (default: the
+    /// section's `channel`), resampled to `sample_rate` when `resample` is set (polyphase,
+    /// `resamplePoly`), otherwise a rate mismatch is an error saying how to ask. Files without a
+    /// rate (CSV, NPY) are taken to be at the model's rate.
+    public func run(_ recording: Recording, path: String, channel: Int? = nil, resample: Bool = false) throws -> Tensor {
+        let (x, rate) = try prepare(recording, path: path, channel: channel, resample: resample)
+        return try run(x, sampleRate: rate)
+    }
+
+    /// The selected channel at the rate the front end will see.
+    public func prepare(_ recording: Recording, path: String, channel: Int? = nil, resample: Bool = false) throws -> ([Float], Int) {
+        let x = try recording.channel(channel ?? (spec["channel"]?.int ?? 0), path: path)
+        guard let rate = recording.sampleRate ?? sampleRate else {
+            throw SignalError("\(path) records no sample rate and the model's frontend sets no sample_rate",
+                              fix: "add sample_rate to the frontend section or use a WAV file")
+        }
+        if resample, let expected = sampleRate, expected != rate {
+            return (try resamplePoly(x, from: rate, to: expected), expected)
+        }
+        return (x, rate)
+    }
+
+    /// The network input for one signal sampled at `sampleRate` Hz.
+    public func run(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
+        var (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
+        if let resize {
+            s = bilinearResize(s, height: rows, width: cols, toHeight: resize.height, width: resize.width)
+            (rows, cols) = resize
+        }
+        if standardize { QEMLSignal.standardize(&s) }
+        return Tensor(shape: [1, 1, rows, cols], data: s)
+    }
+
+    /// The scaled spectrogram before `resize` and `standardize`, `[1, 1, bins or n_mels, frames]`:
+    /// what `SpectrogramImage` draws with true time and frequency axes.
+    public func spectrogram(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
+        let (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
+        return Tensor(shape: [1, 1, rows, cols], data: s)
+    }
+
+    /// A picture of `spectrogram(signal)` with this front end's axes.
+    public func picture(_ signal: [Float], sampleRate rate: Int) throws -> [UInt8] {
+        let melRange = nMels.map { _ in fmin...(fmax ?? Double(sampleRate ?? rate) / 2) }
+        return try SpectrogramImage.png(spectrogram(signal, sampleRate: rate), sampleRate: sampleRate ?? rate, hop: stft.hop,
+                                        nFFT: stft.nFFT, melRange: melRange, unit: scale == "db" ? "dB" : "")
+    }
+
+    private func spectrogramRows(_ signal: [Float], sampleRate rate: Int) throws -> ([Float], Int, Int) {
+        if let expected = sampleRate, expected != rate {
+            throw SignalError("the signal is sampled at \(rate) Hz but the model's front end expects \(expected) Hz",
+                              fix: "pass --resample to resample it to \(expected) Hz (polyphase, like scipy.signal.resample_poly), or record at \(expected) Hz")
+        }
+        var x = signal
+        if let length {
+            if x.count > length { x.removeLast(x.count - length) } else { x.append(contentsOf: [Float](repeating: 0, count: length - x.count)) }
+        }
+        if envelope { x = hilbertEnvelope(x) }
+        let frames = try stft.checkedFrameCount(x.count)
+        let usesPower = scale == "power" || scale == "db"
+        var rows = stft.bins
+        var s: [Float]
+        if let nMels {
+            s = try stft(x, output: usesPower ? .power : .magnitude)
+            let bank = try MelFilterBank(sampleRate: sampleRate ?? rate, nFFT: stft.nFFT, nMels: nMels, fmin: fmin, fmax: fmax)
+            s = bank.apply(s, frames: frames)
+            rows = nMels
+            if scale == "log1p" { log1pInPlace(&s) }
+        } else {
+            s = try stft(x, output: scale == "log1p" ? .log1p : usesPower ? .power : .magnitude)
+        }
+        if scale == "db" { try powerToDB(&s, ref: ref, amin: amin, topDB: topDB) }
+        return (s, rows, frames)
+    }
+
+    /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.
+    public func outputShape(samples: Int) -> [Int]? {
+        let n = length ?? samples
+        let frames = stft.frameCount(length: n)
+        guard n > 0, frames > 0 else { return nil }
+        if let resize { return [1, 1, resize.height, resize.width] }
+        return [1, 1, nMels ?? stft.bins, frames]
+    }
+}
+
+/// Typed access to `frontend` settings with errors that name the key.
+private struct SpecReader {
+    let spec: FrontendSpec
+    init(_ spec: FrontendSpec) { self.spec = spec }
+
+    func bad(_ key: String, _ what: String) -> SignalError {
+        SignalError("frontend: \(key) \(what)", fix: FrontendSpec.keys.first { $0.name == key }.map { "\(key): \($0.summary)" })
+    }
+
+    private func value(_ key: String) -> Attribute? { spec[key] }
+
+    func int(_ key: String) throws -> Int? {
+        guard let v = value(key) else { return nil }
+        guard let i = v.int else { throw bad(key, "must be an integer, not \(v)") }
+        return i
+    }
+    func double(_ key: String) throws -> Double? {
+        guard let v = value(key) else { return nil }
+        guard let d = v.double else { throw bad(key, "must be a number, not \(v)") }
+        return d
+    }
+    func bool(_ key: String) throws -> Bool? {
+        guard let v = value(key) else { return nil }
+        guard let b = v.bool else { throw bad(key, "must be true or false, not \(v)") }
+        return b
+    }
+    func string(_ key: String) throws -> String? {
+        guard let v = value(key) else { return nil }
+        guard let s = v.string else { throw bad(key, "must be a string, not \(v)") }
+        return s
+    }
+    func ints(_ key: String) throws -> [Int]? {
+        guard let v = value(key) else { return nil }
+        guard let s = v.ints else { throw bad(key, "must be a list of integers, not \(v)") }
+        return s
+    }
+}

@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only memory map of a whole file: large weight files are decoded straight from the
+/// page cache instead of being read into memory once more before conversion.
+public final class MappedFile: @unchecked Sendable {
+    // @unchecked: the mapping is read-only and never changes after init.
+    public let path: String
+    public let count: Int
+    private let base: UnsafeRawPointer?
+
+    public init(path: String) throws(FileFormatError) {
+        self.path = path
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw FileFormatError(path: path, place: "file", message: "cannot open: \(String(cString: strerror(errno)))",
+                                  fix: "check the path and that the file is readable")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw FileFormatError(path: path, place: "file", message: "cannot stat: \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw FileFormatError(path: path, place: "file", message: "is not a regular file", fix: "pass the path of a file, not a directory or device")
+        }
+        count = Int(st.st_size)
+        if count == 0 { base = nil; return }
+        guard let p = mmap(nil, count, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw FileFormatError(path: path, place: "file", message: "cannot map into memory: \(String(cString: strerror(errno)))")
+        }
+        base = UnsafeRawPointer(p)
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
+    }
+
+    /// The file's bytes, valid while `self` lives.
+    public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
+
+    /// Little-endian unsigned integer of `size` bytes at `offset` (caller checks bounds).
+    public func littleEndianUInt(at offset: Int, size: Int) -> UInt64 {
+        var v: UInt64 = 0
+        for i in (0..<size).reversed() { v = v << 8 | UInt64(bytes[offset + i]) }
+        return v
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same folder, flushed, then
+/// renamed over the target, so a crash or full disk never leaves a truncated file behind.
+/// Refuses to replace an existing file unless `overwrite` is true.
+public func writeFileAtomically(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(FileFormatError) {
+    if !overwrite, access(path, F_OK) == 0 {
+        throw FileFormatError(path: path, place: "file", message: "already exists",
+                              fix: "choose another output path or allow overwriting (--force)")
+    }
+    let slash = path.lastIndex(of: "/")
+    let dir = slash.map { String(path[..<$0]) } ?? "."
+    let base = slash.map { String(path[path.index(after: $0)...]) } ?? path
+    var template = Array("\(dir.isEmpty ? "/" : dir)/.\(base).tmp-XXXXXX".utf8CString)
+    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    guard fd >= 0 else {
+        throw FileFormatError(path: path, place: "file", message: "cannot create a temporary file in '\(dir)': \(String(cString: strerror(errno)))",
+                              fix: "check that the folder exists and is writable")
+    }
+    let tmp = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    var failure: String?
+    bytes.withUnsafeBytes { buf in
+        var done = 0
+        while done < buf.count {
+            let n = write(fd, buf.baseAddress! + done, buf.count - done)
+            if n < 0 { if errno == EINTR { continue }; failure = String(cString: strerror(errno)); return }
+            done += n
+        }
+    }
+    if failure == nil, fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+    close(fd)
+    if failure == nil {
+        _ = chmod(tmp, 0o644)
+        if rename(tmp, path) != 0 { failure = String(cString: strerror(errno)) }
+    }
+    if let failure {
+        unlink(tmp)
+        throw FileFormatError(path: path, place: "file", message: "cannot write: \(failure)", fix: "check free disk space and permissions")
+    }
+}

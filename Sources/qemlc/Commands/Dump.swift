@@ -1,0 +1,38 @@
+import ArgumentParser
+import QEMLIR
+import QEMLPasses
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the IR as .qir text (which parses back) or Graphviz DOT, after any pass.",
+        discussion: "Passes, in order: " + PassManager().passNames.joined(separator: ", "))
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case qir, dot }
+
+    @Argument(help: "The model (.qir).") var model: String
+    @Option(help: "Run the pipeline up to and including this pass first.") var after: String?
+    @Flag(help: "Print the IR after every pass.") var printAfterAll = false
+    @Option(help: "Output format: qir or dot.") var format: Format = .qir
+    @Option(help: "Vector width (f32 lanes) the layout pass blocks channels by.") var vectorWidth = 8
+
+    func run() throws {
+        let graph = try ModelFiles.graph(model)
+        var final = graph
+        if after != nil || printAfterAll {
+            let options = PassOptions(printAfterAll: printAfterAll, verifyEach: true)
+            let result = try PassManager().run(graph, until: after, options: options, context: PassContext(vectorWidth: vectorWidth))
+            if printAfterAll {
+                for r in result.reports {
+                    guard let g = r.graphAfter else { continue }
+                    print("# ---- after \(r.name) ----")
+                    print(render(g))
+                }
+                return
+            }
+            final = result.graph
+        }
+        print(render(final), terminator: "")
+    }
+
+    private func render(_ g: Graph) -> String { format == .dot ? QIR.dot(g) : QIR.print(g) }
+}

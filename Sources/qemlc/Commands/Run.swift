@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import QEMLIR
+import QEMLRuntime
+import QEMLTensor
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Classify a signal (or run the model on any tensor) and print the top classes.",
+        discussion: """
+            --input takes [NAME=]FILE. A .wav or .csv file is a raw signal and goes through the model's frontend section; a .npy file binds a graph input — or, with NAME, any named value, skipping the stages before it.
+
+            --output NAME=FILE.npy writes any named value (e.g. --output spectrogram=spec.npy to see what the network was fed).
+            """)
+
+    enum Backend: String, ExpressibleByArgument, CaseIterable { case jit, blas, interpret }
+
+    @Argument(help: "The model (.qir).") var model: String
+    @Option(help: "Trained weights (.safetensors, PyTorch state_dict names).") var weights: String?
+    @Option(name: .customLong("input"), help: "[NAME=]FILE: a signal (.wav/.csv) or a tensor (.npy).") var inputs: [String] = []
+    @Option(name: .customLong("output"), help: "NAME=FILE.npy: write a named value.") var outputs: [String] = []
+    @Option(help: "Channel of a multi-channel WAV, or column (index or header) of a CSV.") var channel: String?
+    @Flag(help: "Resample a signal whose rate differs from the model's sample_rate.") var resample = false
+    @Option(help: "Execution backend: jit (compiled kernels), blas (OpenBLAS convolutions) or interpret (reference).") var backend: Backend = .jit
+    @Option(help: "Threads for jit/blas (default: every core).") var threads: Int?
+    @Option(help: "How many classes to print.") var top: Int?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(help: "Overwrite existing --output files.") var force = false
+
+    func run() throws {
+        let graph = try ModelFiles.graph(model)
+        let weightTensors = try ModelFiles.weights(weights, for: graph)
+        var given: [String: Tensor] = [:]
+        for arg in inputs {
+            let (name, path) = ModelFiles.binding(arg)
+            let bound = try InputFiles.load(path: path, name: name, graph: graph, channel: channel, resample: resample)
+            given[bound.name] = bound.tensor
+        }
+        if given.isEmpty {
+            throw UserError("no input given", fix: "pass --input FILE (a .wav/.csv signal or a .npy tensor for %\(graph.inputs.first.map { graph[$0].name } ?? "input"))")
+        }
+        var wantedNames: [(String, String)] = []
+        for arg in outputs {
+            let (name, path) = ModelFiles.binding(arg)
+            guard let name else { throw UserError("--output needs NAME=FILE.npy, got '\(arg)'", fix: "e.g. --output features=features.npy") }
+            try ModelFiles.checkWritable(path, force: force)
+            wantedNames.append((name, path))
+        }
+
+        let finalNames = graph.outputs.map { graph[$0].name }
+        let results: [String: Tensor]
+        // The compiled model computes the graph's outputs from its inputs; anything else
+        // (an intermediate value bound or written) goes through the interpreter.
+        let inputNames = Set(graph.inputs.map { graph[$0].name })
+        let compilable = given.keys.allSatisfy(inputNames.contains) && wantedNames.allSatisfy { finalNames.contains($0.0) }
+        if backend != .interpret && !compilable {
+            FileHandle.standardError.write(Data("note: intermediate values are bound or written: running on the interpreter\n".utf8))
+        }
+        if backend != .interpret && compilable {
+            let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: .host,
+                                                       backend: backend == .blas ? .blas : .jit, threads: threads)
+            results = try ExecutableModel.userFacing { try compiled.run(inputs: given) }
+        } else {
+            let interpreter = try Interpreter(graph: graph, weights: weightTensors)
+            results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
+        }
+        for (name, path) in wantedNames {
+            guard let t = results[name] else { continue }
+            try NPY.write(t, to: path, overwrite: force)
+        }
+        // The classes: the first output as wide as the label list (probs), else the first output.
+        let classOutput = graph.outputs.first { graph.type(of: $0).dims.last?.value == graph.labels.count } ?? graph.outputs.first
+        let final = classOutput.map { graph[$0].name } ?? ""
+        guard let out = results[final] else { return }
+        print(ClassReport(tensor: out, labels: graph.labels, valueName: final, top: top).render(json: json, written: wantedNames))
+    }
+}
+
+/// The top classes per sample, as a table or JSON.
+struct ClassReport {
+    var tensor: Tensor
+    var labels: [String]
+    var valueName: String
+    var top: Int?
+
+    func render(json: Bool, written: [(String, String)]) -> String {
+        let batch = tensor.shape.first ?? 1
+        let width = tensor.count / max(1, batch)
+        let k = min(top ?? width, width)
+        var samples: [[(String, Float)]] = []
+        for b in 0..<batch {
+            let row = Array(tensor.data[(b * width)..<((b + 1) * width)])
+            let ranked = row.indices.sorted { row[$0] > row[$1] }.prefix(k)
+            samples.append(ranked.map { (labels.count == width ? labels[$0] : "class \($0)", row[$0]) })
+        }
+        if json {
+            let items = samples.enumerated().map { b, s in
+                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonString($0.0)), \"\(valueName)\": \($0.1)}" }.joined(separator: ", ") + "]}"
+            }
+            return "{\"output\": \(jsonString(valueName)), \"samples\": [" + items.joined(separator: ", ") + "]}"
+        }
+        var text: [String] = []
+        for (b, s) in samples.enumerated() {
+            if batch > 1 { text.append("sample \(b)") }
+            var t = TextTable(["rank", "class", valueName], rightAligned: [0, 2])
+            for (i, (label, p)) in s.enumerated() { t.add([String(i + 1), label, String(format: "%.4f", p)]) }
+            text.append(t.render())
+        }
+        for (n, p) in written { text.append("wrote %\(n) to \(p)") }
+        return text.joined(separator: "\n")
+    }
+}
+
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}

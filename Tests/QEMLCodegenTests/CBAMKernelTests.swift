@@ -1,0 +1,86 @@
+import XCTest
+import QEMLTensor
+import Foundation
+@testable import QEMLCodegen
+
+final class CBAMKernelTests: XCTestCase {
+    /// CBAM written out plainly (as PyTorch's module computes it).
+    func reference(_ s: CBAMSpec, _ w: CBAMWeights, n: Int, y: [Float], residual: [Float]?) -> [Float] {
+        let c = s.channels, hw = s.height * s.width, k = s.kernel, pad = k / 2
+        func sig(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+        var out = [Float](repeating: 0, count: y.count)
+        for b in 0..<n {
+            var avg = [Double](repeating: 0, count: c), mx = [Double](repeating: -.infinity, count: c)
+            for ch in 0..<c { for p in 0..<hw { let v = Double(y[(b * c + ch) * hw + p]); avg[ch] += v / Double(hw); mx[ch] = max(mx[ch], v) } }
+            func mlp(_ v: [Double]) -> [Double] {
+                let h = (0..<s.hidden).map { j in max(0, (0..<c).reduce(Double(w.fc1Bias?[j] ?? 0)) { $0 + Double(w.fc1.data[j * c + $1]) * v[$1] }) }
+                return (0..<c).map { ch in (0..<s.hidden).reduce(Double(w.fc2Bias?[ch] ?? 0)) { $0 + Double(w.fc2.data[ch * s.hidden + $1]) * h[$1] } }
+            }
+            let a = mlp(avg), m = mlp(mx)
+            let gate = (0..<c).map { sig(a[$0] + m[$0]) }
+            var y1 = [Double](repeating: 0, count: c * hw)
+            for ch in 0..<c { for p in 0..<hw { y1[ch * hw + p] = Double(y[(b * c + ch) * hw + p]) * gate[ch] } }
+            var maps = [Double](repeating: 0, count: 2 * hw)
+            for p in 0..<hw {
+                maps[p] = (0..<c).reduce(0) { $0 + y1[$1 * hw + p] } / Double(c)
+                maps[hw + p] = (0..<c).map { y1[$0 * hw + p] }.max()!
+            }
+            for i in 0..<s.height { for j in 0..<s.width {
+                var acc = Double(w.spatialBias ?? 0)
+                for m in 0..<2 { for di in 0..<k { for dj in 0..<k {
+                    let ii = i + di - pad, jj = j + dj - pad
+                    guard ii >= 0, ii < s.height, jj >= 0, jj < s.width else { continue }
+                    acc += Double(w.spatial.data[(m * k + di) * k + dj]) * maps[m * hw + ii * s.width + jj]
+                } } }
+                let sg = sig(acc)
+                for ch in 0..<c {
+                    let at = (b * c + ch) * hw + i * s.width + j
+                    var v = y1[ch * hw + i * s.width + j] * sg
+                    if let residual { v += Double(residual[at]) }
+                    out[at] = Reference.activate(Float(v), s.activation)
+                }
+            } }
+        }
+        return out
+    }
+
+    func testCBAMAgainstReference() throws {
+        var rng = Reference.RNG(21)
+        for t in [TargetDescription.host, try .named("x86-64-avx2"), try .named("x86-64-v2")] {
+            let l = t.vectorWidth
+            let specs = [CBAMSpec(channels: 32, height: 9, width: 7, hidden: 4, kernel: 7, residual: true, activation: .relu),
+                         CBAMSpec(channels: 13, height: 5, width: 6, hidden: 3, kernel: 3),
+                         CBAMSpec(channels: 16, height: 2, width: 11, hidden: 1, kernel: 7, residual: true)]
+            for (i, s) in specs.enumerated() {
+                let c = s.channels, n = 2, k = s.kernel
+                let w = CBAMWeights(fc1: Tensor(shape: [s.hidden, c, 1, 1], data: rng.floats(s.hidden * c)),
+                                    fc2: Tensor(shape: [c, s.hidden, 1, 1], data: rng.floats(s.hidden * c)),
+                                    spatial: Tensor(shape: [1, 2, k, k], data: rng.floats(2 * k * k)),
+                                    fc1Bias: i == 1 ? rng.floats(s.hidden) : nil, fc2Bias: i == 1 ? rng.floats(c) : nil,
+                                    spatialBias: i == 1 ? 0.3 : nil)
+                let ks = try KernelDefinition.cbam(s, weights: w, target: t, name: "cbam\(i)")
+                let m = try KernelCompiler(target: t, cache: nil).compile(ks.all)
+                let y = rng.floats(n * c * s.height * s.width)
+                let residual = s.residual ? rng.floats(y.count) : nil
+                let shape = [c, s.height, s.width]
+                let yb = Reference.blocked(y, n: n, c: c, h: s.height, w: s.width, lanes: l)
+                // The pooled vectors come from the producing conv; compute them here.
+                var avg = [Float](), mx = [Float]()
+                for b in 0..<n { for ch in 0..<c {
+                    let plane = y[((b * c + ch) * s.height * s.width)..<((b * c + ch + 1) * s.height * s.width)]
+                    avg.append(plane.reduce(0, +) / Float(plane.count)); mx.append(plane.max()!)
+                } }
+                let gate = KernelHarness.run(m.kernels[0], batch: n, inputs: [Reference.blocked(avg, n: n, c: c, h: 1, w: 1, lanes: l),
+                                                                             Reference.blocked(mx, n: n, c: c, h: 1, w: 1, lanes: l)])[0]
+                let map = KernelHarness.run(m.kernels[1], batch: n, inputs: [yb, gate])[0]
+                var inputs = [yb, gate, map]
+                if let residual { inputs.append(Reference.blocked(residual, n: n, c: c, h: s.height, w: s.width, lanes: l)) }
+                let out = KernelHarness.run(m.kernels[2], batch: n, inputs: inputs)[0]
+                let (got, pad) = Reference.unblocked(out, n: n, c: shape[0], h: shape[1], w: shape[2], lanes: l)
+                XCTAssertEqual(pad, 0)
+                let err = Reference.mismatch(got, reference(s, w, n: n, y: y, residual: residual))
+                XCTAssertLessThan(err, 1e-4, "cbam \(s) on \(t.name)")
+            }
+        }
+    }
+}

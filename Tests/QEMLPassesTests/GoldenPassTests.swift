@@ -1,0 +1,56 @@
+import Foundation
+import XCTest
+import QEMLIR
+@testable import QEMLPasses
+
+/// Golden pass tests: each `ir/passes/<pass>/<case>.qir` is parsed, run through that one pass,
+/// printed, and compared with `<case>.expected.qir` beside it (plan-memory also prints the
+/// plan as comments). The expected dump must parse back to the same graph.
+/// Re-record with `QEMLC_RECORD=1 swift test --filter GoldenPassTests`.
+final class GoldenPassTests: XCTestCase {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("ir/passes")
+
+
+    func testEveryGoldenCase() throws {
+        let record = ProcessInfo.processInfo.environment["QEMLC_RECORD"] == "1"
+        let fm = FileManager.default
+        let folders = try fm.contentsOfDirectory(atPath: Self.root.path).sorted()
+        var cases = 0
+        for folder in folders {
+            var isFolder: ObjCBool = false
+            guard fm.fileExists(atPath: Self.root.appendingPathComponent(folder).path, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            guard let entry = Pipeline.entries.first(where: { $0.name == folder }) else {
+                XCTFail("ir/passes/\(folder) does not name a pass; the passes are: \(PassManager().passNames.joined(separator: ", "))")
+                continue
+            }
+            guard let pass = entry.pass else { continue }
+            let dir = Self.root.appendingPathComponent(folder)
+            for file in try fm.contentsOfDirectory(atPath: dir.path).sorted()
+            where file.hasSuffix(".qir") && !file.hasSuffix(".expected.qir") {
+                cases += 1
+                let input = dir.appendingPathComponent(file)
+                let expectedURL = dir.appendingPathComponent(String(file.dropLast(4)) + ".expected.qir")
+                let graph = try QIR.parse(try String(contentsOf: input, encoding: .utf8), file: "ir/passes/\(folder)/\(file)")
+                let ctx = PassContext(vectorWidth: 8)
+                let out = try pass.run(graph, ctx)
+                XCTAssertEqual(GraphChecks.problems(in: out), [], "\(folder)/\(file)")
+                var text = QIR.print(out)
+                if let plan = ctx.memoryPlan { text += plan.description.split(separator: "\n").map { "# " + $0 + "\n" }.joined() }
+                if record {
+                    try text.write(to: expectedURL, atomically: true, encoding: .utf8)
+                    continue
+                }
+                guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
+                    XCTFail("missing \(expectedURL.path); record it with QEMLC_RECORD=1")
+                    continue
+                }
+                XCTAssertEqual(text, expected, "\(folder)/\(file): the dump differs from \(expectedURL.lastPathComponent)")
+                // The dump is valid .qir that means the same graph.
+                let reparsed = try QIR.parse(expected, file: expectedURL.lastPathComponent)
+                XCTAssertEqual(QIR.print(reparsed), QIR.print(out), "\(folder)/\(file): the dump does not round-trip")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(cases, 6)
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import XCTest
+
+/// The command line as a user meets it: the built `qemlc` binary, its output, its error text
+/// and its exit code.
+final class CLITests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    var work: URL!
+
+    override func setUpWithError() throws {
+        work = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Runs qemlc from the build folder this test bundle sits in.
+    @discardableResult
+    func qemlc(_ args: String...) throws -> Result {
+        let here = Bundle(for: CLITests.self).bundleURL
+        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
+        }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        p.currentDirectoryURL = CLITests.repo
+        var env = ProcessInfo.processInfo.environment
+        env["QEMLC_NO_PROGRESS"] = "1"
+        env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
+        p.environment = env
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func path(_ name: String) -> String { work.appendingPathComponent(name).path }
+
+    func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    func testHelpListsEveryCommand() throws {
+        let r = try qemlc("--help")
+        XCTAssertEqual(r.status, 0)
+        for c in ["check", "dump", "run", "init-weights", "synth"] { XCTAssertTrue(r.stdout.contains("  \(c) "), "help lacks \(c)") }
+    }
+
+    func testCheckReportsTotals() throws {
+        let r = try qemlc("check", "examples/qemlnet-edge.qir", "--summary")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("parameters 26079700"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("outputs %probs: f32[1,8]"), r.stdout)
+    }
+
+    func testMalformedModelIsADiagnosticWithLocationAndExit1() throws {
+        let m = try write("bad.qir", "input %x: f32[1,4]\n%y = relux(%x)\n")
+        let r = try qemlc("check", m)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.hasPrefix("\(m):2:6: error: unknown op 'relux'"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("^"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("Error:"), "no ArgumentParser noise: \(r.stderr)")
+    }
+
+    func testMissingModelFile() throws {
+        let r = try qemlc("check", path("nope.qir"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("nope.qir"), r.stderr)
+    }
+
+    func testRunEndToEndFromAWAVAndJSON() throws {
+        let w = path("tiny.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "--seed", "3", "-o", w).status, 0)
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", "examples/signals/inner_race.wav",
+                          "--output", "spectrogram=\(path("spec.npy"))", "--json", "--top", "3")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        let samples = json?["samples"] as? [[String: Any]]
+        let top = samples?.first?["top"] as? [[String: Any]]
+        XCTAssertEqual(top?.count, 3)
+        let probs = top?.compactMap { $0["probs"] as? Double } ?? []
+        XCTAssertEqual(probs, probs.sorted(by: >), "classes are ranked")
+        XCTAssertTrue(probs.allSatisfy { $0 > 0 && $0 < 1 })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("spec.npy")))
+    }
+
+    func testRunWithoutWeightsSaysHowToGetThem() throws {
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--input", "examples/signals/healthy.wav")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("qemlc init-weights"), r.stderr)
+    }
+
+    func testNothingIsOverwrittenWithoutForce() throws {
+        let w = path("w.safetensors")
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: w))
+        let r = try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("--force"), r.stderr)
+        XCTAssertEqual(try String(contentsOfFile: w, encoding: .utf8), "precious")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w, "--force").status, 0)
+    }
+
+    func testTruncatedWeightsFile() throws {
+        let w = path("w.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w).status, 0)
+        let data = try Data(contentsOf: URL(fileURLWithPath: w))
+        try data.prefix(data.count / 2).write(to: URL(fileURLWithPath: w))
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", "examples/signals/healthy.wav")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains(w), r.stderr)
+    }
+
+    func testWeightsOfAnotherModel() throws {
+        let w = path("circuit.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-circuit.qir", "-o", w).status, 0)
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", "examples/signals/healthy.wav")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("conv1.weight"), r.stderr)
+    }
+
+    func testWAVWithAWrongHeader() throws {
+        let bad = path("bad.wav")
+        try Data("RIFF\u{0}\u{0}\u{0}\u{0}WAVEjunk".utf8).write(to: URL(fileURLWithPath: bad))
+        let w = path("w.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w).status, 0)
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", bad)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains(bad), r.stderr)
+    }
+
+    func testInputShapeMismatch() throws {
+        let w = path("w.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-circuit.qir", "-o", w).status, 0)
+        // A 1-D NPY of 3 floats for f32[N,4].
+        var npy = Data("\u{93}NUMPY".utf8.map { $0 == 0xC2 ? 0 : $0 }.filter { $0 != 0 })
+        npy = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        npy += Data([UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]) + Data(header.utf8)
+        for v: Float in [0.1, 0.2, 0.3] { withUnsafeBytes(of: v.bitPattern.littleEndian) { npy += Data($0) } }
+        try npy.write(to: URL(fileURLWithPath: path("x.npy")))
+        let r = try qemlc("run", "examples/qemlnet-circuit.qir", "--weights", w, "--input", "angles=\(path("x.npy"))")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("shape [1,3]") && r.stderr.contains("f32[N,4]"), r.stderr)
+    }
+
+    func testDumpAfterAPassReparses() throws {
+        let r = try qemlc("dump", "examples/qemlnet-edge.qir", "--after", "fuse-cbam")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("fused_cbam("))
+        let again = try qemlc("check", try write("dumped.qir", r.stdout), "--summary")
+        XCTAssertEqual(again.status, 0, again.stderr)
+    }
+
+    func testDumpAfterAnUnknownPassListsTheValidOnes() throws {
+        let r = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "fuse-everything")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("fold-batchnorm") && r.stderr.contains("fuse-cbam"), r.stderr)
+    }
+
+    func testSynthWritesAReadableRecording() throws {
+        let f = path("cage.wav")
+        let r = try qemlc("synth", "cage", "-o", f, "--duration", "0.5", "--seed", "2")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("FTF"), r.stdout)
+        let size = try FileManager.default.attributesOfItem(atPath: f)[.size] as? Int
+        XCTAssertEqual(size, 44 + 6000 * 2)
+        XCTAssertEqual(try qemlc("synth", "rust", "-o", f).status, 1)
+    }
+
+    func testSpectrogramPictureAndNumbers() throws {
+        let png = path("s.png"), npy = path("s.npy")
+        let r = try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", png, "--model", "examples/qemlnet-edge.qir", "--scale", "db")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let n = try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", npy, "--n-fft", "512", "--hop", "128", "--center", "none")
+        XCTAssertEqual(n.status, 0, n.stderr)
+        // 12,000 samples, no padding: 1 + (12000 - 512) / 128 = 90 frames of 257 bins.
+        XCTAssertTrue(n.stdout.contains("257×90"), n.stdout)
+        XCTAssertEqual(try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", path("s.jpg")).status, 1)
+    }
+}
