@@ -2,5 +2,5 @@ import ArgumentParser
 
 /// Every subcommand, in the order `qemlc --help` lists them.
 let commands: [ParsableCommand.Type] = [
-    Check.self, Dump.self, Run.self, InitWeights.self, Synth.self,
+    Check.self, Dump.self, Run.self, InitWeights.self, Synth.self, Export.self,
 ]
