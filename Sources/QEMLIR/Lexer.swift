@@ -38,7 +38,9 @@ struct Lexer {
 
     init(_ source: String, file: String, line: Int = 1, column: Int = 1) {
         self.file = file
-        self.chars = Array(source.unicodeScalars)
+        var scalars = Array(source.unicodeScalars)
+        if scalars.first == "\u{FEFF}" { scalars.removeFirst() }   // a byte-order mark is not content
+        self.chars = scalars
         self.line = line
         self.col = column
         self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)

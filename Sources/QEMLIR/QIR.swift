@@ -48,7 +48,8 @@ public enum QIR {
             if seen.contains(key) { continue }
             seen.insert(key)
             if d.sourceLine == nil, let l = d.location, l.file == file, l.line >= 1, l.line <= lines.count {
-                d.sourceLine = String(lines[l.line - 1]).replacingOccurrences(of: "\r", with: "")
+                // Tabs shown as one space each, so the caret (one column per character) lines up.
+                d.sourceLine = String(lines[l.line - 1]).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\t", with: " ")
             }
             out.append(d)
         }

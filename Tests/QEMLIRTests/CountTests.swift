@@ -29,6 +29,25 @@ final class CountTests: XCTestCase {
         XCTAssertEqual(tf, 411_496)
     }
 
+    /// A second, outside reference: torchvision's ResNet-50 has 25,557,032 parameters (its
+    /// documented figure, weights and biases). The paper model is that backbone without the
+    /// 1000-class fc, plus BatchNorm running statistics (state_dict buffers), CBAM and the heads.
+    func testPaperParametersFromTorchvisionFigure() throws {
+        let torchvisionResNet50 = 25_557_032
+        let fc1000 = 2048 * 1000 + 1000
+        let widths = [64, 128, 256, 512], blocks = [3, 4, 6, 3]
+        var bnChannels = 64, cbam = 0
+        for (w, n) in zip(widths, blocks) {
+            bnChannels += n * 6 * w + 4 * w                   // bn1..bn3 per block, downsample.1 once
+            cbam += n * ((4 * w) * (4 * w) / 8 + 2 * 49)     // fc1 + fc2 (C²/16 each), spatial 7×7 conv
+        }
+        let heads = (4 * 2048 + 4) + 6 * 4 * 3 + (8 * 4 + 8)
+        let expected = torchvisionResNet50 - fc1000 + 2 * bnChannels + cbam + heads
+        XCTAssertEqual(try totals("qemlnet-paper").0, expected)
+        // The edge model differs only in the stem's input channels (1 instead of 3).
+        XCTAssertEqual(try totals("qemlnet-edge").0, expected - 64 * 2 * 49)
+    }
+
     func testReportRowsAndTable() throws {
         let g = try QIR.load(path: Repo.path("examples/qemlnet-edge.qir"))
         let r = QIR.report(g)

@@ -173,6 +173,14 @@ final class LoweringTests: XCTestCase {
         }
     }
 
+    func testByteOrderMarkCRLFAndTabs() throws {
+        let g = try parse("\u{FEFF}input %x: f32[1,4]\r\n%y =\trelu(%x)\r\n")
+        XCTAssertEqual(g.nodes.count, 1)
+        XCTAssertThrowsError(try QIR.parse("input %x: f32[1,4]\n\t%y = relu(%q)\n", file: "t.qir")) { error in
+            XCTAssertEqual("\(error)", "t.qir:2:12: error: undefined value %q\n   %y = relu(%q)\n             ^\n  note: did you mean 'x'?")
+        }
+    }
+
     func testNoOutputMeansLastValue() throws {
         let g = try parse("input %x: f32[1,4]\n%a = relu(%x)\n%b = tanh(%a)\n")
         XCTAssertEqual(g.outputs.map { g[$0].name }, ["b"])

@@ -112,23 +112,34 @@ struct ConvGenerator {
                 let rowInside = plan.ph == 0 && (plan.oh - 1) * plan.sh + (plan.kh - 1) * plan.dh < plan.h
                 let body = {
                     let rowBase = b.gep(p.input, b.add(plane, b.mul(ih, plan.w * c)))
-                    var a = acc.map { $0.map { $0.value } }
-                    for kx in 0..<plan.kw {
-                        let live = (0..<width).filter { inside($0, kx) }
-                        if live.isEmpty { continue }
-                        // First input column this tap reads, in floats from the row start.
-                        let col = b.mul(b.add(b.mul(x0, plan.sw), kx * plan.dw - plan.pw), c)
-                        let inTap = b.gep(rowBase, col)
-                        let wTap = wBlock.map { b.gep(p.params, b.add(b.add($0, b.mul(kh, plan.kw * c * c)), kx * c * c)) }
-                        for ci in 0..<lanesUsed {
-                            let wv = wTap.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
-                            for r in live {
-                                let x = b.broadcast(b.loadF32(b.gep(inTap, r * plan.sw * c + ci)), c)
-                                for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
+                    let live = (0..<plan.kw).map { kx in (0..<width).filter { inside($0, kx) } }
+                    // Per tap: the first input column it reads, and each channel block's weights.
+                    let inTaps = (0..<plan.kw).map { kx in
+                        live[kx].isEmpty ? nil : b.gep(rowBase, b.mul(b.add(b.mul(x0, plan.sw), kx * plan.dw - plan.pw), c))
+                    }
+                    let wTaps = (0..<plan.kw).map { kx in
+                        wBlock.map { b.gep(p.params, b.add(b.add($0, b.mul(kh, plan.kw * c * c)), kx * c * c)) }
+                    }
+                    // `count` input channels from `ci0`, every tap: the register block's FMAs.
+                    func channels(_ ci0: IRValue, _ count: Int) {
+                        var a = acc.map { $0.map { $0.value } }
+                        for kx in 0..<plan.kw {
+                            guard let inTap = inTaps[kx] else { continue }
+                            let inBase = b.gep(inTap, ci0)
+                            let wBase = wTaps[kx].map { b.gep($0, b.mul(ci0, c)) }
+                            for ci in 0..<count {
+                                let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
+                                for r in live[kx] {
+                                    let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
+                                    for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
+                                }
                             }
                         }
+                        for r in 0..<width { for j in 0..<m { acc[r][j].value = a[r][j] } }
                     }
-                    for r in 0..<width { for j in 0..<m { acc[r][j].value = a[r][j] } }
+                    let u = min(plan.channelUnroll, lanesUsed)
+                    b.loop(0, lanesUsed / u, "ci") { q in channels(b.mul(q, u), u) }
+                    if lanesUsed % u > 0 { channels(b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
                 }
                 if rowInside { body() } else { b.when(b.inRange(ih, 0, plan.h), "row", body) }
             }

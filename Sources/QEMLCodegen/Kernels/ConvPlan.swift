@@ -10,6 +10,9 @@ struct ConvPlan: Sendable {
     let cin, cinBlocks, coutBlocks: Int
     /// Channel blocks per register block, and pixels per register block.
     let m, r: Int
+    /// Input channels per iteration of the innermost (runtime) channel loop: unrolled code
+    /// size against loop overhead.
+    var channelUnroll: Int { 4 }
     /// Groups of `m` output channel blocks (the last may be smaller).
     var channelGroups: Int { ceilDiv(coutBlocks, m) }
     var rows: Int { oh }
@@ -40,7 +43,8 @@ struct ConvPlan: Sendable {
     /// within the register file, maximizing FMAs per load (R·M / (R+M)), then R·M.
     static func registerBlock(registers: Int, channelBlocks: Int, pixels: Int) -> (m: Int, r: Int) {
         var best = (m: 1, r: 1, score: 0.0, size: 1)
-        for m in 1...max(1, min(4, channelBlocks)) {
+        // Only M dividing the channel blocks: one code path, no remainder group.
+        for m in 1...max(1, min(4, channelBlocks)) where channelBlocks % m == 0 {
             let r = min(max(1, (registers - m - 1) / m), max(1, pixels))
             let score = Double(r * m) / Double(r + m)
             if score > best.score + 1e-9 || (abs(score - best.score) < 1e-9 && r * m > best.size) {

@@ -26,42 +26,67 @@ public struct CompileOptions: Sendable {
 /// size (created on first use, then reused: no allocation inside an inference except for
 /// nodes that fall back to the reference interpreter). Not thread-safe: one run at a time.
 public final class CompiledModel {
+    /// The plan (its steps' packed weights moved into `weights`).
     public let plan: KernelPlan
     public let passes: PassManager.Result
     public let options: CompileOptions
     /// Whether the object code came from the on-disk cache, and how compiling went.
     public let fromCache: Bool
     public let cacheOutcome: String
-    public let compileSeconds: Double
+    public let timings: Timings
     let kernels: [CompiledKernel]
     private let module: CompiledModule
     private let pool: ThreadPool
     private let launch = KernelLaunch()
+    /// Every step's packed weights, each 64-byte aligned, in one allocation.
+    private let weights: PackedWeights
     private var arenas: [Int: Arena] = [:]
 
     public var threads: Int { pool.threads }
 
-    /// Runs the pass pipeline on `graph` (as parsed), plans kernels and JIT-compiles them.
-    public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions()) throws -> CompiledModel {
-        let start = DispatchTime.now().uptimeNanoseconds
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
-        let compiler = KernelCompiler(target: options.target, cache: options.cache)
-        let module = try compiler.compile(plan.definitions)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
-                             cacheOutcome: compiler.lastCacheOutcome, seconds: seconds)
+    /// Seconds per compile phase, for `qemlc compile`.
+    public struct Timings: Sendable {
+        public var passes = 0.0, planning = 0.0, codegen = 0.0
+        public var total: Double { passes + planning + codegen }
     }
 
-    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, seconds: Double) {
-        self.plan = plan
+    /// Runs the pass pipeline on `graph` (as parsed), plans kernels (packing the weights) and
+    /// JIT-compiles them. `progress` hears the name of each phase as it starts.
+    public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions(),
+                               progress: ((String) -> Void)? = nil) throws -> CompiledModel {
+        var timings = Timings()
+        var clock = DispatchTime.now().uptimeNanoseconds
+        func lap() -> Double {
+            let now = DispatchTime.now().uptimeNanoseconds
+            defer { clock = now }
+            return Double(now - clock) / 1e9
+        }
+        progress?("passes")
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
+        timings.passes = lap()
+        progress?("kernel plan, weight packing")
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        timings.planning = lap()
+        progress?("LLVM: \(plan.definitions.count) kernels")
+        let compiler = KernelCompiler(target: options.target, cache: options.cache)
+        let module = try compiler.compile(plan.definitions)
+        timings.codegen = lap()
+        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
+                             cacheOutcome: compiler.lastCacheOutcome, timings: timings)
+    }
+
+    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, timings: Timings) {
+        weights = PackedWeights(plan.steps.map(\.params))
+        var light = plan
+        for i in light.steps.indices { light.steps[i].params = [] }
+        self.plan = light
         self.passes = passes
         self.options = options
         self.module = module
         kernels = plan.definitions.map { d in module[d.name]! }  // the module was compiled from these definitions
         fromCache = module.fromCache
         self.cacheOutcome = cacheOutcome
-        compileSeconds = seconds
+        self.timings = timings
         pool = ThreadPool(threads: options.threads)
         if options.backend == .blas { OpenBLAS.setThreads(options.threads) }
     }
@@ -134,7 +159,7 @@ public final class CompiledModel {
                 let kernel = kernels[k]
                 launch.entry = kernel.entry
                 launch.buffers = buffers
-                launch.params = kernel.packedParams
+                launch.params = weights.pointer(step: i)
                 launch.total = arena.batch * kernel.itemsPerSample
                 if launch.total < 2 { launch.run(part: 0, of: 1) } else { pool.run(launch) }
             case .blas(let conv):
@@ -145,6 +170,37 @@ public final class CompiledModel {
             if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
         }
     }
+}
+
+/// Packed weights of every step in one 64-byte aligned allocation, read-only after creation.
+final class PackedWeights {
+    private let base: UnsafeMutablePointer<Float>
+    private let offsets: [Int]
+    private let count: Int
+
+    init(_ blocks: [[Float]]) {
+        var offsets: [Int] = []
+        var total = 0
+        for b in blocks {
+            offsets.append(total)
+            total += (b.count + 15) / 16 * 16
+        }
+        count = max(16, total)
+        let base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
+        base.initialize(repeating: 0, count: count)
+        for (b, o) in zip(blocks, offsets) {
+            b.withUnsafeBufferPointer { p in if let src = p.baseAddress { (base + o).update(from: src, count: p.count) } }
+        }
+        self.base = base
+        self.offsets = offsets
+    }
+
+    deinit {
+        base.deinitialize(count: count)
+        UnsafeMutableRawPointer(base).deallocate()
+    }
+
+    func pointer(step: Int) -> UnsafePointer<Float> { UnsafePointer(base + offsets[step]) }
 }
 
 /// One generated kernel's launch, reused for every step (no allocation per run): its item

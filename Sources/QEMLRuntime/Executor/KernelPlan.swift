@@ -37,6 +37,9 @@ public struct KernelPlan: Sendable {
         var node: String
         var summary: String
         var flopsPerSample: Int
+        /// A generated kernel's packed weights (the definitions carry none: several steps may
+        /// share one function).
+        var params: [Float]
     }
 
     /// A graph input or output and where it lives.
@@ -48,6 +51,7 @@ public struct KernelPlan: Sendable {
 
     public let target: TargetDescription
     public let backend: ConvBackend
+    /// The distinct generated functions (without weights; see `Step.params`).
     public let definitions: [KernelDefinition]
     var slots: [Slot]
     var steps: [Step]

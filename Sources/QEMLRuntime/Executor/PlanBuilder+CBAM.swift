@@ -1,9 +1,38 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLTensor
 
 extension PlanBuilder {
-    /// `fused_cbam`: the reference kernel until the code generator's CBAM kernels are used here.
+    /// `fused_cbam` as the code generator's three CBAM kernels (channel gate, channel mean/max
+    /// of the gated tensor, spatial attention + scale + residual + activation), with the gate
+    /// and the 2-channel map as arena scratch.
     mutating func planCBAM(_ i: Int, _ n: Node, _ name: String) throws {
-        try addFallback(node: i, why: "no generated CBAM kernel yet")
+        guard let y = n.operand(0), let avg = n.operand(1), let mx = n.operand(2), let r = n.results.first else {
+            throw PlanError("fused_cbam %\(nodeName(n)): an operand is missing")
+        }
+        let s = try storage(of: y)
+        let hidden = n.attributes.int("hidden") ?? 0, k = n.attributes.int("kernel") ?? 7
+        let act = n.attributes.string("activation") ?? "none"
+        let residual = n.operand(9)
+        guard (n.attributes.int("padding") ?? k / 2) == k / 2, let activation = Activation(rawValue: act),
+              try residual.map({ try storage(of: $0) == s }) ?? true else {
+            return try addFallback(node: i, why: "a CBAM variant the generated kernels do not cover")
+        }
+        let fc1 = try requireWeight(n.operand(3), n, "fc1 weight"), fc2 = try requireWeight(n.operand(4), n, "fc2 weight")
+        let spatial = try requireWeight(n.operand(5), n, "spatial weight")
+        let weights = CBAMWeights(fc1: fc1.reshaped([hidden, s.channels, 1, 1]), fc2: fc2.reshaped([s.channels, hidden, 1, 1]),
+                                  spatial: spatial.reshaped([1, 2, k, k]), fc1Bias: weight(n.operand(6))?.data,
+                                  fc2Bias: weight(n.operand(7))?.data, spatialBias: weight(n.operand(8))?.data.first)
+        let spec = CBAMSpec(channels: s.channels, height: s.height, width: s.width, hidden: hidden, kernel: k,
+                            residual: residual != nil, activation: activation)
+        let kernels = try KernelDefinition.cbam(spec, weights: weights, target: target, name: name)
+        let gate = scratch("\(nodeName(n)).gate", BlockedStorage(channels: s.channels, height: 1, width: 1, lanes: lanes))
+        let map = scratch("\(nodeName(n)).map", BlockedStorage(channels: 2, height: s.height, width: s.width, lanes: lanes))
+        let out = try newSlot(for: r)
+        slotOf[r] = out
+        let yIn = try slot(y)
+        addKernel(kernels.channelGate, key: [AnyHashable("gate"), AnyHashable(spec)], slots: [try slot(avg), try slot(mx), gate], node: i)
+        addKernel(kernels.reduce, key: [AnyHashable("reduce"), AnyHashable(spec)], slots: [yIn, gate, map], node: i)
+        addKernel(kernels.apply, key: [AnyHashable("apply"), AnyHashable(spec)], slots: [yIn, gate, map] + (try residual.map { [try slot($0)] } ?? []) + [out], node: i)
     }
 }

@@ -13,6 +13,8 @@ struct PlanBuilder {
     let flops: [Int]
 
     var definitions: [KernelDefinition] = []
+    private var kernelIndex: [AnyHashable: Int] = [:]
+    private var paramCounts: [Int] = []
     var slots: [KernelPlan.Slot] = []
     var steps: [KernelPlan.Step] = []
     var slotOf: [ValueID: Int] = [:]
@@ -104,10 +106,24 @@ struct PlanBuilder {
 
     // MARK: steps
 
-    mutating func addKernel(_ d: KernelDefinition, slots s: [Int], node i: Int) {
-        definitions.append(d)
-        steps.append(KernelPlan.Step(action: .kernel(definitions.count - 1), slots: s, node: nodeName(g.nodes[i]),
-                                     summary: d.summary, flopsPerSample: d.flopsPerSample))
+    /// Adds a step running `d`. Nodes with the same `key` (the kernel's spec: shapes and fused
+    /// steps, not weights) share one generated function, called with each node's own packed
+    /// weights; the plan's definitions carry no weights (`Step.params` does).
+    mutating func addKernel(_ d: KernelDefinition, key: AnyHashable, slots s: [Int], node i: Int) {
+        var code = d
+        code.params = []
+        let index: Int
+        if let j = kernelIndex[key], definitions[j].kind == d.kind, definitions[j].buffers == d.buffers,
+           definitions[j].itemsPerSample == d.itemsPerSample, paramCounts[j] == d.params.count {
+            index = j
+        } else {
+            definitions.append(code)
+            paramCounts.append(d.params.count)
+            index = definitions.count - 1
+            kernelIndex[key] = index
+        }
+        steps.append(KernelPlan.Step(action: .kernel(index), slots: s, node: nodeName(g.nodes[i]),
+                                     summary: d.summary, flopsPerSample: d.flopsPerSample, params: d.params))
     }
 
     /// The reference kernel, reading and writing the arena through plain tensors.
@@ -139,7 +155,7 @@ struct PlanBuilder {
         let step = FallbackStep(node: n, graph: g, sources: sources, results: results, kernel: kernel)
         fallbacks.append("\(n.op) %\(nodeName(n)) (\(why))")
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
-                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i]))
+                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i], params: []))
     }
 
     private func kernelName(_ i: Int, _ op: String) -> String { "n\(i)_\(op)" }
@@ -169,7 +185,7 @@ struct PlanBuilder {
                                 ceilMode: n.attributes.bool("ceil_mode") ?? false)
             let out = try newSlot(for: r)
             slotOf[r] = out
-            addKernel(try KernelDefinition.pool(spec, target: target, name: name), slots: [try slot(x), out], node: i)
+            addKernel(try KernelDefinition.pool(spec, target: target, name: name), key: spec, slots: [try slot(x), out], node: i)
 
         case "global_avgpool", "global_maxpool":
             guard let x = n.operand(0), let r = n.results.first else { throw PlanError("\(n.op) without an operand") }
@@ -177,7 +193,7 @@ struct PlanBuilder {
             let spec = GlobalPoolSpec(kind: n.op == "global_maxpool" ? .max : .avg, channels: s.channels, height: s.height, width: s.width)
             let out = try newSlot(for: r)
             slotOf[r] = out
-            addKernel(try KernelDefinition.globalPool(spec, target: target, name: name), slots: [try slot(x), out], node: i)
+            addKernel(try KernelDefinition.globalPool(spec, target: target, name: name), key: spec, slots: [try slot(x), out], node: i)
 
         case "channel_mean", "channel_max":
             guard let x = n.operand(0), let r = n.results.first else { throw PlanError("\(n.op) without an operand") }
@@ -186,7 +202,7 @@ struct PlanBuilder {
                                          mean: n.op == "channel_mean", max: n.op == "channel_max")
             let out = try newSlot(for: r)
             slotOf[r] = out
-            addKernel(try KernelDefinition.channelReduce(spec, target: target, name: name), slots: [try slot(x), out], node: i)
+            addKernel(try KernelDefinition.channelReduce(spec, target: target, name: name), key: spec, slots: [try slot(x), out], node: i)
 
         case "relu", "sigmoid", "tanh", "scale":
             guard let x = n.operand(0), let r = n.results.first else { throw PlanError("\(n.op) without an operand") }
@@ -195,7 +211,7 @@ struct PlanBuilder {
             if n.op == "scale" { spec.scale = Float(n.attributes.double("by") ?? 1) } else { spec.activation = Activation(rawValue: n.op) ?? .none }
             let out = try newSlot(for: r)
             slotOf[r] = out
-            addKernel(try KernelDefinition.elementwise(spec, target: target, name: name), slots: [try slot(x), out], node: i)
+            addKernel(try KernelDefinition.elementwise(spec, target: target, name: name), key: spec, slots: [try slot(x), out], node: i)
 
         case "add", "mul":
             try planBinary(i, n, name)
@@ -210,7 +226,7 @@ struct PlanBuilder {
             let s = try storage(of: x)
             let out = try newSlot(for: r)
             slotOf[r] = out
-            addKernel(try KernelDefinition.softmax(features: s.channels, target: target, name: name), slots: [try slot(x), out], node: i)
+            addKernel(try KernelDefinition.softmax(features: s.channels, target: target, name: name), key: "softmax \(s.channels)", slots: [try slot(x), out], node: i)
 
         case "fused_cbam":
             try planCBAM(i, n, name)
@@ -240,7 +256,7 @@ struct PlanBuilder {
                                    op: n.op == "add" ? .add : .mul, broadcast: mode)
         let o = try newSlot(for: r)
         slotOf[r] = o
-        addKernel(try KernelDefinition.elementwise(spec, target: target, name: name), slots: [try slot(a), try slot(bv), o], node: i)
+        addKernel(try KernelDefinition.elementwise(spec, target: target, name: name), key: spec, slots: [try slot(a), try slot(bv), o], node: i)
     }
 
     private mutating func planDense(_ i: Int, _ n: Node, _ name: String) throws {
@@ -264,7 +280,7 @@ struct PlanBuilder {
         slotOf[result] = out
         let d = try KernelDefinition.dense(inFeatures: s.channels, outFeatures: w.shape[0], weight: w, bias: bias,
                                            activation: activation, target: target, name: name)
-        addKernel(d, slots: [try slot(x), out], node: i)
+        addKernel(d, key: "dense \(s.channels)→\(w.shape[0]) \(activation.rawValue)", slots: [try slot(x), out], node: i)
     }
 
     private mutating func planConv(_ i: Int, _ n: Node, _ name: String) throws {
@@ -301,9 +317,9 @@ struct PlanBuilder {
         if backend == .blas && spec.groups == 1 {
             let conv = try BLASConvolution(spec: spec, weights: cw, lanes: lanes)
             steps.append(KernelPlan.Step(action: .blas(conv), slots: used, node: nodeName(n),
-                                         summary: spec.description + " (im2col+sgemm)", flopsPerSample: spec.flopsPerSample))
+                                         summary: spec.description + " (im2col+sgemm)", flopsPerSample: spec.flopsPerSample, params: []))
         } else {
-            addKernel(try KernelDefinition.conv2d(spec, weights: cw, target: target, name: name), slots: used, node: i)
+            addKernel(try KernelDefinition.conv2d(spec, weights: cw, target: target, name: name), key: spec, slots: used, node: i)
         }
     }
 }

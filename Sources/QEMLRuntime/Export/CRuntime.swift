@@ -175,7 +175,8 @@ extension ExportedModel {
 
     // MARK: runtime source
 
-    public func runtimeSource(qemlcVersion: String, embedded: Bool) throws -> String {
+    /// `symbols[k]`: the object's symbol for plan definition `k` (kernels with one body share one).
+    public func runtimeSource(qemlcVersion: String, embedded: Bool, symbols: [String]) throws -> String {
         let p = prefix, P = upper
         let (blockOffsets, payloadFloats) = WeightsImage.offsets(blocks)
         var c: [String] = []
@@ -197,7 +198,8 @@ extension ExportedModel {
         var declared = Set<String>()
         var decls: [String] = []
         for s in steps {
-            if case .kernel(let symbol, _) = s.action, declared.insert(symbol).inserted {
+            if case .kernel(let k, _) = s.action, declared.insert(symbols[k]).inserted {
+                let symbol = symbols[k]
                 decls.append("void \(symbol)(float *const *buffers, const float *params, int64_t begin, int64_t end);")
             }
         }
@@ -290,7 +292,8 @@ extension ExportedModel {
             let params = s.block.map { "w + \(blockOffsets[$0])" } ?? "w"
             body.append("    /* \(i): \(s.comment.replacingOccurrences(of: "*/", with: "* /")) */")
             switch s.action {
-            case .kernel(let symbol, let items):
+            case .kernel(let k, let items):
+                let symbol = symbols[k]
                 let buffers = s.offsets.map { "a + \($0)" }.joined(separator: ", ")
                 body.append("    { float *const b[] = {\(buffers)}; \(symbol)(b, \(params), 0, \(items)); }")
             case .circuit(let circuit):

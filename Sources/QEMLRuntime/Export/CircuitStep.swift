@@ -9,7 +9,7 @@ import QEMLTensor
 struct CircuitStep {
     let qubits: Int
     let gates: [Gate]
-    let measurements: [Measurement]
+    let measurements: [QEMLIR.Measurement]
     let inputWidth: Int
     let outputWidth: Int
     /// The weight operands' data, in operand order (operand `op` is block `firstBlock + blockOf[op]`).

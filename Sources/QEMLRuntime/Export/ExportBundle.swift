@@ -27,18 +27,14 @@ extension ExportedModel {
                        progress: (String) -> Void = { _ in }) throws -> ExportBundle {
         progress("kernels")
         let weights = WeightsImage.file(blocks, modelHash: modelHash)
-        let object: [UInt8]
         let compiler = KernelCompiler(target: target, cache: cache)
-        if embedWeights {
-            object = try compiler.objectCode(kernelDefinitions, embedding: weights, symbol: "\(prefix)_weights_image")
-        } else {
-            object = try compiler.objectCode(kernelDefinitions).bytes
-        }
+        let (object, symbols) = try compiler.exportObject(kernelDefinitions, embedding: embedWeights ? weights : nil,
+                                                          symbol: "\(prefix)_weights_image")
         progress("runtime")
         var files = [
             ExportFile(name: "\(stem).o", bytes: object),
             ExportFile(name: "\(stem).h", bytes: Array(header(qemlcVersion: qemlcVersion, embedded: embedWeights).utf8)),
-            ExportFile(name: "\(stem)_runtime.c", bytes: Array(try runtimeSource(qemlcVersion: qemlcVersion, embedded: embedWeights).utf8)),
+            ExportFile(name: "\(stem)_runtime.c", bytes: Array(try runtimeSource(qemlcVersion: qemlcVersion, embedded: embedWeights, symbols: symbols).utf8)),
         ]
         if !embedWeights { files.append(ExportFile(name: "\(stem).weights", bytes: weights)) }
         files.append(ExportFile(name: "main.c", bytes: Array(mainC(embedded: embedWeights).utf8)))
@@ -53,7 +49,6 @@ extension ExportedModel {
 extension KernelPlan {
     /// Step `i`'s packed weights (the kernel's `params`).
     func exportParams(step i: Int) -> [Float] {
-        guard case .kernel(let k) = steps[i].action else { return [] }
-        return definitions[k].params
+        steps[i].params
     }
 }

@@ -36,8 +36,8 @@ public struct ExportedModel {
     /// One step of the plan as the C driver runs it.
     struct Step {
         enum Action {
-            /// A generated kernel over items `0..<items` (batch 1).
-            case kernel(symbol: String, items: Int)
+            /// Generated kernel `definition` (an index into the plan's definitions) over items `0..<items` (batch 1).
+            case kernel(definition: Int, items: Int)
             case circuit(CircuitStep)
         }
         var action: Action
@@ -103,7 +103,7 @@ public struct ExportedModel {
                 let params = plan.exportParams(step: i)
                 var block: Int?
                 if !params.isEmpty { blocks.append(params); block = blocks.count - 1 }
-                steps.append(Step(action: .kernel(symbol: prefix + "_" + d.name, items: d.itemsPerSample),
+                steps.append(Step(action: .kernel(definition: k, items: d.itemsPerSample),
                                   offsets: stepOffsets, block: block, comment: "\(s.node): \(s.summary)"))
             case .fallback(let f) where f.node.op == "circuit":
                 let c = try CircuitStep(f, firstBlock: blocks.count)
@@ -135,7 +135,7 @@ public struct ExportedModel {
         h.update("arena \(plan.layout.floatsPerSample)")
         for s in steps {
             switch s.action {
-            case .kernel(let symbol, let items): h.update("k \(symbol) \(items)")
+            case .kernel(let k, let items): h.update("k \(plan.definitions[k].name) \(items)")
             case .circuit(let c): h.update("c \(c.signature)")
             }
             h.update(s.offsets.map(String.init).joined(separator: ","))

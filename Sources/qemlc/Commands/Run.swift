@@ -13,7 +13,7 @@ struct Run: ParsableCommand {
             --output NAME=FILE.npy writes any named value (e.g. --output spectrogram=spec.npy to see what the network was fed).
             """)
 
-    enum Backend: String, ExpressibleByArgument, CaseIterable { case interpret }
+    enum Backend: String, ExpressibleByArgument, CaseIterable { case jit, blas, interpret }
 
     @Argument(help: "The model (.qir).") var model: String
     @Option(help: "Trained weights (.safetensors, PyTorch state_dict names).") var weights: String?
@@ -21,7 +21,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("output"), help: "NAME=FILE.npy: write a named value.") var outputs: [String] = []
     @Option(help: "Channel of a multi-channel WAV, or column (index or header) of a CSV.") var channel: String?
     @Flag(help: "Resample a signal whose rate differs from the model's sample_rate.") var resample = false
-    @Option(help: "Execution backend.") var backend: Backend = .interpret
+    @Option(help: "Execution backend: jit (compiled kernels), blas (OpenBLAS convolutions) or interpret (reference).") var backend: Backend = .jit
+    @Option(help: "Threads for jit/blas (default: every core).") var threads: Int?
     @Option(help: "How many classes to print.") var top: Int?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Overwrite existing --output files.") var force = false
@@ -46,9 +47,23 @@ struct Run: ParsableCommand {
             wantedNames.append((name, path))
         }
 
-        let interpreter = try Interpreter(graph: graph, weights: weightTensors)
         let finalNames = graph.outputs.map { graph[$0].name }
-        let results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
+        let results: [String: Tensor]
+        // The compiled model computes the graph's outputs from its inputs; anything else
+        // (an intermediate value bound or written) goes through the interpreter.
+        let inputNames = Set(graph.inputs.map { graph[$0].name })
+        let compilable = given.keys.allSatisfy(inputNames.contains) && wantedNames.allSatisfy { finalNames.contains($0.0) }
+        if backend != .interpret && !compilable {
+            FileHandle.standardError.write(Data("note: intermediate values are bound or written: running on the interpreter\n".utf8))
+        }
+        if backend != .interpret && compilable {
+            let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: .host,
+                                                       backend: backend == .blas ? .blas : .jit, threads: threads)
+            results = try ExecutableModel.userFacing { try compiled.run(inputs: given) }
+        } else {
+            let interpreter = try Interpreter(graph: graph, weights: weightTensors)
+            results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
+        }
         for (name, path) in wantedNames {
             guard let t = results[name] else { continue }
             try NPY.write(t, to: path, overwrite: force)

@@ -1,0 +1,184 @@
+import ArgumentParser
+internal import CLLVM
+import Foundation
+import QEMLCodegen
+import QEMLIR
+import QEMLRuntime
+import QEMLTensor
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time a model: per kernel (p50/p90, GFLOP/s, share of the FMA peak) and end to end (p50/p90/p99, FPS).",
+        discussion: """
+            The input is deterministic noise of the model's input shape. Without --weights the
+            weights are generated (speed does not depend on the values). The FMA peak is the
+            target's FLOP per cycle × the clock × threads; the clock is /proc/cpuinfo's (the
+            nominal one, unless --clock-ghz says otherwise), so under turbo the share is an
+            upper bound.
+            """)
+
+    enum Backend: String, ExpressibleByArgument, CaseIterable { case jit, blas, interpret }
+
+    @Argument(help: "The model (.qir).") var model: String
+    @Option(help: "Trained weights (.safetensors); default: generated.") var weights: String?
+    @Option(help: "jit (generated kernels), blas (OpenBLAS convolutions) or interpret (reference interpreter).") var backend: Backend = .jit
+    @Option(help: "Threads (default: every core).") var threads: Int?
+    @Option(help: "Untimed runs first.") var warmup = 5
+    @Option(help: "Timed runs.") var iterations = 30
+    @Option(help: "Batch size (for a model with a symbolic batch).") var batch = 1
+    @Option(name: .customLong("clock-ghz"), help: "The core clock for the peak, instead of /proc/cpuinfo's.") var clockGHz: Double?
+    @Flag(help: "Print one JSON object instead of tables.") var json = false
+
+    func validate() throws {
+        guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
+        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let graph = try ModelFiles.graph(model)
+        let (weightTensors, generated) = try ExecutableModel.weights(weights, for: graph)
+        let target = TargetDescription.host
+        let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        var inputs: [String: Tensor] = [:]
+        for (k, v) in graph.inputs.enumerated() {
+            let t = graph.type(of: v)
+            var shape: [Int] = []
+            for (i, d) in t.dims.enumerated() {
+                switch d {
+                case .fixed(let n):
+                    if i == 0, n != batch, batch != 1 {
+                        throw UserError("the model fixes the batch of %\(graph[v].name) to \(n)", fix: "drop --batch or pass --batch \(n)")
+                    }
+                    shape.append(n)
+                case .symbolic: shape.append(batch)
+                }
+            }
+            inputs[graph[v].name] = benchInput(shape, seed: UInt64(k + 1))
+        }
+
+        let clock = clockGHz ?? target.clockGHz
+        let peak = clock.map { $0 * Double(target.flopsPerCycle) * Double(threadCount) }
+        var result = BenchResult(model: graph.name, backend: backend.rawValue, threads: threadCount, batch: batch,
+                                 cpu: target.cpu, features: enabledFeatures(target.features), llvm: LLVM_VERSION_STRING,
+                                 clockGHz: clock, peakGFLOPS: peak, generatedWeights: generated)
+        switch backend {
+        case .interpret:
+            FusedKernelsSetup.register()
+            let interpreter = try Interpreter(graph: graph, weights: weightTensors)
+            for i in 0..<(warmup + iterations) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try interpreter.run(inputs: inputs)
+                if i >= warmup { result.runs.append(DispatchTime.now().uptimeNanoseconds - start) }
+            }
+        case .jit, .blas:
+            let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: target,
+                                                       backend: backend == .blas ? .blas : .jit, threads: threadCount)
+            result.compileSeconds = compiled.timings.total
+            let m = try ExecutableModel.userFacing { try compiled.measure(inputs: inputs, warmup: warmup, iterations: iterations) }
+            result.runs = m.runs
+            for (info, samples) in zip(compiled.plan.stepInfo, m.steps) {
+                result.kernels.append(.init(node: info.node, kernel: info.kind, shape: info.summary,
+                                            flops: info.flopsPerSample * m.batch, samples: samples))
+            }
+            result.fallbacks = compiled.plan.fallbacks
+        }
+        print(json ? result.json : result.text)
+    }
+
+    private func enabledFeatures(_ features: String) -> [String] {
+        features.split(separator: ",").filter { $0.hasPrefix("+") }.map { String($0.dropFirst()) }.sorted()
+    }
+
+    private func benchInput(_ shape: [Int], seed: UInt64) -> Tensor {
+        var state = seed
+        let data: [Float] = (0..<shape.reduce(1, *)).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+        return Tensor(shape: shape, data: data)
+    }
+}
+
+/// The fused ops' reference kernels, for the interpreter backend.
+enum FusedKernelsSetup {
+    static func register() { FusedKernels.registerAll() }
+}
+
+/// What `bench` measured, as tables or one JSON object.
+struct BenchResult {
+    struct Kernel {
+        var node, kernel, shape: String
+        /// FLOPs of one run (all samples).
+        var flops: Int
+        var samples: [UInt64]
+        var p50: Double { Measurement.quantile(samples, 0.5) / 1e6 }
+        var p90: Double { Measurement.quantile(samples, 0.9) / 1e6 }
+        func gflops(_ ms: Double) -> Double { ms > 0 ? Double(flops) / (ms * 1e6) : 0 }
+    }
+
+    var model, backend: String
+    var threads, batch: Int
+    var cpu: String
+    var features: [String]
+    var llvm: String
+    var clockGHz: Double?
+    var peakGFLOPS: Double?
+    var generatedWeights: Bool
+    var compileSeconds: Double?
+    var runs: [UInt64] = []
+    var kernels: [Kernel] = []
+    var fallbacks: [String] = []
+
+    func latency(_ q: Double) -> Double { Measurement.quantile(runs, q) / 1e6 }
+    var fps: Double { latency(0.5) > 0 ? Double(batch) * 1000 / latency(0.5) : 0 }
+
+    func share(_ gflops: Double) -> Double? { peakGFLOPS.map { gflops / $0 } }
+
+    var text: String {
+        var out: [String] = []
+        let keyFeatures = features.filter { ["sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "neon", "f16c"].contains($0) }
+        out.append("\(model): backend \(backend), \(threads) thread\(threads == 1 ? "" : "s"), batch \(batch), \(runs.count) runs")
+        out.append("cpu \(cpu) (\(keyFeatures.joined(separator: " "))), LLVM \(llvm)" + (generatedWeights ? ", generated weights" : ""))
+        if let clockGHz, let peakGFLOPS {
+            out.append(String(format: "FMA peak %.1f GFLOP/s = FLOP/cycle × %.2f GHz × %d thread%@ (clock from /proc/cpuinfo or --clock-ghz)",
+                              peakGFLOPS, clockGHz, threads, threads == 1 ? "" : "s"))
+        }
+        if !kernels.isEmpty {
+            var t = TextTable(["#", "node", "kernel", "shape", "p50 ms", "p90 ms", "GFLOP/s", "% peak"], rightAligned: [0, 4, 5, 6, 7])
+            for (i, k) in kernels.enumerated() {
+                let g = k.gflops(k.p50)
+                t.add([String(i), k.node, k.kernel, k.shape, String(format: "%.3f", k.p50), String(format: "%.3f", k.p90),
+                       k.flops > 0 ? String(format: "%.1f", g) : "", k.flops > 0 ? share(g).map { String(format: "%.1f", 100 * $0) } ?? "" : ""])
+            }
+            out.append(t.render())
+            let sum = kernels.reduce(0) { $0 + $1.p50 }
+            out.append(String(format: "sum of kernel p50s %.3f ms", sum))
+        }
+        for f in fallbacks { out.append("reference interpreter: \(f)") }
+        if let compileSeconds { out.append(String(format: "compile %.2f s", compileSeconds)) }
+        out.append(String(format: "end to end: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, %.1f FPS", latency(0.5), latency(0.9), latency(0.99), fps))
+        return out.joined(separator: "\n")
+    }
+
+    var json: String {
+        func num(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "null" } ?? "null" }
+        let ks = kernels.map { k -> String in
+            let g = k.gflops(k.p50)
+            return "{\"node\": \(jsonString(k.node)), \"kernel\": \(jsonString(k.kernel)), \"shape\": \(jsonString(k.shape)), "
+                + "\"p50_ms\": \(num(k.p50)), \"p90_ms\": \(num(k.p90)), \"flops\": \(k.flops), \"gflops\": \(num(g)), \"peak_share\": \(num(k.flops > 0 ? share(g) : nil))}"
+        }
+        var fields = [
+            "\"model\": \(jsonString(model))", "\"backend\": \(jsonString(backend))", "\"threads\": \(threads)", "\"batch\": \(batch)",
+            "\"cpu\": \(jsonString(cpu))", "\"features\": [" + features.map(jsonString).joined(separator: ", ") + "]",
+            "\"llvm\": \(jsonString(llvm))", "\"clock_ghz\": \(num(clockGHz))", "\"peak_gflops\": \(num(peakGFLOPS))",
+            "\"generated_weights\": \(generatedWeights)", "\"compile_s\": \(num(compileSeconds))", "\"runs\": \(runs.count)",
+            "\"latency_ms\": {\"p50\": \(num(latency(0.5))), \"p90\": \(num(latency(0.9))), \"p99\": \(num(latency(0.99))), \"min\": \(num(Double(runs.min() ?? 0) / 1e6))}",
+            "\"fps\": \(num(fps))",
+            "\"fallbacks\": [" + fallbacks.map(jsonString).joined(separator: ", ") + "]",
+        ]
+        fields.append("\"kernels\": [" + ks.joined(separator: ", ") + "]")
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
