@@ -132,16 +132,20 @@ enum CFrontEnd {
         case "log1p": scaleExpr = "log1p(sqrt(p))"
         default: scaleExpr = "p"  // power, and db (converted after the loop)
         }
-        c.append("""
-            /* numpy's `reflect` index (edge not repeated) for any distance past the ends. */
-            static long fe_reflect(long i, long n) {
-                if (n <= 1) return 0;
-                const long period = 2 * n - 2;
-                long k = i % period;
-                if (k < 0) k += period;
-                return k < n ? k : period - k;
-            }
+        if fe.stft.padding == .reflect {
+            c.append("""
+                /* numpy's `reflect` index (edge not repeated) for any distance past the ends. */
+                static long fe_reflect(long i, long n) {
+                    if (n <= 1) return 0;
+                    const long period = 2 * n - 2;
+                    long k = i % period;
+                    if (k < 0) k += period;
+                    return k < n ? k : period - k;
+                }
 
+                """)
+        }
+        c.append("""
             /* signal (count samples) → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
             static void fe_spectrogram(const float *signal, size_t count, float *padded, double *work, float *spec) {
                 const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
