@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Trained weights (.safetensors); default: generated.") var weights: String?
     @Option(help: "jit (generated kernels), blas (OpenBLAS convolutions) or interpret (reference interpreter).") var backend: Backend = .jit
     @Option(help: "Threads (default: every core).") var threads: Int?
+    @Option(help: "Target to generate code for; it must run on this machine (e.g. host, x86-64-avx2).") var target = "host"
     @Option(help: "Untimed runs first.") var warmup = 5
     @Option(help: "Timed runs.") var iterations = 30
     @Option(help: "Batch size (for a model with a symbolic batch).") var batch = 1
@@ -39,7 +40,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let graph = try ModelFiles.graph(model)
         let (weightTensors, generated) = try ExecutableModel.weights(weights, for: graph)
-        let target = TargetDescription.host
+        let target = try ExecutableModel.target(target)
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var inputs: [String: Tensor] = [:]
         for (k, v) in graph.inputs.enumerated() {
