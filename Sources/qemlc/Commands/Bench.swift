@@ -120,8 +120,8 @@ struct BenchResult {
         /// FLOPs of one run (all samples).
         var flops: Int
         var samples: [UInt64]
-        var p50: Double { Measurement.quantile(samples, 0.5) / 1e6 }
-        var p90: Double { Measurement.quantile(samples, 0.9) / 1e6 }
+        var p50: Double { RunTimings.quantile(samples, 0.5) / 1e6 }
+        var p90: Double { RunTimings.quantile(samples, 0.9) / 1e6 }
         func gflops(_ ms: Double) -> Double { ms > 0 ? Double(flops) / (ms * 1e6) : 0 }
     }
 
@@ -140,8 +140,8 @@ struct BenchResult {
     var kernels: [Kernel] = []
     var fallbacks: [String] = []
 
-    func latency(_ q: Double) -> Double { Measurement.quantile(runs, q) / 1e6 }
-    func cpu(_ q: Double) -> Double { Measurement.quantile(cpuRuns, q) / 1e6 }
+    func latency(_ q: Double) -> Double { RunTimings.quantile(runs, q) / 1e6 }
+    func cpu(_ q: Double) -> Double { RunTimings.quantile(cpuRuns, q) / 1e6 }
     var fps: Double { latency(0.5) > 0 ? Double(batch) * 1000 / latency(0.5) : 0 }
 
     func share(_ gflops: Double) -> Double? { peakGFLOPS.map { gflops / $0 } }

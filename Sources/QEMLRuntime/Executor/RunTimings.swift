@@ -2,7 +2,7 @@ import Foundation
 import QEMLTensor
 
 /// Timings of repeated runs: end to end (input in, outputs out) and per plan step.
-public struct Measurement: Sendable {
+public struct RunTimings: Sendable {
     /// Nanoseconds of each timed run (wall clock).
     public var runs: [UInt64]
     /// Process CPU nanoseconds of each timed run (all threads): with one thread, the run's time
@@ -23,7 +23,7 @@ public struct Measurement: Sendable {
 
 extension CompiledModel {
     /// Runs `warmup` untimed and `iterations` timed inferences on `inputs`.
-    public func measure(inputs: [String: Tensor], warmup: Int, iterations: Int) throws -> Measurement {
+    public func measure(inputs: [String: Tensor], warmup: Int, iterations: Int) throws -> RunTimings {
         let count = plan.steps.count
         let timings = UnsafeMutablePointer<UInt64>.allocate(capacity: max(1, count))
         defer { timings.deallocate() }
@@ -45,7 +45,7 @@ extension CompiledModel {
             cpuRuns.append(cpu)
             for s in 0..<count { steps[s].append(timings[s]) }
         }
-        return Measurement(runs: runs, cpuRuns: cpuRuns, steps: steps, batch: batch)
+        return RunTimings(runs: runs, cpuRuns: cpuRuns, steps: steps, batch: batch)
     }
 }
 
