@@ -8,10 +8,12 @@ reference is ONNX's plain semantics):
    graph FROM A SAFETENSORS FILE (PyTorch state_dict names), run on a fixed input. Writes
    edge_input.npy, edge_features.npy, edge_angles.npy, a few intermediates (edge_stem.npy,
    edge_layer2.npy, edge_layer3.npy) and edge_weights.checksum (FNV-1a of the weights, the same
-   function as WeightInit.checksum), so a drift in the generated weights is reported as such.
+   function as WeightInit.checksum), so a drift in the generated weights is reported as such,
+   and edge_features_f64.npy / edge_angles_f64.npy: the same ONNX node list evaluated in float64
+   NumPy, which tells float32 rounding (ONNX Runtime's or ours) from real disagreement.
    The weights file is not committed; make it with
        qemlc init-weights examples/qemlnet-edge.qir --seed 1 -o /tmp/w.safetensors
-   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWriteEdgeWeights)
+   (or, without the CLI: QEMLC_WRITE_EDGE_WEIGHTS=/tmp/w.safetensors swift test --filter testWeightsRoundTripThroughSafetensors)
 2. Single ops and a small CBAM block on random data (ops.json + ops/*.npy): conv with stride,
    padding, dilation, groups and the fused epilogue, pools with ceil_mode, dense, softmax, ….
 
@@ -79,6 +81,65 @@ class Builder:
         return sess.run(outputs, {k: v.astype(np.float32) for k, v in inputs.items()})
 
 
+# ---------------------------------------------------------------- float64 NumPy evaluation
+
+def conv64(x, w, b, a):
+    """ONNX Conv in float64 with plain NumPy: one einsum per kernel tap and group."""
+    s0, s1 = a.get("strides", [1, 1]); d0, d1 = a.get("dilations", [1, 1]); p = a.get("pads", [0, 0, 0, 0]); g = a.get("group", 1)
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    og = o // g
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])))
+    ho = (h + p[0] + p[2] - d0 * (kh - 1) - 1) // s0 + 1
+    wo = (wd + p[1] + p[3] - d1 * (kw - 1) - 1) // s1 + 1
+    out = np.zeros((n, o, ho, wo))
+    for ky in range(kh):
+        for kx in range(kw):
+            patch = xp[:, :, ky * d0: ky * d0 + s0 * (ho - 1) + 1: s0, kx * d1: kx * d1 + s1 * (wo - 1) + 1: s1]
+            for gi in range(g):
+                out[:, gi * og:(gi + 1) * og] += np.einsum("nchw,oc->nohw", patch[:, gi * cg:(gi + 1) * cg], w[gi * og:(gi + 1) * og, :, ky, kx])
+    return out if b is None else out + b[None, :, None, None]
+
+
+def maxpool64(x, a):
+    k0, k1 = a["kernel_shape"]; s0, s1 = a.get("strides", [1, 1]); p = a.get("pads", [0, 0, 0, 0])
+    assert not a.get("ceil_mode", 0)
+    xp = np.pad(x, ((0, 0), (0, 0), (p[0], p[2]), (p[1], p[3])), constant_values=-np.inf)
+    ho = (xp.shape[2] - k0) // s0 + 1
+    wo = (xp.shape[3] - k1) // s1 + 1
+    return np.max([xp[:, :, ky: ky + s0 * (ho - 1) + 1: s0, kx: kx + s1 * (wo - 1) + 1: s1] for ky in range(k0) for kx in range(k1)], axis=0)
+
+
+def run_float64(b, inputs, outputs):
+    """Evaluates a Builder's node list in float64 NumPy: an exact-arithmetic-ish reference that
+    separates float32 rounding (ONNX Runtime's and ours) from real disagreement."""
+    env = {k: np.asarray(v, dtype=np.float64) for k, v in inputs.items()}
+    env.update({k: numpy_helper.to_array(t).astype(np.float64) for k, t in b.inits.items()})
+    ch = lambda v: v[None, :, None, None]
+    for node in b.nodes:
+        a = {at.name: helper.get_attribute_value(at) for at in node.attribute}
+        x = [env[i] for i in node.input]
+        op = node.op_type
+        if op == "Conv": y = conv64(x[0], x[1], x[2] if len(x) > 2 else None, a)
+        elif op == "BatchNormalization": y = (x[0] - ch(x[3])) / np.sqrt(ch(x[4]) + a.get("epsilon", 1e-5)) * ch(x[1]) + ch(x[2])
+        elif op == "Relu": y = np.maximum(x[0], 0)
+        elif op == "Sigmoid": y = 1 / (1 + np.exp(-x[0]))
+        elif op == "Tanh": y = np.tanh(x[0])
+        elif op == "Add": y = x[0] + x[1]
+        elif op == "Mul": y = x[0] * x[1]
+        elif op == "MaxPool": y = maxpool64(x[0], a)
+        elif op == "GlobalAveragePool": y = x[0].mean(axis=(2, 3), keepdims=True)
+        elif op == "GlobalMaxPool": y = x[0].max(axis=(2, 3), keepdims=True)
+        elif op == "ReduceMean": y = x[0].mean(axis=tuple(a["axes"]), keepdims=True)
+        elif op == "ReduceMax": y = x[0].max(axis=tuple(a["axes"]), keepdims=True)
+        elif op == "Concat": y = np.concatenate(x, axis=a["axis"])
+        elif op == "Flatten": y = x[0].reshape(x[0].shape[0], -1)
+        elif op == "Gemm": y = x[0] @ x[1].T + (x[2] if len(x) > 2 else 0)
+        else: raise NotImplementedError(op)
+        env[node.output[0]] = y
+    return [env[o] for o in outputs]
+
+
 # ---------------------------------------------------------------- the edge model
 
 def cbam(b, x, prefix, c):
@@ -123,6 +184,12 @@ def edge_model(weights_path):
     np.save(os.path.join(OUT, "edge_input.npy"), inp)
     for n, v in zip(names, values):
         np.save(os.path.join(OUT, f"edge_{n}.npy"), v.astype(np.float32))
+    # The same network in float64: how far is float32 arithmetic (ORT's, and ours) from exact?
+    f64 = run_float64(b, {"spectrogram": inp}, [features, angles])
+    for n, v, ref in zip(["features", "angles"], values, f64):
+        np.save(os.path.join(OUT, f"edge_{n}_f64.npy"), ref)
+        rel = np.max(np.abs(v - ref) / np.maximum(np.abs(ref), 1e-6))
+        print(f"edge: ONNX Runtime (float32) vs float64 NumPy, {n}: max relative error {rel:.3g}")
     with open(os.path.join(OUT, "edge_weights.checksum"), "w") as f:
         f.write(f"{checksum(weights):016x}\n")
     print("edge: features", values[0].shape, "angles", values[1].ravel())
@@ -173,23 +240,29 @@ def ops_cases():
             "results": [save(name, f"result{i}", v) for i, v in enumerate(values)],
         })
 
+    def two(v):
+        return list(v) if isinstance(v, (tuple, list)) else [v, v]
+
     def conv_case(name, cin, hw, out, k, stride=1, pad=0, dil=1, groups=1, bias=False, bn=False, residual=False, act="none", pool="none"):
-        x = rng.standard_normal((2, cin, hw, hw))
-        w = rng.standard_normal((out, cin // groups, k, k)) * 0.3
+        (h, w_), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = two(hw), two(k), two(stride), two(pad), two(dil)
+        x = rng.standard_normal((2, cin, h, w_))
+        w = rng.standard_normal((out, cin // groups, kh, kw)) * 0.3
         operands = [(0, "input", x), (1, "weight", w)]
         if bias:
             operands.append((2, "weight", rng.standard_normal(out)))
         if bn:
             operands += [(3, "weight", 1 + 0.2 * rng.standard_normal(out)), (4, "weight", 0.2 * rng.standard_normal(out)),
                          (5, "weight", 0.2 * rng.standard_normal(out)), (6, "weight", rng.uniform(0.5, 1.5, out))]
-        ho = (hw + 2 * pad - dil * (k - 1) - 1) // stride + 1
+        ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+        wo = (w_ + 2 * pw - dw * (kw - 1) - 1) // sw + 1
         if residual:
-            operands.append((7, "input", rng.standard_normal((2, out, ho, ho))))
-        attrs = {"out": out, "kernel": [k, k], "stride": [stride, stride], "padding": [pad, pad], "dilation": [dil, dil],
+            operands.append((7, "input", rng.standard_normal((2, out, ho, wo))))
+        attrs = {"out": out, "kernel": [kh, kw], "stride": [sh, sw], "padding": [ph, pw], "dilation": [dh, dw],
                  "groups": groups, "activation": act, "pool": pool}
 
         def build(b, n):
-            y = b.conv(n[0], n[1], k, stride, pad, dil, groups, bias=n.get(2) if bias else None)
+            ins = [n[0], n[1]] + ([n[2]] if bias else [])
+            y = b.op("Conv", ins, kernel_shape=[kh, kw], strides=[sh, sw], pads=[ph, pw, ph, pw], dilations=[dh, dw], group=groups)
             if bn:
                 y = b.op("BatchNormalization", [y, n[3], n[4], n[5], n[6]], epsilon=1e-5)
             if residual:
@@ -210,6 +283,9 @@ def ops_cases():
     conv_case("conv_1x1_stride2", 8, 6, 16, 1, stride=2)
     conv_case("conv_epilogue_full", 4, 6, 8, 3, pad=1, bias=True, bn=True, residual=True, act="relu", pool="avgmax")
     conv_case("conv_epilogue_sigmoid", 2, 7, 1, 7, pad=3, act="sigmoid")
+    # Rectangular everything: a swapped height and width shows up here.
+    conv_case("conv_rect", 3, (7, 10), 4, (3, 1), stride=(2, 1), pad=(1, 0), dil=(1, 2))
+    conv_case("conv_rect_groups", 4, (9, 5), 2, (1, 3), stride=(1, 2), pad=(0, 2), groups=2, bias=True, act="relu")
 
     def unary_case(name, op, onnx_op, shape, attrs=None, **onnx_attrs):
         x = rng.standard_normal(shape) * 2
@@ -222,6 +298,11 @@ def ops_cases():
                        kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil)
             unary_case(f"avgpool_k{k}s{s}p{p}_{hw}_ceil{ceil}", "avgpool2d", "AveragePool", (2, 3, hw, hw), attrs,
                        kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, ceil_mode=ceil, count_include_pad=1)
+    for ceil in [0, 1]:
+        attrs = {"kernel": [3, 2], "stride": [2, 1], "padding": [1, 0], "ceil_mode": bool(ceil)}
+        onnx_attrs = dict(kernel_shape=[3, 2], strides=[2, 1], pads=[1, 0, 1, 0], ceil_mode=ceil)
+        unary_case(f"maxpool_rect_ceil{ceil}", "maxpool2d", "MaxPool", (1, 2, 8, 5), attrs, **onnx_attrs)
+        unary_case(f"avgpool_rect_ceil{ceil}", "avgpool2d", "AveragePool", (1, 2, 8, 5), attrs, count_include_pad=1, **onnx_attrs)
     unary_case("global_avgpool", "global_avgpool", "GlobalAveragePool", (2, 3, 5, 4))
     unary_case("global_maxpool", "global_maxpool", "GlobalMaxPool", (2, 3, 5, 4))
     unary_case("channel_mean", "channel_mean", "ReduceMean", (2, 5, 3, 4), axes=[1], keepdims=1)
@@ -263,7 +344,7 @@ def ops_cases():
     w = {"cbam.ca.fc1.weight": rng.standard_normal((C // 16, C, 1, 1)) * 0.3, "cbam.ca.fc2.weight": rng.standard_normal((C, C // 16, 1, 1)) * 0.3,
          "cbam.sa.conv.weight": rng.standard_normal((1, 2, 7, 7)) * 0.2}
     b = Builder(w)
-    x = rng.standard_normal((2, C, 6, 6)).astype(np.float32)
+    x = rng.standard_normal((2, C, 6, 5)).astype(np.float32)
     y, = b.run({"x": x}, [cbam(b, "x", "cbam", C)])
     np.save(os.path.join(OUT, "cbam_input.npy"), x)
     np.save(os.path.join(OUT, "cbam_output.npy"), y)

@@ -63,8 +63,54 @@ public struct FrontEnd: Sendable {
         }
     }
 
+    /// The network input for a recording read from `path`: channel `channel` (default: the
+    /// section's `channel`), resampled to `sample_rate` when `resample` is set (polyphase,
+    /// `resamplePoly`), otherwise a rate mismatch is an error saying how to ask. Files without a
+    /// rate (CSV, NPY) are taken to be at the model's rate.
+    public func run(_ recording: Recording, path: String, channel: Int? = nil, resample: Bool = false) throws -> Tensor {
+        let (x, rate) = try prepare(recording, path: path, channel: channel, resample: resample)
+        return try run(x, sampleRate: rate)
+    }
+
+    /// The selected channel at the rate the front end will see.
+    public func prepare(_ recording: Recording, path: String, channel: Int? = nil, resample: Bool = false) throws -> ([Float], Int) {
+        let x = try recording.channel(channel ?? (spec["channel"]?.int ?? 0), path: path)
+        guard let rate = recording.sampleRate ?? sampleRate else {
+            throw SignalError("\(path) records no sample rate and the model's frontend sets no sample_rate",
+                              fix: "add sample_rate to the frontend section or use a WAV file")
+        }
+        if resample, let expected = sampleRate, expected != rate {
+            return (try resamplePoly(x, from: rate, to: expected), expected)
+        }
+        return (x, rate)
+    }
+
     /// The network input for one signal sampled at `sampleRate` Hz.
     public func run(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
+        var (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
+        if let resize {
+            s = bilinearResize(s, height: rows, width: cols, toHeight: resize.height, width: resize.width)
+            (rows, cols) = resize
+        }
+        if standardize { QEMLSignal.standardize(&s) }
+        return Tensor(shape: [1, 1, rows, cols], data: s)
+    }
+
+    /// The scaled spectrogram before `resize` and `standardize`, `[1, 1, bins or n_mels, frames]`:
+    /// what `SpectrogramImage` draws with true time and frequency axes.
+    public func spectrogram(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
+        let (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
+        return Tensor(shape: [1, 1, rows, cols], data: s)
+    }
+
+    /// A picture of `spectrogram(signal)` with this front end's axes.
+    public func picture(_ signal: [Float], sampleRate rate: Int) throws -> [UInt8] {
+        let melRange = nMels.map { _ in fmin...(fmax ?? Double(sampleRate ?? rate) / 2) }
+        return try SpectrogramImage.png(spectrogram(signal, sampleRate: rate), sampleRate: sampleRate ?? rate, hop: stft.hop,
+                                        nFFT: stft.nFFT, melRange: melRange, unit: scale == "db" ? "dB" : "")
+    }
+
+    private func spectrogramRows(_ signal: [Float], sampleRate rate: Int) throws -> ([Float], Int, Int) {
         if let expected = sampleRate, expected != rate {
             throw SignalError("the signal is sampled at \(rate) Hz but the model's front end expects \(expected) Hz",
                               fix: "pass --resample to resample it to \(expected) Hz (polyphase, like scipy.signal.resample_poly), or record at \(expected) Hz")
@@ -88,13 +134,7 @@ public struct FrontEnd: Sendable {
             s = try stft(x, output: scale == "log1p" ? .log1p : usesPower ? .power : .magnitude)
         }
         if scale == "db" { try powerToDB(&s, ref: ref, amin: amin, topDB: topDB) }
-        var cols = frames
-        if let resize {
-            s = bilinearResize(s, height: rows, width: cols, toHeight: resize.height, width: resize.width)
-            (rows, cols) = resize
-        }
-        if standardize { QEMLSignal.standardize(&s) }
-        return Tensor(shape: [1, 1, rows, cols], data: s)
+        return (s, rows, frames)
     }
 
     /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.

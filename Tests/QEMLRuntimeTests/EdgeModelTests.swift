@@ -42,6 +42,16 @@ final class EdgeModelTests: XCTestCase {
             print("edge model vs ONNX Runtime: \(name) \(describeShape(got.shape)) max relative error \(err) (per element, floor 1e-6: \(maxRelativeError(got.data, expected.data)))")
             XCTAssertLessThanOrEqual(err, 1e-4, name)
         }
+        // Against the same network in float64 (NumPy), per element. (ORT's own float32 arithmetic
+        // is ~6e-4 away from it on the smallest features, hence the floor above.)
+        for name in ["features", "angles"] {
+            let exact = try NPY.read(path: Self.fixtures + "edge_\(name)_f64.npy")
+            let got = try XCTUnwrap(out[name]).data
+            let scale = exact.data.map(abs).max() ?? 1
+            let err = maxRelativeError(got, exact.data, floor: 1e-3 * scale)
+            print("edge model vs float64 NumPy: \(name) max relative error \(err) (floor 1e-6: \(maxRelativeError(got, exact.data)))")
+            XCTAssertLessThanOrEqual(err, 1e-4, name)
+        }
         // The angles are not saturated (tanh near ±1 would hide errors in the features).
         XCTAssertTrue(out["angles"]!.data.allSatisfy { abs($0) < 0.9 * Float.pi })
     }

@@ -12,7 +12,7 @@ final class OnnxReferenceTests: XCTestCase {
     func testSingleOpsMatchOnnxRuntime() throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: Self.fixtures + "ops.json"))
         let cases = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [[String: Any]])
-        XCTAssertGreaterThan(cases.count, 40)
+        XCTAssertGreaterThan(cases.count, 50)
         var worst: (Float, String) = (0, "")
         for c in cases {
             let name = try XCTUnwrap(c["name"] as? String), op = try XCTUnwrap(c["op"] as? String)
@@ -54,7 +54,7 @@ final class OnnxReferenceTests: XCTestCase {
     func testCBAMBlockMatchesOnnxRuntime() throws {
         let source = """
         model "cbam"
-        input %x: f32[N,32,6,6]
+        input %x: f32[N,32,6,5]
         def mlp(%v, c, hidden) {
           %fc1 = conv2d(%v, @.fc1.weight, out=hidden, kernel=1)
           return conv2d(relu(%fc1), @.fc2.weight, out=c, kernel=1)
@@ -78,7 +78,7 @@ final class OnnxReferenceTests: XCTestCase {
         let out = try Interpreter(graph: g, weights: weights).evaluate(["y"], inputs: ["x": try NPY.read(path: Self.fixtures + "cbam_input.npy")])
         let expected = try NPY.read(path: Self.fixtures + "cbam_output.npy")
         let y = try XCTUnwrap(out["y"])
-        XCTAssertEqual(y.shape, [2, 32, 6, 6])
+        XCTAssertEqual(y.shape, [2, 32, 6, 5])
         XCTAssertLessThanOrEqual(maxRelativeError(y.data, expected.data, floor: 1), 1e-5)
     }
 }

@@ -61,4 +61,34 @@ final class FrontEndTests: XCTestCase {
             }
         }
     }
+
+    func testRecordingsAreResampledOnlyWhenAsked() throws {
+        let fe = try FrontEnd(spec: FrontendSpec(output: "x", settings: [("sample_rate", .int(12000)), ("channel", .int(1)), ("resize", .ints([8, 8]))]))
+        let tone = (0..<4800).map { Float(sin(Double($0) * 0.05)) }
+        let rec = Recording(channels: [[Float](repeating: 0, count: 4800), tone], sampleRate: 48000)
+        XCTAssertThrowsError(try fe.run(rec, path: "a.wav")) { e in
+            XCTAssertEqual((e as? SignalError)?.fix, "pass --resample to resample it to 12000 Hz (polyphase, like scipy.signal.resample_poly), or record at 12000 Hz")
+        }
+        let (x, rate) = try fe.prepare(rec, path: "a.wav", resample: true)
+        XCTAssertEqual(rate, 12000)
+        XCTAssertEqual(x, try resamplePoly(tone, from: 48000, to: 12000))  // channel 1 from the section
+        XCTAssertEqual(try fe.run(rec, path: "a.wav", resample: true).shape, [1, 1, 8, 8])
+        XCTAssertThrowsError(try fe.run(rec, path: "a.wav", channel: 2, resample: true))
+        // No rate in the file: the model's rate is assumed; neither: an error.
+        XCTAssertEqual(try fe.prepare(Recording(channels: [[1], [2]], sampleRate: nil), path: "s.csv").1, 12000)
+        let bare = try FrontEnd(spec: FrontendSpec(output: "x", settings: []))
+        XCTAssertThrowsError(try bare.prepare(Recording(channels: [[1]], sampleRate: nil), path: "s.csv")) { e in
+            XCTAssertEqual("\(e)", "error: s.csv records no sample rate and the model's frontend sets no sample_rate\n  fix: add sample_rate to the frontend section or use a WAV file")
+        }
+    }
+
+    func testSpectrogramBeforeResizeAndPicture() throws {
+        let fe = try FrontEnd(spec: FrontendSpec(output: "x", settings: [("n_fft", .int(128)), ("hop", .int(32)), ("n_mels", .int(20)),
+                                                                      ("scale", .string("db")), ("resize", .ints([16, 16]))]))
+        let x = (0..<2000).map { Float(sin(Double($0 * $0) * 1e-4)) }
+        XCTAssertEqual(try fe.spectrogram(x, sampleRate: 8000).shape, [1, 1, 20, 63])
+        XCTAssertEqual(try fe.run(x, sampleRate: 8000).shape, [1, 1, 16, 16])
+        let png = try fe.picture(x, sampleRate: 8000)
+        XCTAssertEqual(Array(png[1..<4]), Array("PNG".utf8))
+    }
 }

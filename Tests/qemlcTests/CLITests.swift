@@ -183,4 +183,17 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(size, 44 + 6000 * 2)
         XCTAssertEqual(try qemlc("synth", "rust", "-o", f).status, 1)
     }
+
+    func testSpectrogramPictureAndNumbers() throws {
+        let png = path("s.png"), npy = path("s.npy")
+        let r = try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", png, "--model", "examples/qemlnet-edge.qir", "--scale", "db")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        XCTAssertEqual(Array(bytes.prefix(8)), [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+        let n = try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", npy, "--n-fft", "512", "--hop", "128", "--center", "none")
+        XCTAssertEqual(n.status, 0, n.stderr)
+        // 12,000 samples, no padding: 1 + (12000 - 512) / 128 = 90 frames of 257 bins.
+        XCTAssertTrue(n.stdout.contains("257×90"), n.stdout)
+        XCTAssertEqual(try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", path("s.jpg")).status, 1)
+    }
 }

@@ -10,11 +10,18 @@ struct ConvPlan: Sendable {
     let cin, cinBlocks, coutBlocks: Int
     /// Channel blocks per register block, and pixels per register block.
     let m, r: Int
+    /// Input channels per iteration of the innermost (runtime) channel loop: unrolled code
+    /// size against loop overhead.
+    var channelUnroll: Int { 4 }
     /// Groups of `m` output channel blocks (the last may be smaller).
     var channelGroups: Int { ceilDiv(coutBlocks, m) }
     var rows: Int { oh }
-    /// Work items: (sample, channel group, output row); with pooling (sample, channel group).
-    var itemsPerSample: Int { spec.pool ? channelGroups : channelGroups * oh }
+    /// A small output plane (a few register tiles) is computed whole per channel group, so
+    /// each weight is read once rather than once per output row.
+    var planeMode: Bool { oh > 1 && oh * ow <= 3 * r }
+    /// Work items: (sample, channel group, output row); with pooling or in plane mode
+    /// (sample, channel group).
+    var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
     var weightAlign: Int { min(lanes * 4, 64) }
 
@@ -40,7 +47,8 @@ struct ConvPlan: Sendable {
     /// within the register file, maximizing FMAs per load (R·M / (R+M)), then R·M.
     static func registerBlock(registers: Int, channelBlocks: Int, pixels: Int) -> (m: Int, r: Int) {
         var best = (m: 1, r: 1, score: 0.0, size: 1)
-        for m in 1...max(1, min(4, channelBlocks)) {
+        // Only M dividing the channel blocks: one code path, no remainder group.
+        for m in 1...max(1, min(4, channelBlocks)) where channelBlocks % m == 0 {
             let r = min(max(1, (registers - m - 1) / m), max(1, pixels))
             let score = Double(r * m) / Double(r + m)
             if score > best.score + 1e-9 || (abs(score - best.score) < 1e-9 && r * m > best.size) {

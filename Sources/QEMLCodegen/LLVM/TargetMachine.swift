@@ -53,9 +53,11 @@ final class TargetMachine {
     func optimize(_ m: IRModule, pipeline: String = "default<O3>") throws(CodegenError) {
         let options = LLVMCreatePassBuilderOptions()
         defer { LLVMDisposePassBuilderOptions(options) }
-        LLVMPassBuilderOptionsSetLoopVectorization(options, 1)
-        LLVMPassBuilderOptionsSetSLPVectorization(options, 1)
-        LLVMPassBuilderOptionsSetLoopUnrolling(options, 1)
+        // The generators emit vector code and unroll what matters; LLVM's vectorizers and
+        // unroller would only spend compile time on it.
+        LLVMPassBuilderOptionsSetLoopVectorization(options, 0)
+        LLVMPassBuilderOptionsSetSLPVectorization(options, 0)
+        LLVMPassBuilderOptionsSetLoopUnrolling(options, 0)
         try LLVMSupport.check(LLVMRunPasses(m.module, pipeline, machine, options), .optimize, "running '\(pipeline)'")
     }
 

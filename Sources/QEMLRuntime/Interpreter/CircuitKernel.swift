@@ -76,13 +76,25 @@ struct ReferenceStateVector {
     mutating func apply(_ m: [(Double, Double)], wire: Int, controls: [Int] = []) {
         let t = mask(wire)
         let c = controls.reduce(0) { $0 | mask($1) }
-        for i in 0..<re.count where i & t == 0 && i & c == c {
-            let j = i | t
-            let (a0r, a0i, a1r, a1i) = (re[i], im[i], re[j], im[j])
-            re[i] = m[0].0 * a0r - m[0].1 * a0i + m[1].0 * a1r - m[1].1 * a1i
-            im[i] = m[0].0 * a0i + m[0].1 * a0r + m[1].0 * a1i + m[1].1 * a1r
-            re[j] = m[2].0 * a0r - m[2].1 * a0i + m[3].0 * a1r - m[3].1 * a1i
-            im[j] = m[2].0 * a0i + m[2].1 * a0r + m[3].0 * a1i + m[3].1 * a1r
+        let ((ar, ai), (br, bi), (cr, ci), (dr, di)) = (m[0], m[1], m[2], m[3])
+        let count = re.count
+        // Raw pointers and `while`: a 16-qubit state is 65 536 amplitudes and tests run in debug builds.
+        re.withUnsafeMutableBufferPointer { rp in
+            im.withUnsafeMutableBufferPointer { ip in
+                guard let re = rp.baseAddress, let im = ip.baseAddress else { return }
+                var i = 0
+                while i < count {
+                    if i & t == 0 && i & c == c {
+                        let j = i | t
+                        let (a0r, a0i, a1r, a1i) = (re[i], im[i], re[j], im[j])
+                        re[i] = ar * a0r - ai * a0i + br * a1r - bi * a1i
+                        im[i] = ar * a0i + ai * a0r + br * a1i + bi * a1r
+                        re[j] = cr * a0r - ci * a0i + dr * a1r - di * a1i
+                        im[j] = cr * a0i + ci * a0r + dr * a1i + di * a1r
+                    }
+                    i += 1
+                }
+            }
         }
     }
 
