@@ -76,5 +76,8 @@ let package = Package(
         .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum"],
                     swiftSettings: llvmC),
         .testTarget(name: "qemlcTests", dependencies: ["qemlc"]),
+        .testTarget(name: "RobustnessTests",
+                    dependencies: ["QEMLIR", "QEMLTensor", "QEMLSignal", "QEMLQuantum", "QEMLPasses", "QEMLCodegen", "QEMLRuntime", "qemlc"],
+                    swiftSettings: llvmC),
     ]
 )

@@ -52,6 +52,7 @@ public enum CSVReader {
         } else {
             wanted = Array(0..<width)
         }
+        try Recording.checkSampleCount(frames: rows.count, channels: wanted.count, path: path)
         var channels = [[Float]](repeating: [], count: wanted.count)
         for row in rows {
             for (c, col) in wanted.enumerated() {
