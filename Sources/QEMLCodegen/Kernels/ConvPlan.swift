@@ -16,8 +16,12 @@ struct ConvPlan: Sendable {
     /// Groups of `m` output channel blocks (the last may be smaller).
     var channelGroups: Int { ceilDiv(coutBlocks, m) }
     var rows: Int { oh }
-    /// Work items: (sample, channel group, output row); with pooling (sample, channel group).
-    var itemsPerSample: Int { spec.pool ? channelGroups : channelGroups * oh }
+    /// A small output plane (a few register tiles) is computed whole per channel group, so
+    /// each weight is read once rather than once per output row.
+    var planeMode: Bool { oh > 1 && oh * ow <= 3 * r }
+    /// Work items: (sample, channel group, output row); with pooling or in plane mode
+    /// (sample, channel group).
+    var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
     var weightAlign: Int { min(lanes * 4, 64) }
 
