@@ -136,7 +136,8 @@ public struct Interpreter: Sendable {
             guard results.count == node.results.count else {
                 throw Diagnostic("the \(node.op) kernel returned \(results.count) results, the node has \(node.results.count)", at: node.location)
             }
-            for (r, t) in zip(node.results, results) {
+            // A given value stays as given, even when its node runs for another of its results.
+            for (r, t) in zip(node.results, results) where !given.contains(r) {
                 try bind(t.shape, to: graph.type(of: r), what: "result '\(graph[r].name)' of \(node.op)", bindings: &bindings)
                 values[r.raw] = t
             }
