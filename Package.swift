@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "QEMLTensor"),
         .target(name: "QEMLIR", dependencies: ["QEMLTensor"]),
         .target(name: "QEMLQuantum", dependencies: ["QEMLIR"]),
-        .target(name: "QEMLSignal", dependencies: ["QEMLIR", "QEMLTensor", "CFFTW3"]),
+        .target(name: "CQEMLSignalKernels", path: "Sources/CQEMLSignalKernels"),  // the STFT's framing + epilogue in AVX2, run-time dispatched
+        .target(name: "QEMLSignal", dependencies: ["QEMLIR", "QEMLTensor", "CFFTW3", "CQEMLSignalKernels"]),
         .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum"]),
         .target(name: "QEMLCodegen", dependencies: ["QEMLIR", "QEMLPasses", "QEMLQuantum", "QEMLTensor", "CLLVM"],
                 swiftSettings: llvmC),
@@ -75,5 +76,8 @@ let package = Package(
         .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum"],
                     swiftSettings: llvmC),
         .testTarget(name: "qemlcTests", dependencies: ["qemlc"]),
+        .testTarget(name: "RobustnessTests",
+                    dependencies: ["QEMLIR", "QEMLTensor", "QEMLSignal", "QEMLQuantum", "QEMLPasses", "QEMLCodegen", "QEMLRuntime", "qemlc"],
+                    swiftSettings: llvmC),
     ]
 )

@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 /// A read-only memory map of a whole file: large weight files are decoded straight from the
-/// page cache instead of being read into memory once more before conversion.
+/// page cache instead of being read into memory once more before conversion. (As with any
+/// mapping, a file truncated by another process while mapped cannot be guarded against.)
 public final class MappedFile: @unchecked Sendable {
     // @unchecked: the mapping is read-only and never changes after init.
     public let path: String

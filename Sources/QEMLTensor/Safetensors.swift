@@ -95,7 +95,8 @@ public final class SafetensorsFile: Sendable {
         self.path = path
         file = try MappedFile(path: path)
         func bad(_ place: String, _ message: String, _ fix: String? = nil) -> FileFormatError {
-            FileFormatError(path: path, place: place, message: message, fix: fix)
+            FileFormatError(path: path, place: place, message: message,
+                            fix: fix ?? "the header is damaged or was not written by a safetensors writer: save the tensors again (safetensors' save_file)")
         }
         let size = file.count
         guard size >= 8 else {

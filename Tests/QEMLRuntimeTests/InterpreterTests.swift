@@ -96,3 +96,22 @@ final class InterpreterTests: XCTestCase {
         }
     }
 }
+
+final class GivenValueTests: XCTestCase {
+    /// A conv with pool="avgmax" has three results; giving the main one and asking for the
+    /// pooled ones runs the node, but the given value must stay as given.
+    func testGivenResultOfAMultiResultNodeIsNotOverwritten() throws {
+        var g = Graph()
+        let x = g.addInput("x", TensorType(fixed: [1, 1, 1, 2]))
+        let w = g.weight("w", TensorType(fixed: [1, 1, 1, 1]))
+        let r = g.addNode("conv2d", [x, w, nil, nil, nil, nil, nil, nil],
+                          Attributes([("out", .int(1)), ("kernel", .ints([1, 1])), ("pool", .string("avgmax"))]),
+                          results: [("y", TensorType(fixed: [1, 1, 1, 2])), ("avg", TensorType(fixed: [1, 1, 1, 1])), ("max", TensorType(fixed: [1, 1, 1, 1]))])
+        let z = g.addNode("relu", [r[0]], results: [("z", TensorType(fixed: [1, 1, 1, 2]))])[0]
+        g.outputs = [z, r[1]]
+        let interp = try Interpreter(graph: g, weights: ["w": Tensor(shape: [1, 1, 1, 1], data: [2])])
+        let out = try interp.evaluate(["z", "avg"], inputs: ["x": Tensor(shape: [1, 1, 1, 2], data: [1, 3]), "y": Tensor(shape: [1, 1, 1, 2], data: [-5, 7])])
+        XCTAssertEqual(out["z"]?.data, [0, 7])  // from the given y, not from the conv's [2, 6]
+        XCTAssertEqual(out["avg"]?.data, [4])
+    }
+}

@@ -4,5 +4,5 @@ import ArgumentParser
 let commands: [ParsableCommand.Type] = [
     Check.self, Dump.self, Run.self, InitWeights.self, Synth.self,
     Compile.self, Bench.self, Targets.self,
-    Spectrogram.self, BenchFrontend.self,
+    Spectrogram.self, BenchFrontend.self, Export.self,
 ]

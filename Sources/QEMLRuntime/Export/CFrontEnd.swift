@@ -1,0 +1,260 @@
+import Foundation
+import QEMLSignal
+
+/// The model's `frontend` section as generated C with the same conventions as QEMLSignal's
+/// `FrontEnd`: crop/zero-pad to `length`, centre padding (reflect or zeros), window, a real FFT
+/// specialised for `n_fft`, the scale, bilinear resize, standardize. Everything the signal's
+/// length does not change is a constant: the window, the FFT's bit-reversal and twiddles, the
+/// resize taps (computed here by the same formulas as QEMLSignal, so both resize alike).
+///
+/// The FFT: for a power-of-two `n_fft`, the real transform as a complex radix-2 FFT of
+/// `n_fft/2` points (even samples real, odd imaginary) plus the split step, in double
+/// precision; for any other length a direct DFT over one table of `n_fft` cosines and sines
+/// (`n_fft²` multiply-adds per frame — fine for the short frames models use).
+enum CFrontEnd {
+    /// Refuses settings the generated front end does not implement, and a network input that
+    /// does not match the front end's output.
+    static func check(_ fe: FrontEnd, input: BlockedStorage) throws {
+        guard let length = fe.length else {
+            throw ExportError("the frontend section sets no length; the exported runtime sizes its buffers for a fixed signal length",
+                              fix: "add `length = <samples>` to the frontend section (signals are cropped or zero-padded to it)")
+        }
+        if fe.envelope { throw ExportError("frontend envelope = true is not supported by the exported runtime yet", fix: "export a model without the envelope setting") }
+        if fe.nMels != nil { throw ExportError("frontend n_mels (mel bands) is not supported by the exported runtime yet", fix: "export a model without n_mels") }
+        guard let shape = fe.outputShape(samples: length) else {
+            throw ExportError("the frontend produces no frames for length = \(length)", fix: "raise length or lower n_fft")
+        }
+        guard input.channels == 1, input.height == shape[2], input.width == shape[3] else {
+            throw ExportError("the frontend produces [1, \(shape[2]), \(shape[3])] but the model's input is [\(input.channels), \(input.height), \(input.width)]",
+                              fix: "make the frontend's resize match the input shape")
+        }
+    }
+
+    static func isPowerOfTwo(_ n: Int) -> Bool { n > 0 && n & (n - 1) == 0 }
+
+    /// The C definitions: constants and `static` functions `fe_run(signal, count, scratch, out)`.
+    static func source(_ fe: FrontEnd) -> String {
+        let n = fe.stft.nFFT, hop = fe.stft.hop, pad = fe.stft.padAmount
+        let length = fe.length ?? 0
+        let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
+        let (rows, cols) = fe.resize ?? (bins, frames)
+        var c: [String] = []
+        c.append("""
+            /* ---- front end: \(fe.spec.settings.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")) ---- */
+            #define FE_NFFT \(n)
+            #define FE_HOP \(hop)
+            #define FE_PAD \(pad)
+            #define FE_LENGTH \(length)
+            #define FE_FRAMES \(frames)
+            #define FE_BINS \(bins)
+            #define FE_ROWS \(rows)
+            #define FE_COLS \(cols)
+            #define FE_SAMPLE_RATE \(fe.sampleRate ?? 0)
+            /* scratch floats: padded signal, spectrogram, resized map; doubles: frame + FFT work */
+            #define FE_PADDED_FLOATS (FE_LENGTH + 2 * FE_PAD)
+            #define FE_SPEC_FLOATS (FE_BINS * FE_FRAMES)
+            #define FE_OUT_FLOATS (FE_ROWS * FE_COLS)
+            #define FE_WORK_DOUBLES (5 * FE_NFFT + 8)
+
+            static const float fe_window[FE_NFFT] = {\(floats(fe.stft.window))};
+
+            """)
+        if isPowerOfTwo(n) && n >= 2 {
+            let m = n / 2
+            let bits = m.trailingZeroBitCount
+            let bitrev = (0..<m).map { k -> Int in
+                var r = 0
+                for b in 0..<bits where k & (1 << b) != 0 { r |= 1 << (bits - 1 - b) }
+                return r
+            }
+            let tw = (0..<max(1, m / 2)).map { Double($0) * -2 * Double.pi / Double(m) }
+            let split = (0...m).map { Double($0) * -2 * Double.pi / Double(n) }
+            c.append("""
+                /* Real FFT of n = \(n): a complex radix-2 FFT of m = \(m) points, then the split step. */
+                #define FE_M \(m)
+                static const unsigned short fe_bitrev[FE_M] = {\(bitrev.map(String.init).joined(separator: ","))};
+                static const double fe_tw_re[\(tw.count)] = {\(doubles(tw.map(cos)))};
+                static const double fe_tw_im[\(tw.count)] = {\(doubles(tw.map(sin)))};
+                static const double fe_split_re[FE_M + 1] = {\(doubles(split.map(cos)))};
+                static const double fe_split_im[FE_M + 1] = {\(doubles(split.map(sin)))};
+
+                /* X[0..n/2] of the real frame x[0..n); work holds 2m doubles. */
+                static void fe_rfft(const double *x, double *xr, double *xi, double *work) {
+                    double *zr = work, *zi = work + FE_M;
+                    for (int k = 0; k < FE_M; k++) { zr[fe_bitrev[k]] = x[2 * k]; zi[fe_bitrev[k]] = x[2 * k + 1]; }
+                    for (int size = 2; size <= FE_M; size *= 2) {
+                        const int half = size / 2, step = FE_M / size;
+                        for (int start = 0; start < FE_M; start += size) {
+                            for (int j = 0; j < half; j++) {
+                                const double wr = fe_tw_re[j * step], wi = fe_tw_im[j * step];
+                                const int a = start + j, b = a + half;
+                                const double tr = zr[b] * wr - zi[b] * wi, ti = zr[b] * wi + zi[b] * wr;
+                                zr[b] = zr[a] - tr; zi[b] = zi[a] - ti;
+                                zr[a] += tr; zi[a] += ti;
+                            }
+                        }
+                    }
+                    for (int k = 0; k <= FE_M; k++) {
+                        const int p = k % FE_M, q = (FE_M - k) % FE_M;
+                        const double er = 0.5 * (zr[p] + zr[q]), ei = 0.5 * (zi[p] - zi[q]);
+                        const double or_ = 0.5 * (zi[p] + zi[q]), oi = -0.5 * (zr[p] - zr[q]);
+                        xr[k] = er + fe_split_re[k] * or_ - fe_split_im[k] * oi;
+                        xi[k] = ei + fe_split_re[k] * oi + fe_split_im[k] * or_;
+                    }
+                }
+
+                """)
+        } else {
+            let angles = (0..<n).map { Double($0) * -2 * Double.pi / Double(n) }
+            c.append("""
+                /* n = \(n) is not a power of two: a direct DFT over one table of e^(-2πij/n). */
+                static const double fe_dft_re[FE_NFFT] = {\(doubles(angles.map(cos)))};
+                static const double fe_dft_im[FE_NFFT] = {\(doubles(angles.map(sin)))};
+
+                static void fe_rfft(const double *x, double *xr, double *xi, double *work) {
+                    (void)work;
+                    for (int k = 0; k < FE_BINS; k++) {
+                        double sr = 0, si = 0;
+                        for (int j = 0; j < FE_NFFT; j++) {
+                            const int t = (int)(((long long)k * j) % FE_NFFT);
+                            sr += x[j] * fe_dft_re[t];
+                            si += x[j] * fe_dft_im[t];
+                        }
+                        xr[k] = sr; xi[k] = si;
+                    }
+                }
+
+                """)
+        }
+        let scaleExpr: String
+        switch fe.scale {
+        case "magnitude": scaleExpr = "sqrt(p)"
+        case "log1p": scaleExpr = "log1p(sqrt(p))"
+        default: scaleExpr = "p"  // power, and db (converted after the loop)
+        }
+        if fe.stft.padding == .reflect {
+            c.append("""
+                /* numpy's `reflect` index (edge not repeated) for any distance past the ends. */
+                static long fe_reflect(long i, long n) {
+                    if (n <= 1) return 0;
+                    const long period = 2 * n - 2;
+                    long k = i % period;
+                    if (k < 0) k += period;
+                    return k < n ? k : period - k;
+                }
+
+                """)
+        }
+        c.append("""
+            /* signal (count samples) → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
+            static void fe_spectrogram(const float *signal, size_t count, float *padded, double *work, float *spec) {
+                const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
+                float *x = padded + FE_PAD;
+                for (size_t i = 0; i < n; i++) x[i] = signal[i];
+                for (size_t i = n; i < FE_LENGTH; i++) x[i] = 0.0f;
+                for (long i = 0; i < FE_PAD; i++) {
+                    \(fe.stft.padding == .reflect
+                        ? "padded[FE_PAD - 1 - i] = x[fe_reflect(-1 - i, FE_LENGTH)];\n        x[FE_LENGTH + i] = x[fe_reflect(FE_LENGTH + i, FE_LENGTH)];"
+                        : "padded[FE_PAD - 1 - i] = 0.0f;\n        x[FE_LENGTH + i] = 0.0f;")
+                }
+                double *frame = work, *xr = work + FE_NFFT, *xi = xr + FE_NFFT, *fft = xi + FE_NFFT;
+                for (int t = 0; t < FE_FRAMES; t++) {
+                    const float *src = padded + (size_t)t * FE_HOP;
+                    for (int k = 0; k < FE_NFFT; k++) frame[k] = (double)(src[k] * fe_window[k]);
+                    fe_rfft(frame, xr, xi, fft);
+                    for (int b = 0; b < FE_BINS; b++) {
+                        const double p = xr[b] * xr[b] + xi[b] * xi[b];
+                        spec[b * FE_FRAMES + t] = (float)(\(scaleExpr));
+                    }
+                }
+            }
+
+            """)
+        if fe.scale == "db" {
+            let offset = 10 * log10(max(fe.amin, abs(fe.ref)))
+            c.append("""
+                /* librosa's power_to_db: 10·log10(max(amin, S)) − 10·log10(max(amin, ref))\(fe.topDB != nil ? ", floored at max − top_db" : ""). */
+                static void fe_db(float *s, size_t count) {
+                    double peak = -1.0 / 0.0;
+                    for (size_t i = 0; i < count; i++) {
+                        const double v = 10.0 * log10(s[i] > \(cDouble(fe.amin)) ? (double)s[i] : \(cDouble(fe.amin))) - \(cDouble(offset));
+                        s[i] = (float)v;
+                        if (v > peak) peak = v;
+                    }
+                    \(fe.topDB.map { "const float floor_ = (float)(peak - \(cDouble($0)));\n    for (size_t i = 0; i < count; i++) if (s[i] < floor_) s[i] = floor_;" } ?? "(void)peak;")
+                }
+
+                """)
+        }
+        if let resize = fe.resize {
+            let rowTaps = taps(from: bins, to: resize.height), colTaps = taps(from: frames, to: resize.width)
+            c.append("""
+                /* Bilinear resize [FE_BINS][FE_FRAMES] → [FE_ROWS][FE_COLS], half-pixel centres, no antialiasing
+                   (torch interpolate align_corners=False); the taps are QEMLSignal's. */
+                static const int fe_row_lo[FE_ROWS] = {\(rowTaps.map { String($0.lo) }.joined(separator: ","))};
+                static const int fe_row_hi[FE_ROWS] = {\(rowTaps.map { String($0.hi) }.joined(separator: ","))};
+                static const float fe_row_frac[FE_ROWS] = {\(floats(rowTaps.map(\.frac)))};
+                static const int fe_col_lo[FE_COLS] = {\(colTaps.map { String($0.lo) }.joined(separator: ","))};
+                static const int fe_col_hi[FE_COLS] = {\(colTaps.map { String($0.hi) }.joined(separator: ","))};
+                static const float fe_col_frac[FE_COLS] = {\(floats(colTaps.map(\.frac)))};
+
+                static void fe_resize(const float *x, float *out) {
+                    for (int i = 0; i < FE_ROWS; i++) {
+                        const float *lo = x + fe_row_lo[i] * FE_FRAMES, *hi = x + fe_row_hi[i] * FE_FRAMES;
+                        const float rf = fe_row_frac[i];
+                        for (int j = 0; j < FE_COLS; j++) {
+                            const float cf = fe_col_frac[j];
+                            const float top = (1 - cf) * lo[fe_col_lo[j]] + cf * lo[fe_col_hi[j]];
+                            const float bottom = (1 - cf) * hi[fe_col_lo[j]] + cf * hi[fe_col_hi[j]];
+                            out[i * FE_COLS + j] = (1 - rf) * top + rf * bottom;
+                        }
+                    }
+                }
+
+                """)
+        }
+        if fe.standardize {
+            c.append("""
+                /* (x − mean) / std, population std, accumulated in double; constant input → zeros. */
+                static void fe_standardize(float *s, size_t count) {
+                    double sum = 0, sq = 0;
+                    for (size_t i = 0; i < count; i++) sum += s[i];
+                    const double mean = sum / (double)count;
+                    for (size_t i = 0; i < count; i++) { const double d = s[i] - mean; sq += d * d; }
+                    const double std_ = sqrt(sq / (double)count);
+                    for (size_t i = 0; i < count; i++) s[i] = std_ > 0 ? (float)((s[i] - mean) / std_) : 0.0f;
+                }
+
+                """)
+        }
+        let finalBuffer = fe.resize != nil ? "resized" : "spec"
+        c.append("""
+            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (spec or resized). */
+            static float *fe_run(const float *signal, size_t count, float *padded, double *work, float *spec, float *resized) {
+                (void)resized;
+                fe_spectrogram(signal, count, padded, work, spec);
+            \(fe.scale == "db" ? "    fe_db(spec, FE_SPEC_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(spec, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(finalBuffer), FE_OUT_FLOATS);\n" : "")    return \(finalBuffer);
+            }
+            """)
+        return c.joined(separator: "\n")
+    }
+
+    /// QEMLSignal's bilinear taps (`bilinearResize`), in the same Float arithmetic.
+    static func taps(from n: Int, to m: Int) -> [(lo: Int, hi: Int, frac: Float)] {
+        let scale = Float(n) / Float(m)
+        return (0..<m).map { i in
+            let src = max(0, (Float(i) + 0.5) * scale - 0.5)
+            let lo = min(Int(src), n - 1)
+            return (lo, min(lo + 1, n - 1), src - Float(lo))
+        }
+    }
+
+    static func floats(_ v: [Float]) -> String { wrap(v.map(cFloat)) }
+    static func doubles(_ v: [Double]) -> String { wrap(v.map(cDouble)) }
+
+    /// Comma-separated, eight per line.
+    static func wrap(_ items: [String]) -> String {
+        stride(from: 0, to: items.count, by: 8).map { "\n    " + items[$0..<min($0 + 8, items.count)].joined(separator: ", ") }
+            .joined(separator: ",") + "\n"
+    }
+}

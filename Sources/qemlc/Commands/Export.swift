@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+import QEMLCodegen
+import QEMLIR
+import QEMLRuntime
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write a standalone C runtime for a model and target: kernels object, header, weights, example, Makefile.",
+        discussion: """
+            DIR receives <model>.o (the generated kernels for the target), <model>_runtime.c (front end, weights loader, step driver), <model>.h (the C API), <model>.weights (pre-packed, with header and checksum; inside the object with --embed-weights), main.c, a Makefile and a README. `make` in DIR builds ./classify with cc; for a board, `make CC=aarch64-linux-gnu-gcc` after exporting with --target aarch64-neon.
+            """)
+
+    @Argument(help: "The model (.qir).") var model: String
+    @Option(help: "Trained weights (.safetensors, PyTorch state_dict names).") var weights: String?
+    @Option(help: "Target: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon, or a .target file.") var target = "host"
+    @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output: String
+    @Flag(help: "Put the weights inside the object instead of a .weights file.") var embedWeights = false
+    @Flag(help: "Overwrite existing files in the output folder.") var force = false
+
+    func run() throws {
+        let graph = try ModelFiles.graph(model)
+        let targetDescription: TargetDescription
+        do { targetDescription = try TargetDescription.named(target) } catch let e as CodegenError {
+            throw UserError(e.message)
+        }
+        let weightTensors = try ModelFiles.weights(weights, for: graph)
+        let stem = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
+        let progress = Progress("exporting", total: 3)
+        let exported: ExportedModel
+        do {
+            progress.step("planning")
+            exported = try ExportedModel(graph: graph, weights: weightTensors, target: targetDescription, stem: stem)
+        } catch let e as ExportError {
+            progress.finish()
+            throw UserError("cannot export \(model): \(e.message)", fix: e.fix)
+        } catch let e as PlanError {
+            progress.finish()
+            throw UserError("cannot export \(model): \(e.description)")
+        }
+        let folder = URL(fileURLWithPath: output)
+        for name in exported.fileNames(embedWeights: embedWeights) {
+            try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force)
+        }
+        let bundle: ExportBundle
+        do {
+            bundle = try exported.bundle(qemlcVersion: qemlcVersion, embedWeights: embedWeights) { progress.step($0) }
+        } catch let e as CodegenError {
+            progress.finish()
+            throw UserError("cannot export \(model): \(e.description)")
+        }
+        progress.finish()
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw UserError("cannot create \(output): \(error.localizedDescription)", fix: "check the path and permissions")
+        }
+        for f in bundle.files { try atomicWrite(Data(f.bytes), to: folder.appendingPathComponent(f.name).path) }
+        print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(output)/")
+        var t = TextTable(["", "bytes"], rightAligned: [1])
+        t.add(["code", String(bundle.codeBytes)])
+        t.add([embedWeights ? "weights (in the object)" : "weights", String(bundle.weightsBytes)])
+        t.add(["arena", String(bundle.arenaBytes)])
+        t.add(["context (arena + front end)", String(bundle.contextBytes)])
+        print(t.render())
+        print("model hash \(bundle.modelHash); files: " + bundle.files.map(\.name).joined(separator: ", "))
+        print("build: cd \(output) && make" + (targetDescription.architecture == "aarch64" ? " CC=aarch64-linux-gnu-gcc" : ""))
+    }
+}
