@@ -72,10 +72,37 @@ final class ConvKernelTests: XCTestCase {
             (Conv2DSpec(inChannels: 24, height: 8, width: 8, outChannels: 24, kernel: [3, 3], stride: [2, 2], padding: [1, 1], activation: .relu), 1),
             (Conv2DSpec(inChannels: 8, height: 7, width: 7, outChannels: 32, kernel: [1, 1], activation: .relu, residual: true, pool: true), 2),
             (Conv2DSpec(inChannels: 2, height: 7, width: 7, outChannels: 1, kernel: [7, 7], padding: [3, 3], activation: .sigmoid), 1),
+            // Small output planes (computed whole per channel group).
+            (Conv2DSpec(inChannels: 40, height: 2, width: 2, outChannels: 48, kernel: [3, 3], padding: [1, 1], activation: .relu), 2),
+            (Conv2DSpec(inChannels: 24, height: 4, width: 4, outChannels: 40, kernel: [3, 3], stride: [2, 2], padding: [1, 1], pool: true), 2),
+            (Conv2DSpec(inChannels: 32, height: 4, width: 4, outChannels: 64, kernel: [1, 1], stride: [2, 2], activation: .relu, residual: true), 1),
+            (Conv2DSpec(inChannels: 16, height: 3, width: 5, outChannels: 16, kernel: [3, 3], padding: [1, 1], dilation: [1, 2]), 1),
         ]
+        for (s, _) in cases.suffix(4) {
+            XCTAssertTrue(ConvPlan(s, target: .host).planeMode, "\(s) should use plane mode")
+        }
         for target in try [TargetDescription.host, .named("x86-64-avx2"), .named("x86-64-v2")] {
             try check(cases, target: target, seed: 1)
         }
+    }
+
+    /// Pointwise convs run as GEMMs over rows of several image rows, but keep enough work items
+    /// for threads; the register block fits the register file.
+    func testPlansLeaveWorkForThreads() throws {
+        for t in [TargetDescription.host, try .named("x86-64-avx2"), try .named("aarch64-neon")] {
+            for (cin, hw, cout) in [(256, 56, 64), (64, 56, 256), (1024, 14, 256), (2048, 7, 512), (512, 7, 2048), (64, 3, 64)] {
+                let plan = ConvPlan(Conv2DSpec(inChannels: cin, height: hw, width: hw, outChannels: cout, kernel: [1, 1]), target: t)
+                if plan.planeMode {
+                    XCTAssertEqual(plan.itemsPerSample, plan.channelGroups, "a small plane is one item per channel group")
+                } else {
+                    XCTAssertGreaterThanOrEqual(plan.itemsPerSample, min(ConvPlan.minimumItems, plan.channelGroups * hw), "\(cin)→\(cout) \(hw)² on \(t.name)")
+                }
+                XCTAssertEqual(plan.h * plan.w, hw * hw)
+                XCTAssertLessThanOrEqual(plan.r * plan.m + plan.m + 1, t.vectorRegisters)
+            }
+        }
+        let wide = ConvPlan(Conv2DSpec(inChannels: 2048, height: 7, width: 7, outChannels: 512, kernel: [1, 1]), target: try .named("x86-64-avx2"))
+        XCTAssertEqual(wide.h, 1, "many channel groups: one row of all 49 pixels")
     }
 
     /// Many random shapes: odd sizes, strides, padding, dilation, kernels 1/3/5/7, channel

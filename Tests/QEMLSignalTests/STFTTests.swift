@@ -45,6 +45,25 @@ final class STFTTests: XCTestCase {
         XCTAssertEqual(vectorLog1p(SIMD4(repeating: 0))[0], 0)
     }
 
+    /// The AVX2 epilogue (when the CPU has it) and the portable SSE/Swift one agree, and both
+    /// match the references (the fixture test runs whichever this machine picks).
+    func testEpilogueKernelsAgree() throws {
+        var portable = try STFT(nFFT: 128, hop: 32)
+        portable.allowAVX2 = false
+        let fast = try STFT(nFFT: 128, hop: 32)
+        let x: [Float] = (0..<3001).map { i in
+            let t = Double(i)
+            return Float(sin(t * 0.37) * exp(-t / 900) + 1e-4 * cos(t))
+        }
+        for output in [STFTOutput.power, .magnitude, .log1p] {
+            assertClose(try fast(x, output: output), try portable(x, output: output), rel: 1e-6, floorShare: 1e-7, "\(output)")
+        }
+        let c = try XCTUnwrap((Fixtures.json("stft.json") as? [[String: Any]])?.first { $0.string("name") == "librosa_hann_reflect" })
+        var p256 = try STFT(nFFT: 256, hop: 64)
+        p256.allowAVX2 = false
+        assertClose(try p256(c.floats("signal")), c.floats("expected"), "portable kernel vs librosa")
+    }
+
     /// A batch gives each signal exactly what it gets alone (tiles and scratch are shared).
     func testBatchEqualsSingles() throws {
         let stft = try STFT(nFFT: 64, hop: 16)

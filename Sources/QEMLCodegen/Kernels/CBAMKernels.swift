@@ -193,8 +193,9 @@ struct CBAMApplyGenerator {
             let maps = b.gep(mapb, b.mul(n, hw * l))
             b.loop(0, w, "x") { x in
                 let acc = b.variable(b.loadF32(b.gep(params, 2 * k * k)))
-                for di in 0..<k {
-                    let iy = b.add(y, di - pad)
+                // Rows of the window: a loop (rows outside the map skipped); columns unrolled.
+                b.loop(0, k, "di") { di in
+                    let iy = b.add(b.add(y, di), -pad)
                     b.when(b.inRange(iy, 0, h), "row") {
                         var sum = acc.value
                         for dj in 0..<k {
@@ -205,8 +206,8 @@ struct CBAMApplyGenerator {
                             let at = b.mul(b.add(b.mul(iy, w), safe), l)
                             for m in 0..<2 {
                                 let v = b.loadF32(b.gep(maps, b.add(at, m)))
-                                let wt = b.select(inside, b.loadF32(b.gep(params, (m * k + di) * k + dj)), b.m.constF32(0))
-                                sum = b.fma(v, wt, sum)
+                                let wt = b.loadF32(b.gep(params, b.add(b.mul(b.add(di, m * k), k), dj)))
+                                sum = b.fma(v, b.select(inside, wt, b.m.constF32(0)), sum)
                             }
                         }
                         acc.value = sum

@@ -39,8 +39,9 @@ struct ConvGenerator {
         b.loop(b.param(2), b.param(3), "item") { item in
             let n = b.sdiv(item, b.m.constI64(perSample))
             let rest = b.srem(item, b.m.constI64(perSample))
-            let group = spec.pool ? rest : b.sdiv(rest, b.m.constI64(plan.oh))
-            let row: IRValue? = spec.pool ? nil : b.srem(rest, b.m.constI64(plan.oh))
+            let perGroup = plan.itemsPerSample / plan.channelGroups
+            let group = perGroup == 1 ? rest : b.sdiv(rest, b.m.constI64(perGroup))
+            let row: IRValue? = perGroup == 1 ? nil : b.srem(rest, b.m.constI64(perGroup))
             let lastM = plan.coutBlocks - (plan.channelGroups - 1) * plan.m
             let cob0 = b.mul(group, plan.m)
             if lastM == plan.m {
@@ -62,9 +63,15 @@ struct ConvGenerator {
         }
         let sums = (0..<m).map { _ in b.variable(b.m.splat(0, c)) }
         let maxes = (0..<m).map { _ in b.variable(b.m.splat(-.infinity, c)) }
-        b.loop(0, plan.oh, "oh") { oh in
-            emitRow(p, n: n, cob0: cob0, oh: oh, m: m, pool: (sums, maxes))
+        let pool: Pool? = plan.spec.pool ? (sums, maxes) : nil
+        if plan.planeMode {
+            for start in stride(from: 0, to: plan.oh * plan.ow, by: plan.r) {
+                emitPlaneTile(p, n: n, cob0: cob0, first: start, width: min(plan.r, plan.oh * plan.ow - start), m: m, pool: pool)
+            }
+        } else {
+            b.loop(0, plan.oh, "oh") { oh in emitRow(p, n: n, cob0: cob0, oh: oh, m: m, pool: pool) }
         }
+        guard plan.spec.pool else { return }
         let inv = b.m.splat(1 / Float(plan.oh * plan.ow), c)
         for j in 0..<m {
             let at = b.mul(b.add(b.mul(n, plan.coutBlocks), b.add(cob0, j)), c)
@@ -73,8 +80,9 @@ struct ConvGenerator {
         }
     }
 
-    private func emitRow(_ p: Pointers, n: IRValue, cob0: IRValue, oh: IRValue, m: Int,
-                         pool: ([IRBuilder.Variable], [IRBuilder.Variable])?) {
+    typealias Pool = ([IRBuilder.Variable], [IRBuilder.Variable])
+
+    private func emitRow(_ p: Pointers, n: IRValue, cob0: IRValue, oh: IRValue, m: Int, pool: Pool?) {
         for tile in plan.tiles {
             switch tile {
             case .loop(let start, let count):
@@ -90,7 +98,7 @@ struct ConvGenerator {
 
     /// One register tile: `width` pixels from column `x0` × `m` channel blocks.
     private func emitTile(_ p: Pointers, n: IRValue, cob0: IRValue, oh: IRValue, x0: IRValue, x0Const: Int?,
-                          width: Int, m: Int, pool: ([IRBuilder.Variable], [IRBuilder.Variable])?) {
+                          width: Int, m: Int, pool: Pool?) {
         let zero = b.m.splat(0, c)
         let acc = (0..<width).map { _ in (0..<m).map { _ in b.variable(zero) } }
         // Which (pixel, kx) taps are inside the row: all for loop tiles, known for fixed ones.
@@ -112,34 +120,41 @@ struct ConvGenerator {
                 let rowInside = plan.ph == 0 && (plan.oh - 1) * plan.sh + (plan.kh - 1) * plan.dh < plan.h
                 let body = {
                     let rowBase = b.gep(p.input, b.add(plane, b.mul(ih, plan.w * c)))
-                    let live = (0..<plan.kw).map { kx in (0..<width).filter { inside($0, kx) } }
-                    // Per tap: the first input column it reads, and each channel block's weights.
-                    let inTaps = (0..<plan.kw).map { kx in
-                        live[kx].isEmpty ? nil : b.gep(rowBase, b.mul(b.add(b.mul(x0, plan.sw), kx * plan.dw - plan.pw), c))
-                    }
-                    let wTaps = (0..<plan.kw).map { kx in
-                        wBlock.map { b.gep(p.params, b.add(b.add($0, b.mul(kh, plan.kw * c * c)), kx * c * c)) }
-                    }
-                    // `count` input channels from `ci0`, every tap: the register block's FMAs.
-                    func channels(_ ci0: IRValue, _ count: Int) {
+                    let wRow = wBlock.map { b.add($0, b.mul(kh, plan.kw * c * c)) }
+                    // Tap `kx` (reading `live` pixels), `count` input channels from `ci0`:
+                    // the register block's FMAs.
+                    func channels(_ kx: IRValue, live: [Int], _ ci0: IRValue, _ count: Int) {
                         var a = acc.map { $0.map { $0.value } }
-                        for kx in 0..<plan.kw {
-                            guard let inTap = inTaps[kx] else { continue }
-                            let inBase = b.gep(inTap, ci0)
-                            let wBase = wTaps[kx].map { b.gep($0, b.mul(ci0, c)) }
-                            for ci in 0..<count {
-                                let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
-                                for r in live[kx] {
-                                    let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
-                                    for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
-                                }
+                        let column = b.mul(b.add(b.add(b.mul(x0, plan.sw), b.mul(kx, plan.dw)), -plan.pw), c)
+                        let inBase = b.gep(b.gep(rowBase, column), ci0)
+                        let wBase = wRow.map { b.gep(p.params, b.add(b.add($0, b.mul(kx, c * c)), b.mul(ci0, c))) }
+                        for ci in 0..<count {
+                            let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
+                            for r in live {
+                                let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
+                                for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
                             }
                         }
                         for r in 0..<width { for j in 0..<m { acc[r][j].value = a[r][j] } }
                     }
                     let u = min(plan.channelUnroll, lanesUsed)
-                    b.loop(0, lanesUsed / u, "ci") { q in channels(b.mul(q, u), u) }
-                    if lanesUsed % u > 0 { channels(b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
+                    func tap(_ kx: IRValue, live: [Int]) {
+                        b.loop(0, lanesUsed / u, "ci") { q in channels(kx, live: live, b.mul(q, u), u) }
+                        if lanesUsed % u > 0 { channels(kx, live: live, b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
+                    }
+                    // Taps every pixel of the tile reads inside the row run as a loop (unrolled
+                    // taps would let the optimizer keep inputs shared between taps alive and
+                    // spill); the others, known for border tiles, are unrolled.
+                    let full = (0..<plan.kw).filter { kx in (0..<width).allSatisfy { inside($0, kx) } }
+                    var looped = 0..<0
+                    if let lo = full.first, let hi = full.last, full.count == hi - lo + 1 { looped = lo..<(hi + 1) }
+                    if looped.count > 1 {
+                        b.loop(looped.lowerBound, looped.upperBound, "kx") { kx in tap(kx, live: Array(0..<width)) }
+                    }
+                    for kx in 0..<plan.kw where looped.count <= 1 || !looped.contains(kx) {
+                        let live = (0..<width).filter { inside($0, kx) }
+                        if !live.isEmpty { tap(b.m.constI64(kx), live: live) }
+                    }
                 }
                 if rowInside { body() } else { b.when(b.inRange(ih, 0, plan.h), "row", body) }
             }
@@ -147,18 +162,68 @@ struct ConvGenerator {
         b.loop(0, fullBlocks, "cib") { cib in channelBlock(cib, lanesUsed: c) }
         if rest > 0 { channelBlock(b.m.constI64(fullBlocks), lanesUsed: rest) }
 
-        // Epilogue.
+        epilogue(p, acc, n: n, cob0: cob0, m: m, pool: pool) { r in b.mul(b.add(b.add(b.mul(oh, plan.ow), x0), r), c) }
+    }
+
+    /// A register tile over the whole (small) output plane: pixels `first..<first+width` in
+    /// row-major order, every tap's position known, so no bounds checks and no row loop.
+    private func emitPlaneTile(_ p: Pointers, n: IRValue, cob0: IRValue, first: Int, width: Int, m: Int, pool: Pool?) {
+        let acc = (0..<width).map { _ in (0..<m).map { _ in b.variable(b.m.splat(0, c)) } }
+        let pixels = (first..<(first + width)).map { (y: $0 / plan.ow, x: $0 % plan.ow) }
+        let taps = plan.kh * plan.kw
+        // Input offset (floats from the channel block's plane) of pixel r at tap (ky, kx), if inside.
+        func offset(_ r: Int, _ ky: Int, _ kx: Int) -> Int? {
+            let iy = pixels[r].y * plan.sh - plan.ph + ky * plan.dh, ix = pixels[r].x * plan.sw - plan.pw + kx * plan.dw
+            guard iy >= 0, iy < plan.h, ix >= 0, ix < plan.w else { return nil }
+            return (iy * plan.w + ix) * c
+        }
+        func channelBlock(_ cib: IRValue, lanesUsed: Int) {
+            let plane = b.gep(p.input, b.mul(b.add(b.mul(n, plan.cinBlocks), cib), plan.h * plan.w * c))
+            let wBlock = (0..<m).map { j in b.gep(p.params, b.mul(b.add(b.mul(b.add(cob0, j), plan.cinBlocks), cib), taps * c * c)) }
+            func channels(_ ci0: IRValue, _ count: Int) {
+                var a = acc.map { $0.map { $0.value } }
+                let inBase = b.gep(plane, ci0)
+                let wBase = wBlock.map { b.gep($0, b.mul(ci0, c)) }
+                for ky in 0..<plan.kh {
+                    for kx in 0..<plan.kw {
+                        let live = (0..<width).compactMap { r in offset(r, ky, kx).map { (r, $0) } }
+                        if live.isEmpty { continue }
+                        for ci in 0..<count {
+                            let wv = wBase.map { b.loadVector(b.gep($0, (ky * plan.kw + kx) * c * c + ci * c), c, align: plan.weightAlign) }
+                            for (r, off) in live {
+                                let x = b.broadcast(b.loadF32(b.gep(inBase, off + ci)), c)
+                                for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
+                            }
+                        }
+                    }
+                }
+                for r in 0..<width { for j in 0..<m { acc[r][j].value = a[r][j] } }
+            }
+            let u = min(plan.channelUnroll, lanesUsed)
+            b.loop(0, lanesUsed / u, "ci") { q in channels(b.mul(q, u), u) }
+            if lanesUsed % u > 0 { channels(b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
+        }
+        b.loop(0, plan.cin / c, "cib") { cib in channelBlock(cib, lanesUsed: c) }
+        if plan.cin % c > 0 { channelBlock(b.m.constI64(plan.cin / c), lanesUsed: plan.cin % c) }
+        epilogue(p, acc, n: n, cob0: cob0, m: m, pool: pool) { r in b.m.constI64((pixels[r].y * plan.ow + pixels[r].x) * c) }
+    }
+
+    /// + bias, + residual, activation, zero padded lanes, store, pool. `pixelOffset(r)`: floats
+    /// from the start of the output channel block's plane.
+    private func epilogue(_ p: Pointers, _ acc: [[IRBuilder.Variable]], n: IRValue, cob0: IRValue, m: Int, pool: Pool?,
+                          pixelOffset: (Int) -> IRValue) {
         let spec = plan.spec
+        let zero = b.m.splat(0, c)
         let padLanes = spec.outChannels % c
-        let mask: IRValue? = padLanes == 0 ? nil : b.m.constVector((0..<c).map { LLVMConstInt(b.m.i1, $0 < padLanes ? 1 : 0, 0) })
+        let mask: IRValue? = padLanes == 0 ? nil : b.laneMask(valid: padLanes, lanes: c)
         for j in 0..<m {
             let cob = b.add(cob0, j)
             let bias = b.loadVector(b.gep(p.params, b.add(b.mul(cob, c), plan.weightCount)), c, align: plan.weightAlign)
             let isLastBlock = mask == nil ? nil : b.icmp(LLVMIntEQ, cob, b.m.constI64(plan.coutBlocks - 1))
-            let rowStart = b.mul(b.add(b.mul(b.add(b.mul(n, plan.coutBlocks), cob), plan.oh), oh), plan.ow * c)
-            for r in 0..<width {
+            let planeStart = b.mul(b.add(b.mul(n, plan.coutBlocks), cob), plan.oh * plan.ow * c)
+            for r in acc.indices {
                 var v = b.fadd(acc[r][j].value, bias)
-                let at = b.add(rowStart, b.mul(b.add(x0, r), c))
+                let at = b.add(planeStart, pixelOffset(r))
                 if let res = p.residual { v = b.fadd(v, b.loadVector(b.gep(res, at), c)) }
                 v = b.activate(v, spec.activation)
                 if let mask, let isLastBlock { v = b.select(isLastBlock, b.select(mask, v, zero), v) }

@@ -3,8 +3,8 @@
 struct ConvPlan: Sendable {
     let spec: Conv2DSpec
     let lanes: Int
-    /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the flattened
-    /// H·W pixels, so it is planned as one row of H·W pixels.
+    /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the pixels, so it
+    /// is planned with rows of several image rows (all of them when threads need no split).
     let h, w, oh, ow: Int
     let kh, kw, sh, sw, ph, pw, dh, dw: Int
     let cin, cinBlocks, coutBlocks: Int
@@ -16,28 +16,45 @@ struct ConvPlan: Sendable {
     /// Groups of `m` output channel blocks (the last may be smaller).
     var channelGroups: Int { ceilDiv(coutBlocks, m) }
     var rows: Int { oh }
-    /// Work items: (sample, channel group, output row); with pooling (sample, channel group).
-    var itemsPerSample: Int { spec.pool ? channelGroups : channelGroups * oh }
+    /// A small output plane (a few register tiles) is computed whole per channel group, so
+    /// each weight is read once rather than once per output row.
+    var planeMode: Bool { oh > 1 && oh * ow <= 3 * r }
+    /// Work items: (sample, channel group, output row); with pooling or in plane mode
+    /// (sample, channel group).
+    var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
     var weightAlign: Int { min(lanes * 4, 64) }
 
     init(_ spec: Conv2DSpec, target: TargetDescription) {
         self.spec = spec
         lanes = target.vectorWidth
+        let coutBlocks = ceilDiv(spec.outChannels, lanes)
+        let flat = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks,
+                                          pixels: spec.outHeight * spec.outWidth)
+        // A pointwise conv is a GEMM over pixels: run it over rows of g image rows each, the
+        // longest rows that still leave enough work items to share among threads.
         let gemm = spec.kernel == [1, 1] && spec.stride == [1, 1] && spec.padding == [0, 0]
-        h = gemm ? 1 : spec.height
-        w = gemm ? spec.height * spec.width : spec.width
-        oh = gemm ? 1 : spec.outHeight
-        ow = gemm ? spec.outHeight * spec.outWidth : spec.outWidth
+        var rowsPerRow = 1
+        if gemm {
+            let groups = ceilDiv(coutBlocks, flat.m)
+            rowsPerRow = (1...spec.height).last { g in spec.height % g == 0 && groups * (spec.height / g) >= ConvPlan.minimumItems } ?? 1
+        }
+        h = spec.height / rowsPerRow
+        w = spec.width * rowsPerRow
+        oh = gemm ? h : spec.outHeight
+        ow = gemm ? w : spec.outWidth
         (kh, kw) = (spec.kernel[0], spec.kernel[1])
         (sh, sw) = (spec.stride[0], spec.stride[1])
         (ph, pw) = (spec.padding[0], spec.padding[1])
         (dh, dw) = (spec.dilation[0], spec.dilation[1])
         cin = spec.inChannels
         cinBlocks = ceilDiv(spec.inChannels, lanes)
-        coutBlocks = ceilDiv(spec.outChannels, lanes)
+        self.coutBlocks = coutBlocks
         (m, r) = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
     }
+
+    /// Work items per sample below which a pointwise conv keeps its rows (for threading).
+    static let minimumItems = 8
 
     /// Picks M channel blocks × R pixels with R·M accumulators + M weight vectors + 1 broadcast
     /// within the register file, maximizing FMAs per load (R·M / (R+M)), then R·M.

@@ -23,6 +23,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Trained weights (.safetensors); default: generated.") var weights: String?
     @Option(help: "jit (generated kernels), blas (OpenBLAS convolutions) or interpret (reference interpreter).") var backend: Backend = .jit
     @Option(help: "Threads (default: every core).") var threads: Int?
+    @Option(help: "Target to generate code for; it must run on this machine (e.g. host, x86-64-avx2).") var target = "host"
     @Option(help: "Untimed runs first.") var warmup = 5
     @Option(help: "Timed runs.") var iterations = 30
     @Option(help: "Batch size (for a model with a symbolic batch).") var batch = 1
@@ -39,7 +40,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let graph = try ModelFiles.graph(model)
         let (weightTensors, generated) = try ExecutableModel.weights(weights, for: graph)
-        let target = TargetDescription.host
+        let target = try ExecutableModel.target(target)
         let threadCount = threads ?? ProcessInfo.processInfo.activeProcessorCount
         var inputs: [String: Tensor] = [:]
         for (k, v) in graph.inputs.enumerated() {
@@ -68,9 +69,13 @@ struct Bench: ParsableCommand {
             FusedKernelsSetup.register()
             let interpreter = try Interpreter(graph: graph, weights: weightTensors)
             for i in 0..<(warmup + iterations) {
+                let cpu = processCPUNanoseconds()
                 let start = DispatchTime.now().uptimeNanoseconds
                 _ = try interpreter.run(inputs: inputs)
-                if i >= warmup { result.runs.append(DispatchTime.now().uptimeNanoseconds - start) }
+                if i >= warmup {
+                    result.runs.append(DispatchTime.now().uptimeNanoseconds - start)
+                    result.cpuRuns.append(processCPUNanoseconds() - cpu)
+                }
             }
         case .jit, .blas:
             let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: target,
@@ -78,6 +83,8 @@ struct Bench: ParsableCommand {
             result.compileSeconds = compiled.timings.total
             let m = try ExecutableModel.userFacing { try compiled.measure(inputs: inputs, warmup: warmup, iterations: iterations) }
             result.runs = m.runs
+            result.cpuRuns = m.cpuRuns
+            result.openBLASCore = backend == .blas ? BLASInfo.coreName : nil
             for (info, samples) in zip(compiled.plan.stepInfo, m.steps) {
                 result.kernels.append(.init(node: info.node, kernel: info.kind, shape: info.summary,
                                             flops: info.flopsPerSample * m.batch, samples: samples))
@@ -113,8 +120,8 @@ struct BenchResult {
         /// FLOPs of one run (all samples).
         var flops: Int
         var samples: [UInt64]
-        var p50: Double { Measurement.quantile(samples, 0.5) / 1e6 }
-        var p90: Double { Measurement.quantile(samples, 0.9) / 1e6 }
+        var p50: Double { RunTimings.quantile(samples, 0.5) / 1e6 }
+        var p90: Double { RunTimings.quantile(samples, 0.9) / 1e6 }
         func gflops(_ ms: Double) -> Double { ms > 0 ? Double(flops) / (ms * 1e6) : 0 }
     }
 
@@ -128,10 +135,13 @@ struct BenchResult {
     var generatedWeights: Bool
     var compileSeconds: Double?
     var runs: [UInt64] = []
+    var cpuRuns: [UInt64] = []
+    var openBLASCore: String?
     var kernels: [Kernel] = []
     var fallbacks: [String] = []
 
-    func latency(_ q: Double) -> Double { Measurement.quantile(runs, q) / 1e6 }
+    func latency(_ q: Double) -> Double { RunTimings.quantile(runs, q) / 1e6 }
+    func cpu(_ q: Double) -> Double { RunTimings.quantile(cpuRuns, q) / 1e6 }
     var fps: Double { latency(0.5) > 0 ? Double(batch) * 1000 / latency(0.5) : 0 }
 
     func share(_ gflops: Double) -> Double? { peakGFLOPS.map { gflops / $0 } }
@@ -158,6 +168,8 @@ struct BenchResult {
         }
         for f in fallbacks { out.append("reference interpreter: \(f)") }
         if let compileSeconds { out.append(String(format: "compile %.2f s", compileSeconds)) }
+        if let openBLASCore { out.append("OpenBLAS core \(openBLASCore) (set OPENBLAS_CORETYPE if that is not this CPU)") }
+        out.append(String(format: "process CPU time per run: p50 %.3f ms, min %.3f ms", cpu(0.5), Double(cpuRuns.min() ?? 0) / 1e6))
         out.append(String(format: "end to end: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, %.1f FPS", latency(0.5), latency(0.9), latency(0.99), fps))
         return out.joined(separator: "\n")
     }
@@ -176,6 +188,8 @@ struct BenchResult {
             "\"generated_weights\": \(generatedWeights)", "\"compile_s\": \(num(compileSeconds))", "\"runs\": \(runs.count)",
             "\"latency_ms\": {\"p50\": \(num(latency(0.5))), \"p90\": \(num(latency(0.9))), \"p99\": \(num(latency(0.99))), \"min\": \(num(Double(runs.min() ?? 0) / 1e6))}",
             "\"fps\": \(num(fps))",
+            "\"cpu_ms\": {\"p50\": \(num(cpu(0.5))), \"min\": \(num(Double(cpuRuns.min() ?? 0) / 1e6))}",
+            "\"openblas_core\": \(openBLASCore.map(jsonString) ?? "null")",
             "\"fallbacks\": [" + fallbacks.map(jsonString).joined(separator: ", ") + "]",
         ]
         fields.append("\"kernels\": [" + ks.joined(separator: ", ") + "]")

@@ -1,0 +1,63 @@
+import QEMLIR
+
+/// The strategy chosen for one circuit, with the reason the dump prints.
+///
+/// Order: light cone, then merge single-qubit runs; then, if the input only enters through
+/// single-qubit encodings before any entangling gate and the circuit is small, fold the rest into
+/// observables; otherwise fuse into blocks over a state vector, block size chosen by cost.
+public struct CircuitPlan: Sendable {
+    public enum Strategy: Sendable {
+        case foldedObservables(FoldedObservables)
+        case stateVector(CircuitProgram)
+    }
+
+    public let strategy: Strategy
+    /// Short name: `folded-observables` or `block-fusion k=N`.
+    public let name: String
+    /// One human-readable sentence: what was chosen and why.
+    public let reason: String
+
+    public init(_ circuit: BoundCircuit) {
+        let n = circuit.qubits
+        let base = CircuitProgram(circuit)
+        let program = base.restrictedToLightCone().mergingSingleQubitRuns()
+        let dropped = base.steps.count - base.restrictedToLightCone().steps.count
+        let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(circuit.gates.count) gates"
+            + (dropped > 0 ? " (\(dropped) outside the measured light cone dropped)" : "")
+        let why = FoldedObservables.inapplicability(program)
+        if why == nil, let folded = FoldedObservables(program) {
+            let terms = folded.featureCounts.reduce(1, *)
+            strategy = .foldedObservables(folded)
+            name = "folded-observables"
+            reason = "\(prefix): the input enters only through single-qubit gates before any entangling gate, so the "
+                + "\(folded.foldedSteps) fixed steps fold into \(folded.outputs) observable\(folded.outputs == 1 ? "" : "s") M = U†OU, "
+                + "each evaluated as \(terms) real coefficients contracted wire by wire with cos/sin features "
+                + "(\(folded.encodingIsReal ? "real" : "complex") encoding)"
+            return
+        }
+        var best = program.foldingFixedUnitaries(maxQubits: min(n, 4)), bestK = 0
+        for k in 2...5 where k <= n {
+            let fused = program.fusingBlocks(maxQubits: k)
+            if fused.estimatedCost < best.estimatedCost { best = fused; bestK = k }
+        }
+        strategy = .stateVector(best)
+        let whyNot = why ?? "folding failed"
+        if bestK == 0 {
+            name = "fixed-unitary-folding"
+            reason = "\(prefix): not foldable into observables (\(whyNot)); input-independent runs fold into fixed unitaries "
+                + "of up to \(min(n, 4)) wires: \(best.steps.count) steps over a 2^\(n) state vector"
+        } else {
+            name = "block-fusion k=\(bestK)"
+            reason = "\(prefix): not foldable into observables (\(whyNot)); qsim-style fusion into blocks of at most "
+                + "\(bestK) wires (cheapest of k=2…5 by estimated cost): \(best.steps.count) blocks over a 2^\(n) state vector"
+        }
+    }
+
+    /// Evaluates the plan on `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth].
+    public func run(inputs: [Double], batch: Int) -> [Double] {
+        switch strategy {
+        case .foldedObservables(let f): return f.evaluate(inputs: inputs, batch: batch)
+        case .stateVector(let p): return p.run(inputs: inputs, batch: batch)
+        }
+    }
+}
