@@ -4,7 +4,7 @@
 /// names it defines, and whatever reads a poisoned value fails silently, so one mistake gives
 /// one diagnostic, not a cascade.
 final class Lowering {
-    static let maxStatements = 1_000_000
+    static let maxStatements = 100_000
     static let maxDepth = 64
     static let maxQubits = 24
     static let maxDim = 1 << 31

@@ -52,6 +52,7 @@ public enum CSVReader {
         } else {
             wanted = Array(0..<width)
         }
+        try Recording.checkSampleCount(frames: rows.count, channels: wanted.count, path: path)
         var channels = [[Float]](repeating: [], count: wanted.count)
         for row in rows {
             for (c, col) in wanted.enumerated() {
@@ -63,6 +64,10 @@ public enum CSVReader {
                 guard let v = Double(cell) else {
                     throw FileFormatError(path: path, place: "line \(row.line), column \(col + 1)", message: "'\(cell)' is not a number",
                                           fix: "remove or fix the cell (comments start with #)")
+                }
+                guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+                    throw FileFormatError(path: path, place: "line \(row.line), column \(col + 1)", message: "'\(cell)' is not a finite 32-bit number",
+                                          fix: "replace missing or infinite samples (e.g. interpolate them) before running")
                 }
                 channels[c].append(Float(v))
             }

@@ -27,6 +27,7 @@ public struct FrontEnd: Sendable {
         if let sr = sampleRate, sr <= 0 { throw r.bad("sample_rate", "must be positive") }
         length = try r.int("length")
         if let l = length, l <= 0 { throw r.bad("length", "must be positive") }
+        if let l = length, l > Recording.maxSamples { throw r.bad("length", "must be at most \(Recording.maxSamples) samples (the limit)") }
         envelope = try r.bool("envelope") ?? false
         let window = try r.string("window") ?? "hann"
         guard let kind = WindowKind(rawValue: window) else {
@@ -52,11 +53,15 @@ public struct FrontEnd: Sendable {
         if let t = topDB, t < 0 { throw r.bad("top_db", "must be non-negative") }
         nMels = try r.int("n_mels")
         if let m = nMels, m <= 0 { throw r.bad("n_mels", "must be positive") }
+        if let m = nMels, m > 4096 { throw r.bad("n_mels", "must be at most 4096 (the limit)") }
         fmin = try r.double("fmin") ?? 0
         fmax = try r.double("fmax")
         standardize = try r.bool("standardize") ?? false
         if let s = try r.ints("resize") {
             guard s.count == 2, s[0] > 0, s[1] > 0 else { throw r.bad("resize", "must be two positive integers [H, W]") }
+            guard s[0] <= 1 << 15, s[1] <= 1 << 15, s[0] * s[1] <= 1 << 24 else {
+                throw r.bad("resize", "must be at most 2^24 pixels, each side at most 32768 (the limit)")
+            }
             resize = (s[0], s[1])
         } else {
             resize = nil

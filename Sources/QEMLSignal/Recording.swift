@@ -14,6 +14,18 @@ public struct Recording: Equatable, Sendable {
 
     public var frameCount: Int { channels.first?.count ?? 0 }
 
+    /// Samples (all channels) one recording may hold: 2^28, 1 GiB of f32 (six hours at 12 kHz).
+    /// Readers check a file's declared count against it before decoding anything.
+    public static let maxSamples = 1 << 28
+
+    public static func checkSampleCount(frames: Int, channels: Int, path: String) throws {
+        let (total, overflow) = frames.multipliedReportingOverflow(by: channels)
+        guard overflow || total > maxSamples else { return }
+        throw FileFormatError(path: path, place: "data",
+                              message: "\(overflow ? "more than 2^63" : String(total)) samples (\(channels) channel\(channels == 1 ? "" : "s") × \(frames)), more than the limit of \(maxSamples)",
+                              fix: "cut the recording into shorter files")
+    }
+
     /// One channel, with an error that says how many there are.
     public func channel(_ index: Int, path: String) throws -> [Float] {
         guard channels.indices.contains(index) else {
@@ -43,6 +55,7 @@ public enum SignalFile {
 
     static func npy(_ path: String) throws -> Recording {
         let t = try NPY.read(path: path)
+        try Recording.checkSampleCount(frames: t.count, channels: 1, path: path)
         switch t.rank {
         case 1: return Recording(channels: [t.data], sampleRate: nil)
         case 2:

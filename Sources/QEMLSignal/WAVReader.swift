@@ -62,6 +62,7 @@ public enum WAVReader {
                        "the file is truncated: export it again")
         }
         let frames = dataRange.count / frameBytes
+        try Recording.checkSampleCount(frames: frames, channels: format.channels, path: path)
         let bytes = format.bits / 8
         var channels = [[Float]](repeating: [Float](repeating: 0, count: frames), count: format.channels)
         for f in 0..<frames {
