@@ -343,9 +343,11 @@ final class ExportTests: XCTestCase {
                 #include <math.h>
                 #include <stdio.h>
                 #include <stddef.h>
+                #include <stdint.h>
+                #include <string.h>
                 \(CFrontEnd.source(fe))
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
-                static double work[FE_WORK_DOUBLES];
+                static float work[FE_WORK_FLOATS];
                 int main(void) {
                     size_t n = fread(in, sizeof(float), 4096, stdin);
                     const float *out = fe_run(in, n, padded, work, spec, resized);
