@@ -161,7 +161,7 @@ extension ExportedModel {
         if let fe = frontEnd, let length = fe.length {
             let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
             let (rows, cols) = fe.resize ?? (bins, frames)
-            out.append(("fe_work", r((5 * fe.stft.nFFT + 8) * 4)))
+            out.append(("fe_work", r(CFrontEnd.tile * (4 * fe.stft.nFFT + 8) * 4)))
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
             out.append(("fe_spec", r(bins * frames * 4)))
             out.append(("fe_resized", r(rows * cols * 4)))
