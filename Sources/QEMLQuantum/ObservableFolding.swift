@@ -26,6 +26,11 @@ public struct FoldedObservables: Sendable {
     public let coefficients: [Double]
     /// Number of fixed steps folded into the observables.
     public let foldedSteps: Int
+    /// `coefficients` transposed to [Π featureCounts][outputs rounded up to 4] for the kernel.
+    let interleavedCoefficients: [Double]
+    /// Input columns of all encoding rotations, wire 0 first: the order Φ's factors are built in.
+    let flatFeatureColumns: [Int]
+    let usedColumns: [Int]
 
     public var outputs: Int { observables.count }
 
@@ -143,6 +148,13 @@ public struct FoldedObservables: Sendable {
             coefficients += t
         }
         self.coefficients = coefficients
+        let total = featureCounts.reduce(1, *), outs = observables.count
+        let padded = (outs + 3) / 4 * 4
+        var interleaved = [Double](repeating: 0, count: total * padded)
+        for o in 0..<outs { for k in 0..<total { interleaved[k * padded + o] = coefficients[o * total + k] } }
+        self.interleavedCoefficients = interleaved
+        self.flatFeatureColumns = Array(columns.joined())
+        self.usedColumns = Array(Set(columns.joined())).sorted()
     }
 
     // MARK: evaluation
@@ -189,69 +201,60 @@ public struct FoldedObservables: Sendable {
         return out
     }
 
-    /// The batched kernel into caller-owned memory (no allocation per sample).
+    /// The batched kernel into caller-owned memory (no allocation per sample). Per group of four
+    /// samples: cos/sin of each used input column, the product feature vector Φ = ⊗_w f_w (Π 3^m
+    /// entries), then every output as one dot product with Φ, outputs interleaved so their
+    /// accumulation chains run in parallel.
     public func evaluate(inputs x: UnsafeBufferPointer<Double>, batch: Int, into y: UnsafeMutableBufferPointer<Double>) {
-        let n = qubits, width = inputWidth, outs = outputs
-        let total = featureCounts.reduce(1, *)
-        let columnsUsed = Array(Set(featureColumns.joined())).sorted()
-        // Scratch: cos/sin per used column, features per wire, contraction levels.
-        let features = UnsafeMutablePointer<SIMD4<Double>>.allocate(capacity: featureCounts.reduce(0, +))
-        let level = UnsafeMutablePointer<SIMD4<Double>>.allocate(capacity: total)
-        let cosines = UnsafeMutablePointer<SIMD4<Double>>.allocate(capacity: max(width, 1))
-        let sines = UnsafeMutablePointer<SIMD4<Double>>.allocate(capacity: max(width, 1))
-        defer { features.deallocate(); level.deallocate(); cosines.deallocate(); sines.deallocate() }
-        var featureOffset = [Int](repeating: 0, count: n)
-        for w in 1..<max(n, 1) { featureOffset[w] = featureOffset[w - 1] + featureCounts[w - 1] }
-        coefficients.withUnsafeBufferPointer { coeff in
-            var s0 = 0
-            while s0 < batch {
-                let lanes = min(4, batch - s0)
-                for c in columnsUsed {
-                    var v = SIMD4<Double>(repeating: 0)
-                    for l in 0..<lanes { v[l] = x[(s0 + l) * width + c] }
-                    if max(v.max(), -v.min()) < sinCosRange {
-                        (sines[c], cosines[c]) = sinCos(v)
-                    } else {
-                        for l in 0..<4 { cosines[c][l] = cos(v[l]); sines[c][l] = sin(v[l]) }
+        let width = inputWidth, outs = outputs, total = featureCounts.reduce(1, *), paddedOutputs = (outs + 3) / 4 * 4
+        withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 2 * max(width, 1) + total + 4) { scratch in
+            let base = scratch.baseAddress.unsafelyUnwrapped
+            let cosines = base, sines = base + max(width, 1)
+            let phi = sines + max(width, 1), acc = phi + total
+            interleavedCoefficients.withUnsafeBufferPointer { coeff in
+                let t = coeff.baseAddress.unsafelyUnwrapped
+                var s0 = 0
+                while s0 < batch {
+                    let lanes = min(4, batch - s0)
+                    for c in usedColumns {
+                        var v = SIMD4<Double>(repeating: 0)
+                        for l in 0..<lanes { v[l] = x[(s0 + l) * width + c] }
+                        if max(v.max(), -v.min()) < sinCosRange {
+                            (sines[c], cosines[c]) = sinCos(v)
+                        } else {
+                            for l in 0..<4 { cosines[c][l] = cos(v[l]); sines[c][l] = sin(v[l]) }
+                        }
                     }
-                }
-                for w in 0..<n {
-                    let f = features + featureOffset[w]
-                    f[0] = SIMD4(repeating: 1)
+                    // Φ, built wire by wire (wire 0 outermost): each rotation triples it.
+                    phi[0] = SIMD4(repeating: 1)
                     var count = 1
-                    for c in featureColumns[w] {
-                        let co = cosines[c], s = sines[c]
-                        // kron(previous, (1, cos, sin)): fill back to front to keep it in place.
-                        for j in stride(from: count - 1, through: 0, by: -1) {
-                            let v = f[j]
-                            f[j * 3] = v; f[j * 3 + 1] = v * co; f[j * 3 + 2] = v * s
+                    for c in flatFeatureColumns {
+                        let co = cosines[c], si = sines[c]
+                        // In place, back to front: entry j moves to 3j ≥ j.
+                        var j = count - 1
+                        while j >= 0 {
+                            let v = phi[j]
+                            phi[j * 3 + 2] = v * si; phi[j * 3 + 1] = v * co; phi[j * 3] = v
+                            j -= 1
                         }
                         count *= 3
                     }
-                }
-                for o in 0..<outs {
-                    let t = coeff.baseAddress.unsafelyUnwrapped + o * total
-                    // Last wire: scalar coefficients times feature vectors.
-                    var size = total / featureCounts[n - 1]
-                    let fl = features + featureOffset[n - 1], dl = featureCounts[n - 1]
-                    for k in 0..<size {
-                        var acc = SIMD4<Double>(repeating: t[k * dl])
-                        for j in 1..<max(dl, 1) { acc += t[k * dl + j] * fl[j] }
-                        level[k] = acc
-                    }
-                    // Earlier wires: vector times vector, in place (outputs never overtake inputs).
-                    for w in stride(from: n - 2, through: 0, by: -1) {
-                        let fw = features + featureOffset[w], d = featureCounts[w]
-                        size /= d
-                        for k in 0..<size {
-                            var acc = level[k * d]
-                            for j in 1..<max(d, 1) { acc += level[k * d + j] * fw[j] }
-                            level[k] = acc
+                    // Four outputs at a time in registers (coefficients padded to a multiple of 4).
+                    var o0 = 0
+                    while o0 < outs {
+                        var a0 = SIMD4<Double>(), a1 = a0, a2 = a0, a3 = a0
+                        var row = t + o0
+                        for k in 0..<total {
+                            let f = phi[k]
+                            a0 += row[0] * f; a1 += row[1] * f; a2 += row[2] * f; a3 += row[3] * f
+                            row += paddedOutputs
                         }
+                        acc[0] = a0; acc[1] = a1; acc[2] = a2; acc[3] = a3
+                        for o in o0..<min(o0 + 4, outs) { for l in 0..<lanes { y[(s0 + l) * outs + o] = acc[o - o0][l] } }
+                        o0 += 4
                     }
-                    for l in 0..<lanes { y[(s0 + l) * outs + o] = level[0][l] }
+                    s0 += 4
                 }
-                s0 += 4
             }
         }
     }

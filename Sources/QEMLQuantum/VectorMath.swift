@@ -3,7 +3,10 @@
 /// kernel spends most of its time here, and libm has no vector entry point Swift can call.
 @inlinable
 public func sinCos(_ x: SIMD4<Double>) -> (sin: SIMD4<Double>, cos: SIMD4<Double>) {
-    let k = (x * 0.63661977236758134308).rounded(.toNearestOrEven)
+    // Round to nearest by adding and subtracting 1.5·2^52 (no roundpd before SSE4.1, and libm's
+    // rint per lane costs more than the polynomial).
+    let magic = SIMD4<Double>(repeating: 6755399441055744.0)
+    let k = (x * 0.63661977236758134308 + magic) - magic
     var r = x - k * 1.57079632673412561417e+00
     r = r - k * 6.07710050630396597660e-11
     r = r - k * 2.02226624879595063154e-21
@@ -22,12 +25,14 @@ public func sinCos(_ x: SIMD4<Double>) -> (sin: SIMD4<Double>, cos: SIMD4<Double
     pc = pc * z - 1.38888888888730564116e-3
     pc = pc * z + 4.16666666666665929218e-2
     let c = 1 - 0.5 * z + z * z * pc
-    let q = SIMD4<Int64>(k)
-    let odd = (q & 1) .== 1
+    // Quadrant k mod 4 in {0, 1, 2, 3}, kept in doubles.
+    var q = k - 4 * ((k * 0.25 + magic) - magic)
+    q.replace(with: q + 4, where: q .< 0)
+    let odd = (q .== 1) .| (q .== 3)
     var sinv = s.replacing(with: c, where: odd)
     var cosv = c.replacing(with: s, where: odd)
-    sinv.replace(with: -sinv, where: (q & 2) .== 2)
-    cosv.replace(with: -cosv, where: ((q &+ 1) & 2) .== 2)
+    sinv.replace(with: -sinv, where: q .>= 2)
+    cosv.replace(with: -cosv, where: (q .== 1) .| (q .== 2))
     return (sinv, cosv)
 }
 

@@ -73,8 +73,9 @@ public enum BearingSynth {
 
     /// The machine's vibration and the added noise, before scaling to `peak`.
     static func components(_ s: Settings) throws -> (clean: [Double], noise: [Double]) {
-        guard s.sampleRate > 0, s.duration > 0, s.duration * Double(s.sampleRate) <= 1e9 else {
-            throw SignalError("cannot synthesize \(s.duration) s at \(s.sampleRate) Hz", fix: "use a positive duration and sample rate")
+        guard s.sampleRate > 0, s.duration > 0, s.duration * Double(s.sampleRate) <= 1e8 else {
+            throw SignalError("cannot synthesize \(s.duration) s at \(s.sampleRate) Hz",
+                              fix: "use a positive duration and sample rate, at most 100 million samples")
         }
         guard s.rpm > 0, s.resonance > 0, s.resonance < Double(s.sampleRate) / 2 else {
             throw SignalError("the resonance (\(s.resonance) Hz) must lie below Nyquist (\(s.sampleRate / 2) Hz) and rpm must be positive",

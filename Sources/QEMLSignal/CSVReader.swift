@@ -65,6 +65,10 @@ public enum CSVReader {
                     throw FileFormatError(path: path, place: "line \(row.line), column \(col + 1)", message: "'\(cell)' is not a number",
                                           fix: "remove or fix the cell (comments start with #)")
                 }
+                guard v.isFinite, abs(v) <= Double(Float.greatestFiniteMagnitude) else {
+                    throw FileFormatError(path: path, place: "line \(row.line), column \(col + 1)", message: "'\(cell)' is not a finite 32-bit number",
+                                          fix: "replace missing or infinite samples (e.g. interpolate them) before running")
+                }
                 channels[c].append(Float(v))
             }
         }

@@ -10,7 +10,12 @@ public func resamplePoly(_ x: [Float], from inRate: Int, to outRate: Int) throws
         throw SignalError("cannot resample from \(inRate) Hz to \(outRate) Hz", fix: "both sample rates must be positive")
     }
     let g = gcd(inRate, outRate)
-    return resamplePoly(x, up: outRate / g, down: inRate / g)
+    let (up, down) = (outRate / g, inRate / g)
+    guard max(up, down) <= 10_000 else {
+        throw SignalError("resampling \(inRate) Hz → \(outRate) Hz is the ratio \(up)/\(down), which needs a \(20 * max(up, down) + 1)-tap filter",
+                          fix: "resample to a rate with a simpler ratio to \(outRate) Hz first (e.g. sox in.wav -r \(outRate) out.wav)")
+    }
+    return resamplePoly(x, up: up, down: down)
 }
 
 public func resamplePoly(_ x: [Float], up: Int, down: Int) -> [Float] {

@@ -89,7 +89,8 @@ public enum SpectrogramImage {
             c.text(decimalLabel(v, step: vStep), x: barX + barW + 10, y: y - glyphH / 2, scale: scale)
             v += vStep
         }
-        if !unit.isEmpty { c.text(unit, x: barX, y: top - glyphH - 10, scale: scale) }
+        // The unit title, right-aligned to the picture's edge if it is wider than the bar's column.
+        if !unit.isEmpty { c.text(unit, x: min(barX, c.width - 4 - BitmapFont.measure(unit, scale: scale)), y: top - glyphH - 10, scale: scale) }
 
         return PNGEncoder.encode(width: c.width, height: c.height, palette: Canvas.palette, pixels: c.pixels)
     }

@@ -86,6 +86,25 @@ final class ConvKernelTests: XCTestCase {
         }
     }
 
+    /// Pointwise convs run as GEMMs over rows of several image rows, but keep enough work items
+    /// for threads; the register block fits the register file.
+    func testPlansLeaveWorkForThreads() throws {
+        for t in [TargetDescription.host, try .named("x86-64-avx2"), try .named("aarch64-neon")] {
+            for (cin, hw, cout) in [(256, 56, 64), (64, 56, 256), (1024, 14, 256), (2048, 7, 512), (512, 7, 2048), (64, 3, 64)] {
+                let plan = ConvPlan(Conv2DSpec(inChannels: cin, height: hw, width: hw, outChannels: cout, kernel: [1, 1]), target: t)
+                if plan.planeMode {
+                    XCTAssertEqual(plan.itemsPerSample, plan.channelGroups, "a small plane is one item per channel group")
+                } else {
+                    XCTAssertGreaterThanOrEqual(plan.itemsPerSample, min(ConvPlan.minimumItems, plan.channelGroups * hw), "\(cin)→\(cout) \(hw)² on \(t.name)")
+                }
+                XCTAssertEqual(plan.h * plan.w, hw * hw)
+                XCTAssertLessThanOrEqual(plan.r * plan.m + plan.m + 1, t.vectorRegisters)
+            }
+        }
+        let wide = ConvPlan(Conv2DSpec(inChannels: 2048, height: 7, width: 7, outChannels: 512, kernel: [1, 1]), target: try .named("x86-64-avx2"))
+        XCTAssertEqual(wide.h, 1, "many channel groups: one row of all 49 pixels")
+    }
+
     /// Many random shapes: odd sizes, strides, padding, dilation, kernels 1/3/5/7, channel
     /// counts off the vector width, batch > 1, every epilogue.
     func testRandomShapes() throws {

@@ -1,4 +1,5 @@
 import QEMLTensor
+import Foundation
 @testable import QEMLCodegen
 
 /// Plain-loop reference implementations (NCHW) and layout helpers the kernel tests compare against.
@@ -100,5 +101,3 @@ enum Reference {
         return worst
     }
 }
-
-import Foundation

@@ -37,7 +37,8 @@ final class ExecutorTests: XCTestCase {
         let model = try compile(g, w)
         assertClose(try model.run(inputs: input), try reference(g, w, input))
         XCTAssertEqual(model.plan.definitions.filter { $0.kind == "conv2d" }.count, 17, "every convolution is generated")
-        XCTAssertEqual(model.plan.fallbacks.map { $0.split(separator: " ").first }, ["circuit"], "only the circuit runs on the interpreter")
+        XCTAssertEqual(model.plan.fallbacks, [], "every node runs compiled code")
+        XCTAssertTrue(model.plan.stepInfo.contains { $0.kind == "circuit (folded-observables)" }, "the circuit runs on QEMLQuantum's evaluator")
     }
 
     func testTinyModelBLASMatchesInterpreter() throws {

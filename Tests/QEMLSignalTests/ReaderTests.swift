@@ -144,6 +144,10 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertThrowsError(try CSVReader.parse("a,b\n1,2\n3", path: "s.csv", column: "b")) { e in
             XCTAssertEqual("\(e)", "s.csv: line 3: has 1 column(s), column 2 is missing\n  fix: give every row the same number of columns")
         }
+        XCTAssertThrowsError(try CSVReader.parse("1\nnan\n", path: "s.csv")) { e in
+            XCTAssertEqual((e as? FileFormatError)?.place, "line 2, column 1")
+        }
+        XCTAssertThrowsError(try CSVReader.parse("1\n1e39\n", path: "s.csv"))
         XCTAssertThrowsError(try CSVReader.parse("# nothing\n\n", path: "s.csv"))
         XCTAssertThrowsError(try SignalFile.read("x.mp3")) { e in
             XCTAssertEqual((e as? FileFormatError)?.message, "unknown signal format '.mp3'")

@@ -44,6 +44,9 @@ final class SignalOpsTests: XCTestCase {
             assertClose(out, c.floats("expected"), "resample \(c.int("rate_in")!)→\(c.int("rate_out")!)")
         }
         XCTAssertThrowsError(try resamplePoly([1], from: 0, to: 100))
+        XCTAssertThrowsError(try resamplePoly([1], from: 1_000_003, to: 999_983)) { e in
+            XCTAssertEqual((e as? SignalError)?.message, "resampling 1000003 Hz → 999983 Hz is the ratio 999983/1000003, which needs a 20000061-tap filter")
+        }
     }
 
     func testDecibelsAndStandardize() throws {
@@ -58,5 +61,22 @@ final class SignalOpsTests: XCTestCase {
         var c: [Float] = [2, 2]
         standardize(&c)
         XCTAssertEqual(c, [0, 0])
+    }
+
+    func testFFTWPlansAreCachedAndWisdomIsSavedAtomically() throws {
+        let a = FFTW.shared.realForward(n: 64, howMany: 8)
+        XCTAssertTrue(a === FFTW.shared.realForward(n: 64, howMany: 8))
+        XCTAssertFalse(a === FFTW.shared.realForward(n: 64, howMany: 16))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-cache-\(getpid())-\(UInt32.random(in: 0 ... .max))")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let old = ProcessInfo.processInfo.environment["XDG_CACHE_HOME"]
+        setenv("XDG_CACHE_HOME", dir.path, 1)
+        defer { if let old { setenv("XDG_CACHE_HOME", old, 1) } else { unsetenv("XDG_CACHE_HOME") } }
+        // A shape no other test plans: planning it writes the wisdom file.
+        _ = FFTW.shared.realForward(n: 72, howMany: 8 + Int.random(in: 1...50) * 8)
+        let folder = dir.appendingPathComponent("qemlc").path
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder), ["fftwf-wisdom"])  // no temp file left
+        let text = try String(contentsOfFile: folder + "/fftwf-wisdom", encoding: .utf8)
+        XCTAssertTrue(text.hasPrefix("(fftw-3.3"), String(text.prefix(40)))
     }
 }

@@ -52,6 +52,13 @@ final class SpectrogramImageTests: XCTestCase {
         XCTAssertTrue(raw.contains(Canvas.black))
     }
 
+    /// Every character of the units the CLI writes (`qemlc spectrogram`) has a glyph.
+    func testFontCoversUnitLabels() {
+        for label in ["dB", "log1p |X|", "|X|²", "|X|", "power", "magnitude", "mel", "kHz", "s", "-0.25", "(a/b)"] {
+            for ch in label where ch != " " { XCTAssertNotNil(BitmapFont.glyphs[ch], "\(ch) in \(label)") }
+        }
+    }
+
     func testTickLabels() {
         XCTAssertEqual(SpectrogramImage.niceStep(6000, target: 6), 1000)
         XCTAssertEqual(SpectrogramImage.niceStep(0.99, target: 7), 0.2)

@@ -3,8 +3,8 @@
 struct ConvPlan: Sendable {
     let spec: Conv2DSpec
     let lanes: Int
-    /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the flattened
-    /// H·W pixels, so it is planned as one row of H·W pixels.
+    /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the pixels, so it
+    /// is planned with rows of several image rows (all of them when threads need no split).
     let h, w, oh, ow: Int
     let kh, kw, sh, sw, ph, pw, dh, dw: Int
     let cin, cinBlocks, coutBlocks: Int
@@ -28,20 +28,36 @@ struct ConvPlan: Sendable {
     init(_ spec: Conv2DSpec, target: TargetDescription) {
         self.spec = spec
         lanes = target.vectorWidth
+        let coutBlocks = ceilDiv(spec.outChannels, lanes)
+        let flat = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks,
+                                          pixels: spec.outHeight * spec.outWidth)
+        // A pointwise conv is a GEMM over pixels: run it over rows of g image rows each, the
+        // longest rows that still leave enough work items to share among threads.
         let gemm = spec.kernel == [1, 1] && spec.stride == [1, 1] && spec.padding == [0, 0]
-        h = gemm ? 1 : spec.height
-        w = gemm ? spec.height * spec.width : spec.width
-        oh = gemm ? 1 : spec.outHeight
-        ow = gemm ? spec.outHeight * spec.outWidth : spec.outWidth
+        var rowsPerRow = 1
+        if gemm {
+            let groups = ceilDiv(coutBlocks, flat.m)
+            rowsPerRow = (1...spec.height).last { g in spec.height % g == 0 && groups * (spec.height / g) >= ConvPlan.minimumItems } ?? 1
+        }
+        h = spec.height / rowsPerRow
+        w = spec.width * rowsPerRow
+        oh = gemm ? h : spec.outHeight
+        ow = gemm ? w : spec.outWidth
         (kh, kw) = (spec.kernel[0], spec.kernel[1])
         (sh, sw) = (spec.stride[0], spec.stride[1])
         (ph, pw) = (spec.padding[0], spec.padding[1])
         (dh, dw) = (spec.dilation[0], spec.dilation[1])
         cin = spec.inChannels
         cinBlocks = ceilDiv(spec.inChannels, lanes)
-        coutBlocks = ceilDiv(spec.outChannels, lanes)
-        (m, r) = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
+        self.coutBlocks = coutBlocks
+        let block = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
+        m = block.m
+        // As many tiles as the widest block needs, but balanced (7 pixels: 4 + 3, not 6 + 1).
+        r = ceilDiv(ow, ceilDiv(ow, block.r))
     }
+
+    /// Work items per sample below which a pointwise conv keeps its rows (for threading).
+    static let minimumItems = 8
 
     /// Picks M channel blocks × R pixels with R·M accumulators + M weight vectors + 1 broadcast
     /// within the register file, maximizing FMAs per load (R·M / (R+M)), then R·M.

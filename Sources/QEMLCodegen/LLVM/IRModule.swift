@@ -1,4 +1,5 @@
 internal import CLLVM
+import Foundation
 
 typealias IRValue = LLVMValueRef
 typealias IRType = LLVMTypeRef
@@ -94,5 +95,3 @@ final class IRModule {
         return e.withUnsafeMutableBufferPointer { LLVMConstVector($0.baseAddress, UInt32(elements.count)) }
     }
 }
-
-import Foundation

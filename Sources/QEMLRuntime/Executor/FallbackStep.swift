@@ -1,9 +1,11 @@
 import QEMLIR
 import QEMLTensor
 
-/// A node run by the reference interpreter's kernel: its activation operands are copied out of
-/// the arena into plain tensors, its results copied back in. Allocates per run (it is the slow
-/// path, for ops no generator covers); `KernelPlan.fallbacks` lists every node that takes it.
+/// A node outside generated code. Usually run by the reference interpreter's kernel: its
+/// activation operands are copied out of the arena into plain tensors, its results copied back
+/// in (the slow path, allocating per run; `KernelPlan.fallbacks` lists every such node). A
+/// `circuit` node QEMLQuantum can plan carries its `evaluator` instead, which runs in its place
+/// (the reference kernel stays attached for tools that re-generate the node, e.g. export).
 struct FallbackStep: @unchecked Sendable {
     // @unchecked: `kernel` is a @Sendable closure and every other field is an immutable value.
     enum Source: Sendable {
@@ -17,8 +19,10 @@ struct FallbackStep: @unchecked Sendable {
     let sources: [Source?]
     let results: [(index: Int, storage: BlockedStorage, dims: [Int])]
     let kernel: ReferenceKernel
+    var evaluator: CircuitEvaluation?
 
     func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) throws {
+        if let evaluator { return evaluator.run(buffers, batch: batch) }
         var operands: [Tensor?] = []
         for source in sources {
             switch source {

@@ -81,7 +81,7 @@ public struct KernelPlan: Sendable {
             switch s.action {
             case .kernel(let i): kind = definitions[i].kind
             case .blas: kind = "conv2d (blas)"
-            case .fallback(let f): kind = "\(f.node.op) (interpreter)"
+            case .fallback(let f): kind = f.evaluator.map { "circuit (\($0.strategy))" } ?? "\(f.node.op) (interpreter)"
             }
             return StepInfo(node: s.node, kind: kind, summary: s.summary, flopsPerSample: s.flopsPerSample)
         }

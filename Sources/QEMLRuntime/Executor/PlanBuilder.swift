@@ -128,6 +128,15 @@ struct PlanBuilder {
 
     /// The reference kernel, reading and writing the arena through plain tensors.
     mutating func addFallback(node i: Int, why: String) throws {
+        let (step, used) = try referenceStep(node: i)
+        let n = g.nodes[i]
+        fallbacks.append("\(n.op) %\(nodeName(n)) (\(why))")
+        steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
+                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i], params: []))
+    }
+
+    /// Node `i` on its reference kernel, and the arena slots it reads and writes (results get new slots).
+    mutating func referenceStep(node i: Int) throws -> (FallbackStep, [Int]) {
         let n = g.nodes[i]
         var sources: [FallbackStep.Source?] = []
         var used: [Int] = []
@@ -152,10 +161,7 @@ struct PlanBuilder {
         guard let kernel = Interpreter.kernel(for: n.op) else {
             throw PlanError("no kernel, generated or reference, for op '\(n.op)' (%\(nodeName(n)))")
         }
-        let step = FallbackStep(node: n, graph: g, sources: sources, results: results, kernel: kernel)
-        fallbacks.append("\(n.op) %\(nodeName(n)) (\(why))")
-        steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
-                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i], params: []))
+        return (FallbackStep(node: n, graph: g, sources: sources, results: results, kernel: kernel), used)
     }
 
     private func kernelName(_ i: Int, _ op: String) -> String { "n\(i)_\(op)" }
@@ -230,6 +236,9 @@ struct PlanBuilder {
 
         case "fused_cbam":
             try planCBAM(i, n, name)
+
+        case "circuit":
+            try planCircuit(i, n)
 
         default:
             try addFallback(node: i, why: "no generated kernel for \(n.op)")

@@ -12,13 +12,13 @@ import QEMLTensor
 ///
 /// Kernels are looked up by op name, in this order:
 /// 1. the `kernels` passed to `init` (tests, experiments);
-/// 2. kernels registered at run time with `Interpreter.register(op:kernel:)` — how a later
-///    stage (e.g. fused ops declared by a pass) teaches the interpreter its ops, from its own
-///    file: `Interpreter.register(op: "conv2d_cbam") { node, operands, graph in … }`;
-/// 3. the built-in kernels of the base ops, one table per file (`convKernels`, `elementwiseKernels`,
-///    `poolKernels`, `shapeKernels`, `circuitKernels`), merged in `builtinKernels`. A new file in
-///    this folder adds `extension Interpreter { static let myKernels: [String: ReferenceKernel] = […] }`
-///    and lists it in `builtinKernels`.
+/// 2. the built-in kernels, one table per file of this folder (`convKernels`, `elementwiseKernels`,
+///    `poolKernels`, `shapeKernels`, `circuitKernels`, `fusedKernels` for the ops passes create),
+///    merged in `builtinKernels`. A new file adds
+///    `extension Interpreter { static let myKernels: [String: ReferenceKernel] = […] }` and lists
+///    it in `builtinKernels`;
+/// 3. kernels registered at run time with `Interpreter.register(op:kernel:)`, for ops declared
+///    outside qemlc's targets (an experiment, a plug-in): `Interpreter.register(op: "my_op") { node, operands, graph in … }`.
 public struct Interpreter: Sendable {
     public let graph: Graph
     private let weightValues: [ValueID: Tensor]

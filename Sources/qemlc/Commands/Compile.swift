@@ -59,7 +59,8 @@ struct Compile: ParsableCommand {
         for r in passes.reports { for line in r.lines { print("  " + line) } }
         if timePasses { print("\n" + PassManager.timingTable(passes.reports)) }
 
-        print("\nkernels: \(plan.definitions.count) generated" + (plan.fallbacks.isEmpty ? "" : ", \(plan.fallbacks.count) on the reference interpreter"))
+        print("\nkernels: \(plan.stepInfo.count) steps, \(plan.definitions.count) distinct generated functions (same-shape layers share code)"
+              + (plan.fallbacks.isEmpty ? "" : ", \(plan.fallbacks.count) on the reference interpreter"))
         print(KernelTables.render(plan, all: allKernels))
         for f in plan.fallbacks { print("  reference interpreter: \(f)") }
 

@@ -1,0 +1,109 @@
+import Foundation
+import QEMLIR
+
+/// Times qemlc's circuit evaluation on one case file, for `benchmarks/quantum/bench_pennylane.py`
+/// (which times PennyLane, Lightning, Catalyst and NumPy on the same file in the same run) and for
+/// a `qemlc bench-circuit <case.json>` subcommand.
+///
+/// The case file is a `CircuitJSON` circuit plus `"weights"`, `"inputs"` (row-major [batch, k]),
+/// `"batch"` and optionally `"single": true` (time one sample per call instead of the whole batch).
+public enum QuantumBenchmark {
+    public struct Report: Sendable {
+        public var plan: String
+        public var reason: String
+        public var qubits: Int
+        public var gates: Int
+        public var batch: Int
+        /// Choosing and building the plan (folding, fusion), once.
+        public var compileSeconds: Double
+        /// One evaluation of the whole batch (or of one sample when `single`).
+        public var secondsPerCall: Double
+        public var samplesPerSecond: Double
+        /// Largest |plan − reference simulator| over the first outputs: the timed path is checked.
+        public var maxDeviationFromReference: Double
+
+        /// One JSON object per line, what the Python driver reads.
+        public var json: String {
+            let fields: [String: Any] = ["plan": plan, "reason": reason, "qubits": qubits, "gates": gates, "batch": batch,
+                                         "compile_s": compileSeconds, "seconds_per_call": secondsPerCall,
+                                         "samples_per_s": samplesPerSecond, "max_dev_vs_reference": maxDeviationFromReference]
+            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
+            return String(decoding: data, as: UTF8.self)
+        }
+    }
+
+    /// Runs the case in `path` for at least `minSeconds` and reports the best of several repeats.
+    public static func run(caseFile path: String, minSeconds: Double = 1) throws -> Report {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw CircuitError("cannot read benchmark case \(path): \(error.localizedDescription)")
+        }
+        guard let root = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw CircuitError("\(path) is not a JSON object", fix: "write it with benchmarks/quantum/bench_pennylane.py")
+        }
+        let (circuit, width) = try CircuitJSON.circuit(root)
+        let weights = try CircuitJSON.weights(root["weights"])
+        guard let inputs = root["inputs"] as? [Double], let batch = root["batch"] as? Int else {
+            throw CircuitError("\(path) needs inputs and batch")
+        }
+        return try run(circuit, weights: weights, inputs: inputs, batch: batch, inputWidth: width,
+                       single: root["single"] as? Bool ?? false, minSeconds: minSeconds)
+    }
+
+    public static func run(_ circuit: Circuit, weights: [WeightArray], inputs: [Double], batch: Int, inputWidth: Int,
+                           single: Bool = false, minSeconds: Double = 1) throws -> Report {
+        let bound = try BoundCircuit(circuit, weights: weights, inputWidth: inputWidth)
+        try StateVectorSimulator.checkInputs(inputs, batch: batch, inputWidth: inputWidth)
+        let clock = ContinuousClock()
+        var plan: CircuitPlan?
+        let compile = clock.measure { plan = CircuitPlan(bound) }
+        guard let plan else { throw CircuitError("no plan") }
+
+        // Check the timed path against the reference on a few samples.
+        let checkRows = min(batch, 4)
+        let checkInputs = Array(inputs.prefix(checkRows * inputWidth))
+        let reference = StateVectorSimulator.run(bound, inputs: checkInputs, batch: checkRows)
+        let planned = plan.run(inputs: checkInputs, batch: checkRows)
+        let deviation = zip(reference, planned).map { abs($0 - $1) }.max() ?? 0
+
+        let rows = single ? 1 : batch
+        var out = [Double](repeating: 0, count: rows * bound.outputWidth)
+        let call: () -> Void
+        switch plan.strategy {
+        case .foldedObservables(let f):
+            call = {
+                inputs.withUnsafeBufferPointer { x in
+                    out.withUnsafeMutableBufferPointer { y in f.evaluate(inputs: x, batch: rows, into: y) }
+                }
+            }
+        case .stateVector(let p):
+            let slice = Array(inputs.prefix(rows * inputWidth))
+            call = { out = p.run(inputs: slice, batch: rows) }
+        }
+        call()
+        var best = Double.infinity
+        var spent = 0.0
+        var repeats = 0
+        while spent < minSeconds || repeats < 3 {
+            // Enough calls per timing to be well above clock resolution.
+            var calls = 1
+            var t = 0.0
+            while true {
+                let d = clock.measure { for _ in 0..<calls { call() } }
+                t = seconds(d)
+                if t > 0.01 || calls > 1 << 24 { break }
+                calls *= 4
+            }
+            best = min(best, t / Double(calls))
+            spent += t
+            repeats += 1
+        }
+        return Report(plan: plan.name, reason: plan.reason, qubits: bound.qubits, gates: bound.gates.count, batch: rows,
+                      compileSeconds: seconds(compile), secondsPerCall: best, samplesPerSecond: Double(rows) / best,
+                      maxDeviationFromReference: deviation)
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,54 @@
+import QEMLIR
+import QEMLQuantum
+import QEMLTensor
+
+/// The `circuit` op on QEMLQuantum's compiled evaluator (`CircuitPlan`: folded observables for a
+/// small circuit whose input enters before any entangling gate, else fused blocks over a state
+/// vector), reading the angles from and writing the expectation values to the arena.
+struct CircuitEvaluation: Sendable {
+    let plan: CircuitPlan
+    let input: BlockedStorage
+    let output: BlockedStorage
+
+    var strategy: String { plan.name }
+
+    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) {
+        guard let x = buffers[0], let y = buffers[1] else { return }
+        let k = input.channels, m = output.channels
+        var rows = [Double](repeating: 0, count: batch * k)
+        for n in 0..<batch {
+            for j in 0..<k { rows[n * k + j] = Double(x[n * input.elementsPerSample + j]) }
+        }
+        let values = plan.run(inputs: rows, batch: batch)
+        for n in 0..<batch {
+            let out = y + n * output.elementsPerSample
+            for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[n * m + j]) : 0 }
+        }
+    }
+}
+
+extension PlanBuilder {
+    /// `circuit`: bound to its weights and planned by QEMLQuantum; the reference kernel alone
+    /// when the circuit cannot be bound (the interpreter then reports the problem at run time).
+    mutating func planCircuit(_ i: Int, _ n: Node) throws {
+        guard let x = n.operand(0), let r = n.results.first, let body = n.attributes["body"]?.circuit,
+              g.type(of: x).rank == 2, g.type(of: r).rank == 2 else {
+            return try addFallback(node: i, why: "a circuit on a tensor of rank other than 2")
+        }
+        var arrays: [WeightArray] = []
+        for v in n.operands.dropFirst() {
+            guard let v, let t = weight(v) else { return try addFallback(node: i, why: "a circuit weight that is not a bound tensor") }
+            arrays.append(WeightArray(shape: t.shape, values: t.data.map(Double.init)))
+        }
+        let input = try storage(of: x), output = try storage(of: r)
+        guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
+            return try addFallback(node: i, why: "the circuit does not bind to its weights")
+        }
+        var (step, used) = try referenceStep(node: i)
+        let evaluation = CircuitEvaluation(plan: CircuitPlan(bound), input: input, output: output)
+        step.evaluator = evaluation
+        steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
+                                     summary: "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(evaluation.strategy)",
+                                     flopsPerSample: flops[i], params: []))
+    }
+}
