@@ -117,16 +117,18 @@ final class ExportTests: XCTestCase {
 
     /// Builds ./classify in `dir` with `cc` (make), runs it on every example signal through
     /// `runner`, compares the front end with QEMLSignal and the probabilities with the JIT.
-    func checkAgainstJIT(_ model: ExportedModel, dir: URL, make: [String], runner: [String]) throws {
+    func checkAgainstJIT(_ model: ExportedModel, dir: URL, make: [String], runner: [String], signals: Int = .max) throws {
         let built = try run("make", make, in: dir)
         XCTAssertEqual(built.status, 0, "make failed:\n\(built.stdout)\n\(built.stderr)")
         guard built.status == 0 else { return }
         XCTAssertFalse(built.stderr.contains("warning"), "the generated C compiles without warnings:\n\(built.stderr)")
         let g = model.graph
+        // The JIT for the same target when it runs here (the same plan), else for the host.
+        let jitTarget = model.target.runsOnHost ? model.target : .host
         let jit = try CompiledModel.compile(g, weights: WeightInit.initialize(g, seed: 1),
-                                            options: CompileOptions(threads: 1, cache: ObjectCache(directory: temporaryObjectCacheDirectory())))
+                                            options: CompileOptions(target: jitTarget, threads: 1, cache: ObjectCache(directory: temporaryObjectCacheDirectory())))
         let frontEnd = try XCTUnwrap(model.frontEnd)
-        for (path, signal, rate) in try exampleSignals() {
+        for (path, signal, rate) in try exampleSignals().prefix(signals) {
             let specFile = work.appendingPathComponent("spec.f32")
             let out = try run(runner[0], Array(runner.dropFirst()) + ["--spectrogram-out", specFile.path, path], in: dir)
             XCTAssertEqual(out.status, 0, "\(path): \(out.stderr)")
@@ -167,12 +169,24 @@ final class ExportTests: XCTestCase {
                             runner: ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu", "./classify"])
     }
 
+    /// The x86-64 targets narrower than the host (4-lane SSE4.2, 8-lane AVX2) run here too.
+    func testX86TargetsMatchJIT() throws {
+        _ = try requireTool("cc")
+        guard TargetDescription.host.architecture == "x86_64" else { throw XCTSkip("not an x86-64 host") }
+        for name in ["x86-64-v2", "x86-64-avx2"] {
+            let target = try TargetDescription.named(name)
+            let (model, dir) = try exportTiny(target: target, folder: name)
+            XCTAssertEqual(model.plan.definitions.first?.lanes, target.vectorWidth, "kernels specialised for \(name)")
+            try checkAgainstJIT(model, dir: dir, make: [], runner: ["./classify"], signals: 2)
+        }
+    }
+
     /// Weights compiled into the object (`--embed-weights`): no .weights file, same results.
     func testEmbeddedWeights() throws {
         _ = try requireTool("cc")
         let (model, dir) = try exportTiny(target: .host, folder: "embedded", embed: true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("qemlnet-tiny.weights").path))
-        try checkAgainstJIT(model, dir: dir, make: [], runner: ["./classify"])
+        try checkAgainstJIT(model, dir: dir, make: [], runner: ["./classify"], signals: 2)
     }
 
     /// A C program that loads a weights file through the API and prints the status and message.
@@ -329,9 +343,11 @@ final class ExportTests: XCTestCase {
                 #include <math.h>
                 #include <stdio.h>
                 #include <stddef.h>
+                #include <stdint.h>
+                #include <string.h>
                 \(CFrontEnd.source(fe))
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
-                static double work[FE_WORK_DOUBLES];
+                static float work[FE_WORK_FLOATS];
                 int main(void) {
                     size_t n = fread(in, sizeof(float), 4096, stdin);
                     const float *out = fe_run(in, n, padded, work, spec, resized);

@@ -64,6 +64,36 @@ final class STFTTests: XCTestCase {
         assertClose(try p256(c.floats("signal")), c.floats("expected"), "portable kernel vs librosa")
     }
 
+    /// Odd FFT lengths and windows shorter than the frame, against a direct DFT in Double.
+    func testOddLengthsAgainstDirectDFT() throws {
+        for (nFFT, hop, win, padding) in [(255, 50, 255, Padding.reflect), (100, 33, 61, .constant), (63, 63, 63, .none)] {
+            var stft = try STFT(nFFT: nFFT, hop: hop, winLength: win, window: .hamming, padding: padding)
+            let x: [Float] = (0..<700).map { i in Float(sin(Double(i) * 0.21) + 0.3 * cos(Double(i * i) * 0.001)) }
+            let frames = stft.frameCount(length: x.count)
+            var expected = [Float](repeating: 0, count: stft.bins * frames)
+            let pad = stft.padAmount
+            for t in 0..<frames {
+                let frame: [Double] = (0..<nFFT).map { k in
+                    let i = t * hop + k - pad
+                    let v: Float = (i >= 0 && i < x.count) ? x[i] : padding == .reflect ? x[reflectIndex(i, x.count)] : 0
+                    return Double(v) * Double(stft.window[k])
+                }
+                for f in 0..<stft.bins {
+                    var re = 0.0, im = 0.0
+                    for (k, v) in frame.enumerated() {
+                        let a = -2 * Double.pi * Double(f * k % nFFT) / Double(nFFT)
+                        re += v * cos(a); im += v * sin(a)
+                    }
+                    expected[f * frames + t] = Float((re * re + im * im).squareRoot())
+                }
+            }
+            for avx in [true, false] {
+                stft.allowAVX2 = avx
+                assertClose(try stft(x), expected, "n_fft \(nFFT), win \(win), \(padding), avx2 \(avx)")
+            }
+        }
+    }
+
     /// A batch gives each signal exactly what it gets alone (tiles and scratch are shared).
     func testBatchEqualsSingles() throws {
         let stft = try STFT(nFFT: 64, hop: 16)

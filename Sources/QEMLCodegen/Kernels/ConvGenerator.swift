@@ -120,34 +120,41 @@ struct ConvGenerator {
                 let rowInside = plan.ph == 0 && (plan.oh - 1) * plan.sh + (plan.kh - 1) * plan.dh < plan.h
                 let body = {
                     let rowBase = b.gep(p.input, b.add(plane, b.mul(ih, plan.w * c)))
-                    let live = (0..<plan.kw).map { kx in (0..<width).filter { inside($0, kx) } }
-                    // Per tap: the first input column it reads, and each channel block's weights.
-                    let inTaps = (0..<plan.kw).map { kx in
-                        live[kx].isEmpty ? nil : b.gep(rowBase, b.mul(b.add(b.mul(x0, plan.sw), kx * plan.dw - plan.pw), c))
-                    }
-                    let wTaps = (0..<plan.kw).map { kx in
-                        wBlock.map { b.gep(p.params, b.add(b.add($0, b.mul(kh, plan.kw * c * c)), kx * c * c)) }
-                    }
-                    // `count` input channels from `ci0`, every tap: the register block's FMAs.
-                    func channels(_ ci0: IRValue, _ count: Int) {
+                    let wRow = wBlock.map { b.add($0, b.mul(kh, plan.kw * c * c)) }
+                    // Tap `kx` (reading `live` pixels), `count` input channels from `ci0`:
+                    // the register block's FMAs.
+                    func channels(_ kx: IRValue, live: [Int], _ ci0: IRValue, _ count: Int) {
                         var a = acc.map { $0.map { $0.value } }
-                        for kx in 0..<plan.kw {
-                            guard let inTap = inTaps[kx] else { continue }
-                            let inBase = b.gep(inTap, ci0)
-                            let wBase = wTaps[kx].map { b.gep($0, b.mul(ci0, c)) }
-                            for ci in 0..<count {
-                                let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
-                                for r in live[kx] {
-                                    let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
-                                    for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
-                                }
+                        let column = b.mul(b.add(b.add(b.mul(x0, plan.sw), b.mul(kx, plan.dw)), -plan.pw), c)
+                        let inBase = b.gep(b.gep(rowBase, column), ci0)
+                        let wBase = wRow.map { b.gep(p.params, b.add(b.add($0, b.mul(kx, c * c)), b.mul(ci0, c))) }
+                        for ci in 0..<count {
+                            let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
+                            for r in live {
+                                let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
+                                for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }
                             }
                         }
                         for r in 0..<width { for j in 0..<m { acc[r][j].value = a[r][j] } }
                     }
                     let u = min(plan.channelUnroll, lanesUsed)
-                    b.loop(0, lanesUsed / u, "ci") { q in channels(b.mul(q, u), u) }
-                    if lanesUsed % u > 0 { channels(b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
+                    func tap(_ kx: IRValue, live: [Int]) {
+                        b.loop(0, lanesUsed / u, "ci") { q in channels(kx, live: live, b.mul(q, u), u) }
+                        if lanesUsed % u > 0 { channels(kx, live: live, b.m.constI64(lanesUsed / u * u), lanesUsed % u) }
+                    }
+                    // Taps every pixel of the tile reads inside the row run as a loop (unrolled
+                    // taps would let the optimizer keep inputs shared between taps alive and
+                    // spill); the others, known for border tiles, are unrolled.
+                    let full = (0..<plan.kw).filter { kx in (0..<width).allSatisfy { inside($0, kx) } }
+                    var looped = 0..<0
+                    if let lo = full.first, let hi = full.last, full.count == hi - lo + 1 { looped = lo..<(hi + 1) }
+                    if looped.count > 1 {
+                        b.loop(looped.lowerBound, looped.upperBound, "kx") { kx in tap(kx, live: Array(0..<width)) }
+                    }
+                    for kx in 0..<plan.kw where looped.count <= 1 || !looped.contains(kx) {
+                        let live = (0..<width).filter { inside($0, kx) }
+                        if !live.isEmpty { tap(b.m.constI64(kx), live: live) }
+                    }
                 }
                 if rowInside { body() } else { b.when(b.inRange(ih, 0, plan.h), "row", body) }
             }

@@ -50,7 +50,10 @@ struct ConvPlan: Sendable {
         cin = spec.inChannels
         cinBlocks = ceilDiv(spec.inChannels, lanes)
         self.coutBlocks = coutBlocks
-        (m, r) = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
+        let block = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks, pixels: ow)
+        m = block.m
+        // As many tiles as the widest block needs, but balanced (7 pixels: 4 + 3, not 6 + 1).
+        r = ceilDiv(ow, ceilDiv(ow, block.r))
     }
 
     /// Work items per sample below which a pointwise conv keeps its rows (for threading).

@@ -8,9 +8,12 @@ import QEMLSignal
 /// resize taps (computed here by the same formulas as QEMLSignal, so both resize alike).
 ///
 /// The FFT: for a power-of-two `n_fft`, the real transform as a complex radix-2 FFT of
-/// `n_fft/2` points (even samples real, odd imaginary) plus the split step, in double
-/// precision; for any other length a direct DFT over one table of `n_fft` cosines and sines
-/// (`n_fft²` multiply-adds per frame — fine for the short frames models use).
+/// `n_fft/2` points (even samples real, odd imaginary; split real/imaginary arrays and one
+/// contiguous twiddle table per stage, so the butterflies vectorize) plus the split step, in
+/// float like the host's FFTW plan; for any other length a direct DFT over one table of
+/// `n_fft` cosines and sines, accumulated in double (`n_fft²` multiply-adds per frame — fine
+/// for the short frames models use). `log1p` is QEMLSignal's polynomial (Cephes `logf` with
+/// a first-order correction), so both front ends round alike.
 enum CFrontEnd {
     /// Refuses settings the generated front end does not implement, and a network input that
     /// does not match the front end's output.
@@ -50,11 +53,11 @@ enum CFrontEnd {
             #define FE_ROWS \(rows)
             #define FE_COLS \(cols)
             #define FE_SAMPLE_RATE \(fe.sampleRate ?? 0)
-            /* scratch floats: padded signal, spectrogram, resized map; doubles: frame + FFT work */
+            /* scratch floats: padded signal, spectrogram, resized map, frame + FFT work */
             #define FE_PADDED_FLOATS (FE_LENGTH + 2 * FE_PAD)
             #define FE_SPEC_FLOATS (FE_BINS * FE_FRAMES)
             #define FE_OUT_FLOATS (FE_ROWS * FE_COLS)
-            #define FE_WORK_DOUBLES (5 * FE_NFFT + 8)
+            #define FE_WORK_FLOATS (5 * FE_NFFT + 8)
 
             static const float fe_window[FE_NFFT] = {\(floats(fe.stft.window))};
 
@@ -67,37 +70,46 @@ enum CFrontEnd {
                 for b in 0..<bits where k & (1 << b) != 0 { r |= 1 << (bits - 1 - b) }
                 return r
             }
-            let tw = (0..<max(1, m / 2)).map { Double($0) * -2 * Double.pi / Double(m) }
+            // Stage twiddles e^(-2πij/size), j < half = size/2, stored at [half, 2·half).
+            var tw = [Double](repeating: 0, count: max(2, m))
+            var twIm = tw
+            var half = 1
+            while half < m {
+                for j in 0..<half {
+                    tw[half + j] = cos(-Double.pi * Double(j) / Double(half))
+                    twIm[half + j] = sin(-Double.pi * Double(j) / Double(half))
+                }
+                half *= 2
+            }
             let split = (0...m).map { Double($0) * -2 * Double.pi / Double(n) }
             c.append("""
                 /* Real FFT of n = \(n): a complex radix-2 FFT of m = \(m) points, then the split step. */
                 #define FE_M \(m)
                 static const unsigned short fe_bitrev[FE_M] = {\(bitrev.map(String.init).joined(separator: ","))};
-                static const double fe_tw_re[\(tw.count)] = {\(doubles(tw.map(cos)))};
-                static const double fe_tw_im[\(tw.count)] = {\(doubles(tw.map(sin)))};
-                static const double fe_split_re[FE_M + 1] = {\(doubles(split.map(cos)))};
-                static const double fe_split_im[FE_M + 1] = {\(doubles(split.map(sin)))};
+                static const float fe_tw_re[\(tw.count)] = {\(floats(tw.map { Float($0) }))};
+                static const float fe_tw_im[\(tw.count)] = {\(floats(twIm.map { Float($0) }))};
+                static const float fe_split_re[FE_M + 1] = {\(floats(split.map { Float(cos($0)) }))};
+                static const float fe_split_im[FE_M + 1] = {\(floats(split.map { Float(sin($0)) }))};
 
-                /* X[0..n/2] of the real frame x[0..n); work holds 2m doubles. */
-                static void fe_rfft(const double *x, double *xr, double *xi, double *work) {
-                    double *zr = work, *zi = work + FE_M;
+                /* X[0..n/2] of the real frame x[0..n); work holds 2m floats. */
+                static void fe_rfft(const float *x, float *xr, float *xi, float *work) {
+                    float *zr = work, *zi = work + FE_M;
                     for (int k = 0; k < FE_M; k++) { zr[fe_bitrev[k]] = x[2 * k]; zi[fe_bitrev[k]] = x[2 * k + 1]; }
-                    for (int size = 2; size <= FE_M; size *= 2) {
-                        const int half = size / 2, step = FE_M / size;
-                        for (int start = 0; start < FE_M; start += size) {
+                    for (int half = 1; half < FE_M; half *= 2) {
+                        const float *wr = fe_tw_re + half, *wi = fe_tw_im + half;
+                        for (int start = 0; start < FE_M; start += 2 * half) {
+                            float *ar = zr + start, *ai = zi + start, *br = ar + half, *bi = ai + half;
                             for (int j = 0; j < half; j++) {
-                                const double wr = fe_tw_re[j * step], wi = fe_tw_im[j * step];
-                                const int a = start + j, b = a + half;
-                                const double tr = zr[b] * wr - zi[b] * wi, ti = zr[b] * wi + zi[b] * wr;
-                                zr[b] = zr[a] - tr; zi[b] = zi[a] - ti;
-                                zr[a] += tr; zi[a] += ti;
+                                const float tr = br[j] * wr[j] - bi[j] * wi[j], ti = br[j] * wi[j] + bi[j] * wr[j];
+                                br[j] = ar[j] - tr; bi[j] = ai[j] - ti;
+                                ar[j] += tr; ai[j] += ti;
                             }
                         }
                     }
                     for (int k = 0; k <= FE_M; k++) {
-                        const int p = k % FE_M, q = (FE_M - k) % FE_M;
-                        const double er = 0.5 * (zr[p] + zr[q]), ei = 0.5 * (zi[p] - zi[q]);
-                        const double or_ = 0.5 * (zi[p] + zi[q]), oi = -0.5 * (zr[p] - zr[q]);
+                        const int p = k == FE_M ? 0 : k, q = k == 0 ? 0 : FE_M - k;
+                        const float er = 0.5f * (zr[p] + zr[q]), ei = 0.5f * (zi[p] - zi[q]);
+                        const float or_ = 0.5f * (zi[p] + zi[q]), oi = -0.5f * (zr[p] - zr[q]);
                         xr[k] = er + fe_split_re[k] * or_ - fe_split_im[k] * oi;
                         xi[k] = ei + fe_split_re[k] * oi + fe_split_im[k] * or_;
                     }
@@ -111,7 +123,7 @@ enum CFrontEnd {
                 static const double fe_dft_re[FE_NFFT] = {\(doubles(angles.map(cos)))};
                 static const double fe_dft_im[FE_NFFT] = {\(doubles(angles.map(sin)))};
 
-                static void fe_rfft(const double *x, double *xr, double *xi, double *work) {
+                static void fe_rfft(const float *x, float *xr, float *xi, float *work) {
                     (void)work;
                     for (int k = 0; k < FE_BINS; k++) {
                         double sr = 0, si = 0;
@@ -120,16 +132,48 @@ enum CFrontEnd {
                             sr += x[j] * fe_dft_re[t];
                             si += x[j] * fe_dft_im[t];
                         }
-                        xr[k] = sr; xi[k] = si;
+                        xr[k] = (float)sr; xi[k] = (float)si;
                     }
+                }
+
+                """)
+        }
+        if fe.scale == "log1p" {
+            c.append("""
+                /* log(1 + x), x ≥ 0: QEMLSignal's vectorLog1p (Cephes logf, max relative error ≈ 1e-7, with
+                   musl's range reduction; the rounding of 1 + x corrected to first order). */
+                static inline float fe_log1p(float x) {
+                    const float u = 1.0f + x;
+                    uint32_t ix;
+                    memcpy(&ix, &u, 4);
+                    ix += 0x3f800000u - 0x3f3504f3u;
+                    const float e = (float)((int32_t)(ix >> 23) - 0x7f);
+                    const uint32_t mb = (ix & 0x007fffffu) + 0x3f3504f3u;
+                    float mf;
+                    memcpy(&mf, &mb, 4);
+                    const float m = mf - 1.0f, z = m * m;
+                    float y = 7.0376836292e-2f;
+                    y = y * m + -1.1514610310e-1f;
+                    y = y * m + 1.1676998740e-1f;
+                    y = y * m + -1.2420140846e-1f;
+                    y = y * m + 1.4249322787e-1f;
+                    y = y * m + -1.6668057665e-1f;
+                    y = y * m + 2.0000714765e-1f;
+                    y = y * m + -2.4999993993e-1f;
+                    y = y * m + 3.3333331174e-1f;
+                    y = y * m * z;
+                    y = y + e * -2.12194440e-4f;
+                    y = y - 0.5f * z;
+                    const float log_u = (m + y) + e * 0.693359375f;
+                    return log_u + (x - (u - 1.0f)) / u;
                 }
 
                 """)
         }
         let scaleExpr: String
         switch fe.scale {
-        case "magnitude": scaleExpr = "sqrt(p)"
-        case "log1p": scaleExpr = "log1p(sqrt(p))"
+        case "magnitude": scaleExpr = "sqrtf(p)"
+        case "log1p": scaleExpr = "fe_log1p(sqrtf(p))"
         default: scaleExpr = "p"  // power, and db (converted after the loop)
         }
         if fe.stft.padding == .reflect {
@@ -147,7 +191,7 @@ enum CFrontEnd {
         }
         c.append("""
             /* signal (count samples) → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
-            static void fe_spectrogram(const float *signal, size_t count, float *padded, double *work, float *spec) {
+            static void fe_spectrogram(const float *signal, size_t count, float *padded, float *work, float *spec) {
                 const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
                 float *x = padded + FE_PAD;
                 for (size_t i = 0; i < n; i++) x[i] = signal[i];
@@ -157,14 +201,14 @@ enum CFrontEnd {
                         ? "padded[FE_PAD - 1 - i] = x[fe_reflect(-1 - i, FE_LENGTH)];\n        x[FE_LENGTH + i] = x[fe_reflect(FE_LENGTH + i, FE_LENGTH)];"
                         : "padded[FE_PAD - 1 - i] = 0.0f;\n        x[FE_LENGTH + i] = 0.0f;")
                 }
-                double *frame = work, *xr = work + FE_NFFT, *xi = xr + FE_NFFT, *fft = xi + FE_NFFT;
+                float *frame = work, *xr = work + FE_NFFT, *xi = xr + FE_NFFT, *fft = xi + FE_NFFT;
                 for (int t = 0; t < FE_FRAMES; t++) {
                     const float *src = padded + (size_t)t * FE_HOP;
-                    for (int k = 0; k < FE_NFFT; k++) frame[k] = (double)(src[k] * fe_window[k]);
+                    for (int k = 0; k < FE_NFFT; k++) frame[k] = src[k] * fe_window[k];
                     fe_rfft(frame, xr, xi, fft);
                     for (int b = 0; b < FE_BINS; b++) {
-                        const double p = xr[b] * xr[b] + xi[b] * xi[b];
-                        spec[b * FE_FRAMES + t] = (float)(\(scaleExpr));
+                        const float p = xr[b] * xr[b] + xi[b] * xi[b];
+                        spec[b * FE_FRAMES + t] = \(scaleExpr);
                     }
                 }
             }
@@ -230,7 +274,7 @@ enum CFrontEnd {
         let finalBuffer = fe.resize != nil ? "resized" : "spec"
         c.append("""
             /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (spec or resized). */
-            static float *fe_run(const float *signal, size_t count, float *padded, double *work, float *spec, float *resized) {
+            static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
                 (void)resized;
                 fe_spectrogram(signal, count, padded, work, spec);
             \(fe.scale == "db" ? "    fe_db(spec, FE_SPEC_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(spec, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(finalBuffer), FE_OUT_FLOATS);\n" : "")    return \(finalBuffer);

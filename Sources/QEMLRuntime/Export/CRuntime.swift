@@ -161,7 +161,7 @@ extension ExportedModel {
         if let fe = frontEnd, let length = fe.length {
             let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
             let (rows, cols) = fe.resize ?? (bins, frames)
-            out.append(("fe_work", r((5 * fe.stft.nFFT + 8) * 8)))
+            out.append(("fe_work", r((5 * fe.stft.nFFT + 8) * 4)))
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
             out.append(("fe_spec", r(bins * frames * 4)))
             out.append(("fe_resized", r(rows * cols * 4)))
@@ -217,7 +217,7 @@ extension ExportedModel {
             struct \(p)_context {
                 float *arena;
                 float *outputs;
-                double *fe_work;
+                float *fe_work;
                 float *fe_padded, *fe_spec, *fe_resized, *fe_last;
                 const float *weights;   /* the payload: block b at weights + its offset */
                 void *weights_owned;    /* malloc'd by load_weights_file */
@@ -242,8 +242,7 @@ extension ExportedModel {
         // Regions.
         var carve: [String] = []
         for (name, bytes) in regions {
-            let type = name == "fe_work" ? "double" : "float"
-            carve.append("    ctx->\(name) = (\(type) *)(void *)at; at += \(bytes);")
+            carve.append("    ctx->\(name) = (float *)(void *)at; at += \(bytes);")
         }
         c.append("""
             size_t \(p)_context_bytes(void) { return \(P)_CONTEXT_BYTES; }
