@@ -24,7 +24,9 @@ public enum STFTOutput: Sendable {
 /// result is bin-major, `[n_fft/2 + 1][frames]`: row 0 is 0 Hz.
 ///
 /// Framing, windowing, the FFT and the magnitude epilogue are fused over tiles of frames small
-/// enough to stay in L1/L2, so a batch of signals costs no more per signal than one.
+/// enough to stay in L1/L2, so a batch costs about what its signals cost alone (1.1× per
+/// signal for 256, measured: benchmarks/RESULTS.md). Framing and epilogue run in AVX2 + FMA
+/// when the CPU has them (`CQEMLSignalKernels`), else in four-lane SIMD (`FastMath.swift`).
 public struct STFT: Sendable {
     public let nFFT: Int
     public let hop: Int
@@ -37,7 +39,7 @@ public struct STFT: Sendable {
     /// Whether framing and epilogue may use the AVX2 kernels (tests turn it off to check the portable ones).
     var allowAVX2 = true
 
-    /// Frames per FFTW call, a multiple of the epilogue's 4 lanes: 16 frames of 256 samples are
+    /// Frames per FFTW call, a multiple of the AVX2 epilogue's 8 lanes: 16 frames of 256 samples are
     /// 16 KB in + 16.5 KB out, resident in L1/L2 (measured: 32+ frames per tile is slower).
     let tile: Int
 

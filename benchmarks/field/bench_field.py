@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The edge model against the field: qemlc (jit, blas) vs ONNX Runtime and OpenVINO, same
+"""The edge (or paper-size) model against the field: qemlc (jit, blas) vs ONNX Runtime and OpenVINO, same
 network, same weights, same thread count, interleaved in one run.
 
 The ONNX graph is built from the same safetensors file by scripts/onnx_reference.py's builder
@@ -27,13 +27,18 @@ from onnx_reference import Builder, bottleneck  # noqa: E402
 from onnx import helper, TensorProto  # noqa: E402
 from safetensors.numpy import load_file  # noqa: E402
 
-MODEL = os.path.join(REPO, "examples", "qemlnet-edge.qir")
+# name → (.qir, input name, input shape): the paper model is the edge model on a 3×224×224 image.
+MODELS = {
+    "edge": (os.path.join(REPO, "examples", "qemlnet-edge.qir"), "spectrogram", [1, 1, 64, 64]),
+    "paper": (os.path.join(REPO, "examples", "qemlnet-paper.qir"), "image", [1, 3, 224, 224]),
+}
+MODEL, INPUT, SHAPE = MODELS["edge"]
 
 
 def edge_onnx(weights_path, path):
-    """examples/qemlnet-edge.qir up to the circuit's angles, as ONNX (same builder as the fixtures)."""
+    """The model up to the circuit's angles, as ONNX (same builder as the fixtures)."""
     b = Builder(load_file(weights_path))
-    stem = b.op("MaxPool", [b.op("Relu", [b.bn(b.conv("spectrogram", "conv1.weight", 7, 2, 3), "bn1")])],
+    stem = b.op("MaxPool", [b.op("Relu", [b.bn(b.conv(INPUT, "conv1.weight", 7, 2, 3), "bn1")])],
                 kernel_shape=[3, 3], strides=[2, 2], pads=[1] * 4)
     h = stem
     for s, (blocks, width, stride) in enumerate([(3, 64, 1), (4, 128, 2), (6, 256, 2), (3, 512, 2)], start=1):
@@ -43,7 +48,7 @@ def edge_onnx(weights_path, path):
     fc = b.op("Gemm", [features, b.w("fc.weight"), b.w("fc.bias")], transB=1)
     angles = b.op("Mul", [b.op("Tanh", [fc]), b.const(np.float32(np.pi))])
     graph = helper.make_graph(b.nodes, "qemlnet-edge",
-                              [helper.make_tensor_value_info("spectrogram", TensorProto.FLOAT, [1, 1, 64, 64])],
+                              [helper.make_tensor_value_info(INPUT, TensorProto.FLOAT, SHAPE)],
                               [helper.make_tensor_value_info(features, TensorProto.FLOAT, [1, 2048]),
                                helper.make_tensor_value_info(angles, TensorProto.FLOAT, [1, 4])],
                               initializer=list(b.inits.values()))
@@ -84,7 +89,7 @@ class ORT:
         self.version = ort.__version__
 
     def run(self, x):
-        return self.sess.run(None, {"spectrogram": x})
+        return self.sess.run(None, {INPUT: x})
 
 
 class OpenVINO:
@@ -111,6 +116,7 @@ def qemlc_bench(qemlc, weights, backend, threads, warmup, iterations, env):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--qemlc", default=os.path.join(REPO, ".build", "release", "qemlc"))
+    ap.add_argument("--model", choices=sorted(MODELS), default="edge", help="edge (1×64×64) or paper (3×224×224)")
     ap.add_argument("--weights", help="edge weights (.safetensors); default: qemlc init-weights --seed 1")
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--trials", type=int, default=3)
@@ -119,9 +125,11 @@ def main():
     ap.add_argument("--no-blas", action="store_true", help="skip qemlc's blas backend")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
+    global MODEL, INPUT, SHAPE
+    MODEL, INPUT, SHAPE = MODELS[args.model]
 
     tmp = tempfile.mkdtemp(prefix="qemlc-field-")
-    weights = args.weights or os.path.join(tmp, "edge.safetensors")
+    weights = args.weights or os.path.join(tmp, f"{args.model}.safetensors")
     if not args.weights:
         subprocess.run([args.qemlc, "init-weights", MODEL, "--seed", "1", "-o", weights], check=True, capture_output=True)
     onnx_path = os.path.join(tmp, "edge.onnx")
@@ -133,7 +141,7 @@ def main():
         env["OPENBLAS_CORETYPE"] = "SkylakeX" if " avx512f" in flags else "Haswell"
 
     # Same network: qemlc's compiled %features against ONNX Runtime's on one input.
-    x = np.random.default_rng(7).standard_normal((1, 1, 64, 64)).astype(np.float32)
+    x = np.random.default_rng(7).standard_normal(SHAPE).astype(np.float32)
     xin, fout = os.path.join(tmp, "x.npy"), os.path.join(tmp, "features.npy")
     np.save(xin, x)
     subprocess.run([args.qemlc, "run", MODEL, "--weights", weights, "--input", xin, "--output", f"features={fout}", "--force",
