@@ -166,6 +166,7 @@ struct Parser {
             while true {
                 skipNewlines()
                 if isPunct("}") { next(); break }
+                if isPunct(";") { next(); continue }  // error recovery stops at ';': step over it
                 if case .eof = tok.kind { throw fail("unterminated frontend section: '{' has no matching '}'", at: open) }
                 let kl = loc
                 do {

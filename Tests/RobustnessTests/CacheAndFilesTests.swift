@@ -72,6 +72,26 @@ final class CacheAndFilesTests: XCTestCase {
         try assertGuardedWrite(path("x.wav"), ["synth", "ball", "-o", path("x.wav"), "--duration", "0.1"])
     }
 
+    func testExportNeverOverwritesWithoutForce() throws {
+        XCTAssertEqual(try cli.run("init-weights", "examples/qemlnet-tiny.qir", "-o", path("w.safetensors")).status, 0)
+        let folder = work.appendingPathComponent("edge")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let header = folder.appendingPathComponent("qemlnet-tiny.h").path
+        try "the user's header\n".write(toFile: header, atomically: false, encoding: .utf8)
+        let args = ["export", "examples/qemlnet-tiny.qir", "--weights", path("w.safetensors"), "-o", folder.path]
+        let refused = try cli.start(args).1()
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("exists") && refused.stderr.contains("--force"), refused.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["qemlnet-tiny.h"], "nothing written")
+        XCTAssertEqual(try String(contentsOfFile: header, encoding: .utf8), "the user's header\n")
+        let forced = try cli.start(args + ["--force"]).1()
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        let written = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertTrue(written.contains("qemlnet-tiny.o") && written.contains("main.c"), "\(written)")
+        XCTAssertEqual(written.filter { $0.hasPrefix(".") }, [], "no temporary file left behind")
+        XCTAssertNotEqual(try String(contentsOfFile: header, encoding: .utf8), "the user's header\n")
+    }
+
     /// A write into a folder that does not exist fails with a message and leaves nothing.
     func testUnwritableDestinationIsAnError() throws {
         let target = path("missing/w.safetensors")

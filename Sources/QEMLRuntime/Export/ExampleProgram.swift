@@ -182,9 +182,9 @@ extension ExportedModel {
         # Builds ./classify from the exported "\(graph.name)" runtime (target \(target.name)).
         #   make                              with the host's cc
         #   make CC=aarch64-linux-gnu-gcc     for an AArch64 board (when exported with --target aarch64-neon)
-        # Only a C11 compiler and libm are needed.
+        # Only a C11 compiler and libm are needed. -fno-math-errno lets the front end's sqrt vectorize.
         CC = cc
-        CFLAGS = -O2 -std=c11 -Wall
+        CFLAGS = -O2 -std=c11 -fno-math-errno -Wall
         LDLIBS = -lm
         MODEL = \(stem)
 

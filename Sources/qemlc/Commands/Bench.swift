@@ -9,13 +9,7 @@ import QEMLTensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model: per kernel (p50/p90, GFLOP/s, share of the FMA peak) and end to end (p50/p90/p99, FPS).",
-        discussion: """
-            The input is deterministic noise of the model's input shape. Without --weights the \
-            weights are generated (speed does not depend on the values). The FMA peak is the \
-            target's FLOP per cycle × the clock × threads; the clock is /proc/cpuinfo's (the \
-            nominal one, unless --clock-ghz says otherwise), so under turbo the share is an \
-            upper bound.
-            """)
+        discussion: "The input is deterministic noise of the model's input shape. Without --weights the weights are generated (speed does not depend on the values). The FMA peak is the target's FLOP per cycle × the clock × threads; the clock is /proc/cpuinfo's (the nominal one, unless --clock-ghz says otherwise), so under turbo the share is an upper bound.")
 
     enum Backend: String, ExpressibleByArgument, CaseIterable { case jit, blas, interpret }
 
