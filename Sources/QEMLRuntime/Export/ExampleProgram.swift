@@ -227,6 +227,16 @@ extension ExportedModel {
             Each signal prints `label probability` lines, highest first. Signals are \(frontEnd?.sampleRate.map { "sampled at \($0) Hz, " } ?? "")cropped
             or zero-padded to \(frontEnd?.length.map(String.init) ?? "the model's") samples.
 
+            ## How it fits together
+
+            `\(stem).o` holds one function per distinct kernel that qemlc's code generator made for
+            \(target.name) — the code the JIT runs. `\(stem)_runtime.c` is generated C around it:
+            `run_steps` calls the kernels in the plan's order over one arena at constant offsets with the
+            weights file's blocks as their packed constants\(steps.contains { if case .circuit = $0.action { return true }; return false } ? "; the quantum circuit runs as generated C on a double-precision state vector" : "")\(frontEnd.map { "; the front end's FFT is generated for n_fft = \($0.stft.nFFT) with constant twiddles" } ?? ""). The driver is C,
+            not more generated machine code, so you can read it, step through it and build it for any
+            board with your own compiler; it costs one call per step. The Makefile's `-fno-math-errno`
+            only lets the front end's square roots vectorize; results do not depend on it.
+
             ## Memory
 
             One context holds everything: \(plan.arenaBytesPerSample) bytes of arena (all activations, reused by
