@@ -182,9 +182,9 @@ extension ExportedModel {
         # Builds ./classify from the exported "\(graph.name)" runtime (target \(target.name)).
         #   make                              with the host's cc
         #   make CC=aarch64-linux-gnu-gcc     for an AArch64 board (when exported with --target aarch64-neon)
-        # Only a C11 compiler and libm are needed.
+        # Only a C11 compiler and libm are needed. -fno-math-errno lets the front end's sqrt vectorize.
         CC = cc
-        CFLAGS = -O2 -std=c11 -Wall
+        CFLAGS = -O2 -std=c11 -fno-math-errno -Wall
         LDLIBS = -lm
         MODEL = \(stem)
 
@@ -226,6 +226,16 @@ extension ExportedModel {
 
             Each signal prints `label probability` lines, highest first. Signals are \(frontEnd?.sampleRate.map { "sampled at \($0) Hz, " } ?? "")cropped
             or zero-padded to \(frontEnd?.length.map(String.init) ?? "the model's") samples.
+
+            ## How it fits together
+
+            `\(stem).o` holds one function per distinct kernel that qemlc's code generator made for
+            \(target.name) — the code the JIT runs. `\(stem)_runtime.c` is generated C around it:
+            `run_steps` calls the kernels in the plan's order over one arena at constant offsets with the
+            weights file's blocks as their packed constants\(steps.contains { if case .circuit = $0.action { return true }; return false } ? "; the quantum circuit runs as generated C on a double-precision state vector" : "")\(frontEnd.map { "; the front end's FFT is generated for n_fft = \($0.stft.nFFT) with constant twiddles" } ?? ""). The driver is C,
+            not more generated machine code, so you can read it, step through it and build it for any
+            board with your own compiler; it costs one call per step. The Makefile's `-fno-math-errno`
+            only lets the front end's square roots vectorize; results do not depend on it.
 
             ## Memory
 

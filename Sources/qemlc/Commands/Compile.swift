@@ -9,12 +9,7 @@ import QEMLTensor
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile a model for a CPU: run the passes, generate and JIT the kernels; print what was fused and what it costs.",
-        discussion: """
-            Without --weights the model is compiled with deterministic generated weights (as
-            `qemlc init-weights`): shapes, fusions and speed do not depend on the values.
-            Compiled objects are cached (keyed by the IR, the target and the LLVM version), so
-            compiling the same model again skips LLVM.
-            """)
+        discussion: "Without --weights the model is compiled with deterministic generated weights (as `qemlc init-weights`): shapes, fusions and speed do not depend on the values. Compiled objects are cached (keyed by the IR, the target and the LLVM version), so compiling the same model again skips LLVM.")
 
     @Argument(help: "The model (.qir).") var model: String
     @Option(help: "Trained weights (.safetensors); default: generated.") var weights: String?
