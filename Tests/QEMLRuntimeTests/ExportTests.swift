@@ -324,7 +324,8 @@ final class ExportTests: XCTestCase {
     /// The generated front end alone (`fe_run` in a small harness) against QEMLSignal's
     /// `FrontEnd` for settings the example models do not use: an n_fft that is not a power of
     /// two (the DFT path), zero padding, no padding, dB with top_db, magnitude and power, no
-    /// resize, upsampling resize, no standardize, a short signal (zero-padded to length).
+    /// resize, upsampling resize, no standardize, mel bands (log1p and dB), a short signal
+    /// (zero-padded to length).
     func testFrontEndVariantsMatchQEMLSignal() throws {
         _ = try requireTool("cc")
         let variants: [[(String, Attribute)]] = [
@@ -332,6 +333,8 @@ final class ExportTests: XCTestCase {
             [("n_fft", .int(200)), ("hop", .int(50)), ("center", .string("constant")), ("scale", .string("magnitude")), ("window", .string("hamming"))],
             [("n_fft", .int(64)), ("hop", .int(16)), ("center", .string("none")), ("scale", .string("db")), ("top_db", .float(60)), ("resize", .ints([40, 80]))],
             [("n_fft", .int(128)), ("hop", .int(32)), ("win_length", .int(100)), ("scale", .string("power")), ("window", .string("blackman")), ("standardize", .bool(true))],
+            [("n_fft", .int(256)), ("hop", .int(64)), ("n_mels", .int(32)), ("scale", .string("log1p")), ("standardize", .bool(true)), ("resize", .ints([32, 32]))],
+            [("n_fft", .int(200)), ("hop", .int(80)), ("n_mels", .int(20)), ("fmin", .float(50)), ("fmax", .float(3500)), ("scale", .string("db")), ("top_db", .float(80))],
         ]
         var state: UInt64 = 5
         let signal: [Float] = (0..<1500).map { i in
@@ -348,7 +351,7 @@ final class ExportTests: XCTestCase {
                 #include <stddef.h>
                 #include <stdint.h>
                 #include <string.h>
-                \(CFrontEnd.source(fe))
+                \(try CFrontEnd.source(fe))
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
                 static float work[FE_WORK_FLOATS];
                 int main(void) {
