@@ -80,8 +80,8 @@ final class ExportTests: XCTestCase {
     func parseClassify(_ text: String) -> [String: Float] {
         var out: [String: Float] = [:]
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let p = Float(parts[1]) { out[String(parts[0])] = p }
+            // The label may contain spaces (`class 3`): the probability follows the last one.
+            if let space = line.lastIndex(of: " "), let p = Float(line[line.index(after: space)...]) { out[String(line[..<space])] = p }
         }
         return out
     }
@@ -319,6 +319,18 @@ final class ExportTests: XCTestCase {
         let want = try Interpreter(graph: g, weights: w).evaluate(["expvals"], inputs: ["angles": Tensor(shape: [1, 4], data: angles)])["expvals"]
         XCTAssertEqual(got.count, 4)
         XCTAssertLessThanOrEqual(worstRelative(got, try XCTUnwrap(want).data, floor: 1e-3), 1e-5, "C: \(got) interpreter: \(want?.data ?? [])")
+
+        // The example program takes the network input as raw float32 when there is no front end.
+        XCTAssertEqual(try run("make", [], in: dir).status, 0)
+        try Data(angles.withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("angles.f32"))
+        let classify = try run("./classify", ["angles.f32"], in: dir)
+        XCTAssertEqual(classify.status, 0, classify.stderr)
+        let printed = parseClassify(classify.stdout)
+        for (i, v) in got.enumerated() { XCTAssertEqual(printed["class \(i)"], v, "classify prints what the API returns:\n\(classify.stdout)") }
+        try Data(angles.prefix(3).withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("short.f32"))
+        let short = try run("./classify", ["short.f32"], in: dir)
+        XCTAssertEqual(short.status, 1)
+        XCTAssertTrue(short.stderr.contains("has 3 values; the model's input takes 4"), short.stderr)
     }
 
     /// The generated front end alone (`fe_run` in a small harness) against QEMLSignal's
