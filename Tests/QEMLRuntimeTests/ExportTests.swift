@@ -80,8 +80,8 @@ final class ExportTests: XCTestCase {
     func parseClassify(_ text: String) -> [String: Float] {
         var out: [String: Float] = [:]
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let p = Float(parts[1]) { out[String(parts[0])] = p }
+            // The label may contain spaces (`class 3`): the probability follows the last one.
+            if let space = line.lastIndex(of: " "), let p = Float(line[line.index(after: space)...]) { out[String(line[..<space])] = p }
         }
         return out
     }
@@ -319,12 +319,25 @@ final class ExportTests: XCTestCase {
         let want = try Interpreter(graph: g, weights: w).evaluate(["expvals"], inputs: ["angles": Tensor(shape: [1, 4], data: angles)])["expvals"]
         XCTAssertEqual(got.count, 4)
         XCTAssertLessThanOrEqual(worstRelative(got, try XCTUnwrap(want).data, floor: 1e-3), 1e-5, "C: \(got) interpreter: \(want?.data ?? [])")
+
+        // The example program takes the network input as raw float32 when there is no front end.
+        XCTAssertEqual(try run("make", [], in: dir).status, 0)
+        try Data(angles.withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("angles.f32"))
+        let classify = try run("./classify", ["angles.f32"], in: dir)
+        XCTAssertEqual(classify.status, 0, classify.stderr)
+        let printed = parseClassify(classify.stdout)
+        for (i, v) in got.enumerated() { XCTAssertEqual(printed["class \(i)"], v, "classify prints what the API returns:\n\(classify.stdout)") }
+        try Data(angles.prefix(3).withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("short.f32"))
+        let short = try run("./classify", ["short.f32"], in: dir)
+        XCTAssertEqual(short.status, 1)
+        XCTAssertTrue(short.stderr.contains("has 3 values; the model's input takes 4"), short.stderr)
     }
 
     /// The generated front end alone (`fe_run` in a small harness) against QEMLSignal's
     /// `FrontEnd` for settings the example models do not use: an n_fft that is not a power of
     /// two (the DFT path), zero padding, no padding, dB with top_db, magnitude and power, no
-    /// resize, upsampling resize, no standardize, a short signal (zero-padded to length).
+    /// resize, upsampling resize, no standardize, mel bands (log1p and dB), a short signal
+    /// (zero-padded to length).
     func testFrontEndVariantsMatchQEMLSignal() throws {
         _ = try requireTool("cc")
         let variants: [[(String, Attribute)]] = [
@@ -332,6 +345,8 @@ final class ExportTests: XCTestCase {
             [("n_fft", .int(200)), ("hop", .int(50)), ("center", .string("constant")), ("scale", .string("magnitude")), ("window", .string("hamming"))],
             [("n_fft", .int(64)), ("hop", .int(16)), ("center", .string("none")), ("scale", .string("db")), ("top_db", .float(60)), ("resize", .ints([40, 80]))],
             [("n_fft", .int(128)), ("hop", .int(32)), ("win_length", .int(100)), ("scale", .string("power")), ("window", .string("blackman")), ("standardize", .bool(true))],
+            [("n_fft", .int(256)), ("hop", .int(64)), ("n_mels", .int(32)), ("scale", .string("log1p")), ("standardize", .bool(true)), ("resize", .ints([32, 32]))],
+            [("n_fft", .int(200)), ("hop", .int(80)), ("n_mels", .int(20)), ("fmin", .float(50)), ("fmax", .float(3500)), ("scale", .string("db")), ("top_db", .float(80))],
         ]
         var state: UInt64 = 5
         let signal: [Float] = (0..<1500).map { i in
@@ -348,7 +363,7 @@ final class ExportTests: XCTestCase {
                 #include <stddef.h>
                 #include <stdint.h>
                 #include <string.h>
-                \(CFrontEnd.source(fe))
+                \(try CFrontEnd.source(fe))
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
                 static float work[FE_WORK_FLOATS];
                 int main(void) {
