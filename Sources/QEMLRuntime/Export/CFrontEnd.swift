@@ -23,7 +23,10 @@ enum CFrontEnd {
                               fix: "add `length = <samples>` to the frontend section (signals are cropped or zero-padded to it)")
         }
         if fe.envelope { throw ExportError("frontend envelope = true is not supported by the exported runtime yet", fix: "export a model without the envelope setting") }
-        if fe.nMels != nil { throw ExportError("frontend n_mels (mel bands) is not supported by the exported runtime yet", fix: "export a model without n_mels") }
+        if fe.nMels != nil, fe.sampleRate == nil {
+            throw ExportError("frontend n_mels needs sample_rate: the exported runtime's mel bank is built at export time",
+                              fix: "add `sample_rate = <Hz>` to the frontend section")
+        }
         guard let shape = fe.outputShape(samples: length) else {
             throw ExportError("the frontend produces no frames for length = \(length)", fix: "raise length or lower n_fft")
         }
@@ -39,11 +42,24 @@ enum CFrontEnd {
     /// Frames per FFT call.
     static let tile = 8
 
-    static func source(_ fe: FrontEnd) -> String {
+    /// The mel bank as QEMLSignal builds it, or nil without `n_mels`.
+    static func melBank(_ fe: FrontEnd) throws -> MelFilterBank? {
+        guard let nMels = fe.nMels, let rate = fe.sampleRate else { return nil }
+        return try MelFilterBank(sampleRate: rate, nFFT: fe.stft.nFFT, nMels: nMels, fmin: fe.fmin, fmax: fe.fmax)
+    }
+
+    /// Rows of the map before resizing: mel bands or FFT bins.
+    static func mapRows(_ fe: FrontEnd) -> Int { fe.nMels ?? fe.stft.bins }
+
+    /// Floats of the spectrogram buffer: the STFT, then (with mel bands) the mel map after it.
+    static func specFloats(_ fe: FrontEnd, frames: Int) -> Int { (fe.stft.bins + (fe.nMels ?? 0)) * frames }
+
+    static func source(_ fe: FrontEnd) throws -> String {
         let n = fe.stft.nFFT, hop = fe.stft.hop, pad = fe.stft.padAmount
         let length = fe.length ?? 0
         let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
-        let (rows, cols) = fe.resize ?? (bins, frames)
+        let (rows, cols) = fe.resize ?? (mapRows(fe), frames)
+        let mel = try melBank(fe)
         var c: [String] = []
         c.append("""
             /* ---- front end: \(fe.spec.settings.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")) ---- */
@@ -58,7 +74,9 @@ enum CFrontEnd {
             #define FE_SAMPLE_RATE \(fe.sampleRate ?? 0)
             /* scratch floats: padded signal, spectrogram, resized map, frame + FFT work */
             #define FE_PADDED_FLOATS (FE_LENGTH + 2 * FE_PAD)
-            #define FE_SPEC_FLOATS (FE_BINS * FE_FRAMES)
+            #define FE_MAP_ROWS \(mapRows(fe))
+            #define FE_SPEC_FLOATS \(specFloats(fe, frames: frames))
+            #define FE_MAP_FLOATS (FE_MAP_ROWS * FE_FRAMES)
             #define FE_OUT_FLOATS (FE_ROWS * FE_COLS)
             /* Frames are transformed FE_TILE at a time, element k of frame f at [k * FE_TILE + f]: every
                butterfly is then a fixed-length loop over the tile, which compilers vectorize at -O2. */
@@ -165,7 +183,7 @@ enum CFrontEnd {
 
                 """)
         }
-        if fe.scale == "log1p" {
+        if fe.scale == "log1p" && mel == nil {
             c.append("""
                 /* log(1 + x), x ≥ 0: QEMLSignal's vectorLog1p (Cephes logf, max relative error ≈ 1e-7, with
                    musl's range reduction; the rounding of 1 + x corrected to first order). */
@@ -200,7 +218,7 @@ enum CFrontEnd {
         let scaleExpr: String
         switch fe.scale {
         case "magnitude": scaleExpr = "sqrtf(p)"
-        case "log1p": scaleExpr = "fe_log1p(sqrtf(p))"
+        case "log1p": scaleExpr = mel == nil ? "fe_log1p(sqrtf(p))" : "sqrtf(p)"  // with mel bands: log1p after the bank
         default: scaleExpr = "p"  // power, and db (converted after the loop)
         }
         if fe.stft.padding == .reflect {
@@ -255,6 +273,38 @@ enum CFrontEnd {
             }
 
             """)
+        if let mel {
+            var first: [Int] = [], count: [Int] = [], offset: [Int] = [], weights: [Float] = []
+            for m in 0..<mel.nMels {
+                let row = mel.weights[(m * mel.bins)..<((m + 1) * mel.bins)]
+                let lo = row.firstIndex { $0 != 0 } ?? row.startIndex, hi = (row.lastIndex { $0 != 0 } ?? (row.startIndex - 1)) + 1
+                first.append(lo - row.startIndex)
+                count.append(max(0, hi - lo))
+                offset.append(weights.count)
+                if hi > lo { weights.append(contentsOf: row[lo..<hi]) }
+            }
+            c.append("""
+                /* Mel bands (Slaney, librosa's defaults): [FE_MAP_ROWS][FE_FRAMES] = bank · |X|\(fe.scale == "power" || fe.scale == "db" ? "²" : ""),
+                   band m over bins [first, first + count), the bank's weights from offset. */
+                static const int fe_mel_first[FE_MAP_ROWS] = {\(first.map(String.init).joined(separator: ","))};
+                static const int fe_mel_count[FE_MAP_ROWS] = {\(count.map(String.init).joined(separator: ","))};
+                static const int fe_mel_offset[FE_MAP_ROWS] = {\(offset.map(String.init).joined(separator: ","))};
+                static const float fe_mel_w[\(max(1, weights.count))] = {\(floats(weights.isEmpty ? [0] : weights))};
+
+                static void fe_mel(const float *spec, float *out) {
+                    for (int m = 0; m < FE_MAP_ROWS; m++) {
+                        float *o = out + m * FE_FRAMES;
+                        for (int t = 0; t < FE_FRAMES; t++) o[t] = 0.0f;
+                        for (int i = 0; i < fe_mel_count[m]; i++) {
+                            const float w = fe_mel_w[fe_mel_offset[m] + i];
+                            const float *s = spec + (fe_mel_first[m] + i) * FE_FRAMES;
+                            for (int t = 0; t < FE_FRAMES; t++) o[t] += w * s[t];
+                        }\(fe.scale == "log1p" ? "\n            for (int t = 0; t < FE_FRAMES; t++) o[t] = log1pf(o[t]);" : "")
+                    }
+                }
+
+                """)
+        }
         if fe.scale == "db" {
             let offset = 10 * log10(max(fe.amin, abs(fe.ref)))
             c.append("""
@@ -272,9 +322,9 @@ enum CFrontEnd {
                 """)
         }
         if let resize = fe.resize {
-            let rowTaps = taps(from: bins, to: resize.height), colTaps = taps(from: frames, to: resize.width)
+            let rowTaps = taps(from: mapRows(fe), to: resize.height), colTaps = taps(from: frames, to: resize.width)
             c.append("""
-                /* Bilinear resize [FE_BINS][FE_FRAMES] → [FE_ROWS][FE_COLS], half-pixel centres, no antialiasing
+                /* Bilinear resize [FE_MAP_ROWS][FE_FRAMES] → [FE_ROWS][FE_COLS], half-pixel centres, no antialiasing
                    (torch interpolate align_corners=False); the taps are QEMLSignal's. */
                 static const int fe_row_lo[FE_ROWS] = {\(rowTaps.map { String($0.lo) }.joined(separator: ","))};
                 static const int fe_row_hi[FE_ROWS] = {\(rowTaps.map { String($0.hi) }.joined(separator: ","))};
@@ -312,13 +362,15 @@ enum CFrontEnd {
 
                 """)
         }
-        let finalBuffer = fe.resize != nil ? "resized" : "spec"
+        let map = mel != nil ? "spec + FE_BINS * FE_FRAMES" : "spec"
+        let final = fe.resize != nil ? "resized" : "map"
         c.append("""
-            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (spec or resized). */
+            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (in spec or resized). */
             static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
+                float *map = \(map);
                 (void)resized;
                 fe_spectrogram(signal, count, padded, work, spec);
-            \(fe.scale == "db" ? "    fe_db(spec, FE_SPEC_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(spec, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(finalBuffer), FE_OUT_FLOATS);\n" : "")    return \(finalBuffer);
+            \(mel != nil ? "    fe_mel(spec, map);\n" : "")\(fe.scale == "db" ? "    fe_db(map, FE_MAP_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(map, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(final), FE_OUT_FLOATS);\n" : "")    return \(final);
             }
             """)
         return c.joined(separator: "\n")

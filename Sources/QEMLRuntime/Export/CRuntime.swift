@@ -159,11 +159,11 @@ extension ExportedModel {
         func r(_ b: Int) -> Int { (b + 63) / 64 * 64 }
         var out = [("arena", r(plan.arenaBytesPerSample)), ("outputs", r(outputs.reduce(0) { $0 + $1.count } * 4))]
         if let fe = frontEnd, let length = fe.length {
-            let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
-            let (rows, cols) = fe.resize ?? (bins, frames)
+            let frames = fe.stft.frameCount(length: length)
+            let (rows, cols) = fe.resize ?? (CFrontEnd.mapRows(fe), frames)
             out.append(("fe_work", r(CFrontEnd.tile * (4 * fe.stft.nFFT + 8) * 4)))
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
-            out.append(("fe_spec", r(bins * frames * 4)))
+            out.append(("fe_spec", r(CFrontEnd.specFloats(fe, frames: frames) * 4)))
             out.append(("fe_resized", r(rows * cols * 4)))
         }
         return out
@@ -366,7 +366,7 @@ extension ExportedModel {
 
             """)
         if let fe = frontEnd {
-            c.append(CFrontEnd.source(fe))
+            c.append(try CFrontEnd.source(fe))
             c.append("""
 
                 int \(p)_run_signal(\(p)_context *ctx, const float *signal, size_t count) {
