@@ -23,8 +23,8 @@ public enum Pipeline {
               FuseConvEpilogue()),
         Entry("fuse-cbam", why: "pool inside the producing conv and run the attention block in few passes over memory",
               FuseCBAM()),
-        // The quantum helper plugs in `FuseQuantum()` here (Sources/QEMLPasses/FuseQuantum*.swift).
-        Entry("fuse-quantum", why: "fold the input-independent gates of the circuit into fixed unitaries or observables", nil),
+        Entry("fuse-quantum", why: "fold the input-independent gates of the circuit into fixed unitaries or observables",
+              FuseQuantum()),
         Entry("layout", why: "NCHWc blocked activations match the vector width; convert only at the edges",
               LayoutPass()),
         Entry("plan-memory", why: "one arena with liveness-based reuse instead of a buffer per value", PlanMemory()),

@@ -218,7 +218,12 @@ public struct FoldedObservables: Sendable {
                     let lanes = min(4, batch - s0)
                     for c in usedColumns {
                         var v = SIMD4<Double>(repeating: 0)
-                        for l in 0..<lanes { v[l] = x[(s0 + l) * width + c] }
+                        let at = s0 &* width &+ c
+                        if lanes == 4 {
+                            v = SIMD4(x[at], x[at &+ width], x[at &+ 2 &* width], x[at &+ 3 &* width])
+                        } else {
+                            for l in 0..<lanes { v[l] = x[at &+ l &* width] }
+                        }
                         if max(v.max(), -v.min()) < sinCosRange {
                             (sines[c], cosines[c]) = sinCos(v)
                         } else {
@@ -231,13 +236,13 @@ public struct FoldedObservables: Sendable {
                     for c in flatFeatureColumns {
                         let co = cosines[c], si = sines[c]
                         // In place, back to front: entry j moves to 3j ≥ j.
-                        var j = count - 1
+                        var j = count &- 1
                         while j >= 0 {
-                            let v = phi[j]
-                            phi[j * 3 + 2] = v * si; phi[j * 3 + 1] = v * co; phi[j * 3] = v
-                            j -= 1
+                            let v = phi[j], d = phi + j &* 3
+                            d[2] = v * si; d[1] = v * co; d[0] = v
+                            j &-= 1
                         }
-                        count *= 3
+                        count &*= 3
                     }
                     // Four outputs at a time in registers (coefficients padded to a multiple of 4).
                     var o0 = 0

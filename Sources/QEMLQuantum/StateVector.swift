@@ -77,40 +77,86 @@ public struct StateVector: Sendable {
             offsets[j] = o
         }
         let positions = wires.map { qubits - 1 - $0 }.sorted()
+        if m.isDiagonal { applyDiagonal(m, offsets: offsets, positions: positions); return }
         let mr = m.entries.map(\.re), mi = m.entries.map(\.im)
         let groups = count >> k
-        // Groups whose base indices are consecutive: below the lowest touched bit.
+        // Groups whose base indices are consecutive (below the lowest touched bit) run in SIMD lanes.
         let run = 1 << positions[0]
-        var inR = [Double](repeating: 0, count: dim * run), inI = inR
         re.withUnsafeMutableBufferPointer { rp in
             im.withUnsafeMutableBufferPointer { ip in
                 let r = rp.baseAddress.unsafelyUnwrapped, im = ip.baseAddress.unsafelyUnwrapped
-                inR.withUnsafeMutableBufferPointer { sr in
-                    inI.withUnsafeMutableBufferPointer { si in
-                        var g = 0
-                        while g < groups {
-                            // Insert a zero bit at each touched position (ascending).
-                            var base = g
-                            for p in positions { base = ((base >> p) << (p + 1)) | (base & ((1 << p) - 1)) }
-                            for j in 0..<dim {
-                                let o = base + offsets[j]
-                                for l in 0..<run { sr[j * run + l] = r[o + l]; si[j * run + l] = im[o + l] }
-                            }
-                            for row in 0..<dim {
-                                let o = base + offsets[row]
-                                for l in 0..<run { r[o + l] = 0; im[o + l] = 0 }
-                                for j in 0..<dim {
-                                    let ar = mr[row * dim + j], ai = mi[row * dim + j]
-                                    if ar == 0 && ai == 0 { continue }
-                                    for l in 0..<run {
-                                        let xr = sr[j * run + l], xi = si[j * run + l]
-                                        r[o + l] += ar * xr - ai * xi
-                                        im[o + l] += ar * xi + ai * xr
+                mr.withUnsafeBufferPointer { mrp in
+                    mi.withUnsafeBufferPointer { mip in
+                        offsets.withUnsafeBufferPointer { op in
+                            let ar = mrp.baseAddress.unsafelyUnwrapped, ai = mip.baseAddress.unsafelyUnwrapped
+                            let off = op.baseAddress.unsafelyUnwrapped
+                            if run >= 4 {
+                                withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 2 * dim) { scratch in
+                                    let xr = scratch.baseAddress.unsafelyUnwrapped, xi = xr + dim
+                                    var g = 0
+                                    while g < groups {
+                                        let base = insertZeroBits(g, positions)
+                                        var l = 0
+                                        while l < run {
+                                            for j in 0..<dim {
+                                                xr[j] = UnsafeRawPointer(r + base + off[j] + l).loadUnaligned(as: SIMD4<Double>.self)
+                                                xi[j] = UnsafeRawPointer(im + base + off[j] + l).loadUnaligned(as: SIMD4<Double>.self)
+                                            }
+                                            for row in 0..<dim {
+                                                var accR = SIMD4<Double>(), accI = SIMD4<Double>()
+                                                let mrow = ar + row * dim, irow = ai + row * dim
+                                                for j in 0..<dim {
+                                                    let cr = mrow[j], ci = irow[j]
+                                                    accR += cr * xr[j] - ci * xi[j]
+                                                    accI += cr * xi[j] + ci * xr[j]
+                                                }
+                                                UnsafeMutableRawPointer(r + base + off[row] + l).storeBytes(of: accR, as: SIMD4<Double>.self)
+                                                UnsafeMutableRawPointer(im + base + off[row] + l).storeBytes(of: accI, as: SIMD4<Double>.self)
+                                            }
+                                            l += 4
+                                        }
+                                        g += run
+                                    }
+                                }
+                            } else {
+                                withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * dim) { scratch in
+                                    let xr = scratch.baseAddress.unsafelyUnwrapped, xi = xr + dim
+                                    for g in 0..<groups {
+                                        let base = insertZeroBits(g, positions)
+                                        for j in 0..<dim { xr[j] = r[base + off[j]]; xi[j] = im[base + off[j]] }
+                                        for row in 0..<dim {
+                                            var accR = 0.0, accI = 0.0
+                                            let mrow = ar + row * dim, irow = ai + row * dim
+                                            for j in 0..<dim {
+                                                let cr = mrow[j], ci = irow[j]
+                                                accR += cr * xr[j] - ci * xi[j]
+                                                accI += cr * xi[j] + ci * xr[j]
+                                            }
+                                            r[base + off[row]] = accR
+                                            im[base + off[row]] = accI
+                                        }
                                     }
                                 }
                             }
-                            g += run
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A diagonal matrix: one complex multiply per amplitude.
+    private mutating func applyDiagonal(_ m: GateMatrix, offsets: [Int], positions: [Int]) {
+        let dim = offsets.count, groups = count >> positions.count
+        let d = (0..<dim).map { m[$0, $0] }
+        re.withUnsafeMutableBufferPointer { r in
+            im.withUnsafeMutableBufferPointer { i in
+                for g in 0..<groups {
+                    let base = insertZeroBits(g, positions)
+                    for j in 0..<dim where d[j] != .one {
+                        let a = base + offsets[j], xr = r[a], xi = i[a]
+                        r[a] = d[j].re * xr - d[j].im * xi
+                        i[a] = d[j].re * xi + d[j].im * xr
                     }
                 }
             }
@@ -163,4 +209,12 @@ public struct StateVector: Sendable {
             }
         }
     }
+}
+
+/// `g` with a zero bit inserted at each of `positions` (ascending): the base index of group g.
+@inline(__always)
+func insertZeroBits(_ g: Int, _ positions: [Int]) -> Int {
+    var base = g
+    for p in positions { base = ((base >> p) << (p + 1)) | (base & ((1 << p) - 1)) }
+    return base
 }

@@ -1,7 +1,7 @@
 /// sin and cos of four doubles at once, to within a few ulp for |x| < 2^20: Cody–Waite reduction
 /// by π/2 in three parts, then Cephes' minimax polynomials on [−π/4, π/4]. The folded-observable
 /// kernel spends most of its time here, and libm has no vector entry point Swift can call.
-@inlinable
+@inlinable @inline(__always)
 public func sinCos(_ x: SIMD4<Double>) -> (sin: SIMD4<Double>, cos: SIMD4<Double>) {
     // Round to nearest by adding and subtracting 1.5·2^52 (no roundpd before SSE4.1, and libm's
     // rint per lane costs more than the polynomial).

@@ -1,4 +1,5 @@
 import Foundation
+import QEMLTensor
 
 /// Physically based rolling-bearing vibration, for examples and tests (`qemlc synth`).
 ///
@@ -88,7 +89,7 @@ public enum BearingSynth {
         var x = [Double](repeating: 0, count: n)
 
         // Running-speed tones: present in every machine.
-        let phase1 = rng.nextUnit() * 2 * .pi, phase2 = rng.nextUnit() * 2 * .pi
+        let phase1 = rng.unit() * 2 * .pi, phase2 = rng.unit() * 2 * .pi
         for i in 0..<n {
             let t = Double(i) / sr
             x[i] = 0.08 * sin(2 * .pi * f.shaft * t + phase1) + 0.03 * sin(2 * .pi * 2 * f.shaft * t + phase2)
@@ -109,11 +110,11 @@ public enum BearingSynth {
             let ringing = Int(min(Double(n), 8 / decay * sr))  // until e^-8 of the start
             var k = 0
             while true {
-                let t0 = (Double(k) + s.slip * rng.nextGaussian()) / rate
+                let t0 = (Double(k) + s.slip * rng.gaussian()) / rate
                 k += 1
                 if t0 >= s.duration { break }
                 if t0 < 0 { continue }
-                let a = strength(t0) * (1 + 0.1 * rng.nextGaussian())
+                let a = strength(t0) * (1 + 0.1 * rng.gaussian())
                 let start = Int((t0 * sr).rounded(.up))
                 for i in start..<min(n, start + ringing) {
                     let tau = Double(i) / sr - t0
@@ -126,7 +127,7 @@ public enum BearingSynth {
         if let snr = s.snrDB {
             let power = x.reduce(0) { $0 + $1 * $1 } / Double(n)
             let sigma = (power / pow(10, snr / 10)).squareRoot()
-            for i in 0..<n { noise[i] = sigma * rng.nextGaussian() }
+            for i in 0..<n { noise[i] = sigma * rng.gaussian() }
         }
         return (x, noise)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import QEMLTensor
 
 /// The front end's speed, for `qemlc bench-frontend`: the log1p-magnitude STFT of one signal and
 /// of a batch: the fastest of many runs (the least disturbed, as `timeit` advises) in CPU time of
@@ -15,7 +16,7 @@ public enum FrontEndBenchmark {
                            repeats: Int = 300) throws -> [Measurement] {
         let stft = try STFT(nFFT: nFFT, hop: hop, window: .hann, periodic: true, padding: .reflect)
         var rng = SplitMix64(seed: 1)
-        let signals = (0..<(length * batch)).map { _ in Float(rng.nextUnit() * 2 - 1) }
+        let signals = (0..<(length * batch)).map { _ in Float(rng.unit() * 2 - 1) }
         let frames = stft.frameCount(length: length)
         var out = [Float](repeating: 0, count: stft.bins * frames * batch)
         _ = FFTW.shared.realForward(n: nFFT, howMany: stft.tile)  // planning is not timed
@@ -70,27 +71,4 @@ func threadCPUNanoseconds() -> UInt64 {
     var ts = timespec()
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
-
-/// Deterministic pseudo-random numbers (SplitMix64): same seed, same signal, on every platform.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1p-53 }
-
-    /// Standard normal (Box–Muller).
-    mutating func nextGaussian() -> Double {
-        let u = max(nextUnit(), 0x1p-60), v = nextUnit()
-        return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
-    }
 }

@@ -229,7 +229,7 @@ struct JSONParser {
 }
 
 /// JSON text of a string, with the escapes JSON requires.
-func jsonQuote(_ s: String) -> String {
+public func jsonQuote(_ s: String) -> String {
     var out = "\""
     for u in s.unicodeScalars {
         switch u {

@@ -37,6 +37,10 @@ struct QEMLC: ParsableCommand {
             report(error.description)
         } catch let error as UserError {
             report("error: " + error.description)
+        } catch let error as CustomStringConvertible where String(reflecting: type(of: error)).hasPrefix("QEML") {
+            // Every other qemlc error (circuit, codegen, pass, export …) explains itself.
+            let text = error.description
+            report(text.hasPrefix("error") || text.contains(": error: ") ? text : "error: " + text)
         } catch {
             exit(withError: error)
         }

@@ -80,8 +80,8 @@ final class ExportTests: XCTestCase {
     func parseClassify(_ text: String) -> [String: Float] {
         var out: [String: Float] = [:]
         for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let p = Float(parts[1]) { out[String(parts[0])] = p }
+            // The label may contain spaces (`class 3`): the probability follows the last one.
+            if let space = line.lastIndex(of: " "), let p = Float(line[line.index(after: space)...]) { out[String(line[..<space])] = p }
         }
         return out
     }
@@ -266,9 +266,12 @@ final class ExportTests: XCTestCase {
         let (_, dir) = try exportTiny(target: .host, folder: "asan")
         let signal = try XCTUnwrap(exampleSignals().first).path
         if let clang = try? requireTool("clang") {
-            let build = try run(clang, ["-O1", "-g", "-std=c11", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+            let build = try run(clang, ["-O1", "-g", "-std=c11", "-Wall", "-Wextra", "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
                                         "-o", "classify-asan", "main.c", "qemlnet-tiny_runtime.c", "qemlnet-tiny.o", "-lm"], in: dir)
             XCTAssertEqual(build.status, 0, build.stderr)
+            // (ld.gold's notes about the sanitizer runtime's own symbols are not ours.)
+            XCTAssertNil(build.stderr.range(of: #"\.[ch]:[0-9]+:[0-9]+: warning"#, options: .regularExpression),
+                         "clang -Wall -Wextra is quiet on the generated C:\n\(build.stderr)")
             let out = try run("./classify-asan", [signal, examplePath("signals/stereo_float32.wav")], in: dir,
                               env: ["ASAN_OPTIONS": "detect_leaks=1", "UBSAN_OPTIONS": "print_stacktrace=1"])
             XCTAssertEqual(out.status, 0, out.stderr)
@@ -316,12 +319,25 @@ final class ExportTests: XCTestCase {
         let want = try Interpreter(graph: g, weights: w).evaluate(["expvals"], inputs: ["angles": Tensor(shape: [1, 4], data: angles)])["expvals"]
         XCTAssertEqual(got.count, 4)
         XCTAssertLessThanOrEqual(worstRelative(got, try XCTUnwrap(want).data, floor: 1e-3), 1e-5, "C: \(got) interpreter: \(want?.data ?? [])")
+
+        // The example program takes the network input as raw float32 when there is no front end.
+        XCTAssertEqual(try run("make", [], in: dir).status, 0)
+        try Data(angles.withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("angles.f32"))
+        let classify = try run("./classify", ["angles.f32"], in: dir)
+        XCTAssertEqual(classify.status, 0, classify.stderr)
+        let printed = parseClassify(classify.stdout)
+        for (i, v) in got.enumerated() { XCTAssertEqual(printed["class \(i)"], v, "classify prints what the API returns:\n\(classify.stdout)") }
+        try Data(angles.prefix(3).withUnsafeBufferPointer { Data(buffer: $0) }).write(to: dir.appendingPathComponent("short.f32"))
+        let short = try run("./classify", ["short.f32"], in: dir)
+        XCTAssertEqual(short.status, 1)
+        XCTAssertTrue(short.stderr.contains("has 3 values; the model's input takes 4"), short.stderr)
     }
 
     /// The generated front end alone (`fe_run` in a small harness) against QEMLSignal's
     /// `FrontEnd` for settings the example models do not use: an n_fft that is not a power of
     /// two (the DFT path), zero padding, no padding, dB with top_db, magnitude and power, no
-    /// resize, upsampling resize, no standardize, a short signal (zero-padded to length).
+    /// resize, upsampling resize, no standardize, mel bands (log1p and dB), a short signal
+    /// (zero-padded to length).
     func testFrontEndVariantsMatchQEMLSignal() throws {
         _ = try requireTool("cc")
         let variants: [[(String, Attribute)]] = [
@@ -329,6 +345,8 @@ final class ExportTests: XCTestCase {
             [("n_fft", .int(200)), ("hop", .int(50)), ("center", .string("constant")), ("scale", .string("magnitude")), ("window", .string("hamming"))],
             [("n_fft", .int(64)), ("hop", .int(16)), ("center", .string("none")), ("scale", .string("db")), ("top_db", .float(60)), ("resize", .ints([40, 80]))],
             [("n_fft", .int(128)), ("hop", .int(32)), ("win_length", .int(100)), ("scale", .string("power")), ("window", .string("blackman")), ("standardize", .bool(true))],
+            [("n_fft", .int(256)), ("hop", .int(64)), ("n_mels", .int(32)), ("scale", .string("log1p")), ("standardize", .bool(true)), ("resize", .ints([32, 32]))],
+            [("n_fft", .int(200)), ("hop", .int(80)), ("n_mels", .int(20)), ("fmin", .float(50)), ("fmax", .float(3500)), ("scale", .string("db")), ("top_db", .float(80))],
         ]
         var state: UInt64 = 5
         let signal: [Float] = (0..<1500).map { i in
@@ -345,7 +363,7 @@ final class ExportTests: XCTestCase {
                 #include <stddef.h>
                 #include <stdint.h>
                 #include <string.h>
-                \(CFrontEnd.source(fe))
+                \(try CFrontEnd.source(fe))
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
                 static float work[FE_WORK_FLOATS];
                 int main(void) {
@@ -371,5 +389,73 @@ final class ExportTests: XCTestCase {
             let err = worstRelative(got, want.data, floor: rms(want.data))
             XCTAssertLessThanOrEqual(err, 1e-5, "variant \(v) \(settings.map { "\($0.0)=\($0.1)" })")
         }
+    }
+
+    /// The API's memory and reentrancy promises: a context in caller memory (misaligned on
+    /// purpose) and one from malloc share one in-memory weights image (no copy), run on two
+    /// threads at once, and give bit-identical results to a lone run; a misaligned weights
+    /// buffer and too little memory are refused.
+    func testTwoContextsOnTwoThreadsShareWeights() throws {
+        _ = try requireTool("cc")
+        let (_, dir) = try exportTiny(target: .host, folder: "threads")
+        let source = """
+            #define _POSIX_C_SOURCE 200809L
+            #include "qemlnet-tiny.h"
+            #include <math.h>
+            #include <pthread.h>
+            #include <stdio.h>
+            #include <stdlib.h>
+            #include <string.h>
+            #define N QEMLNET_TINY_SIGNAL_LENGTH
+            static float signal_a[N], signal_b[N];
+            struct job { qemlnet_tiny_context *ctx; const float *signal; float probs[QEMLNET_TINY_CLASSES]; int status; };
+            static void *work(void *arg) {
+                struct job *j = arg;
+                for (int r = 0; r < 20 && j->status == 0; r++) j->status = qemlnet_tiny_run_signal(j->ctx, j->signal, N);
+                memcpy(j->probs, qemlnet_tiny_probabilities(j->ctx), sizeof j->probs);
+                return NULL;
+            }
+            int main(void) {
+                for (int i = 0; i < N; i++) { signal_a[i] = sinf(i * 0.05f); signal_b[i] = 0.3f * cosf(i * 0.7f) + 0.1f * sinf(i * 0.011f); }
+                FILE *f = fopen("qemlnet-tiny.weights", "rb");
+                if (!f) return 10;
+                unsigned char *raw = malloc(QEMLNET_TINY_WEIGHTS_BYTES + 128);
+                unsigned char *image = raw + ((64 - ((size_t)raw & 63)) & 63);
+                if (fread(image, 1, QEMLNET_TINY_WEIGHTS_BYTES, f) != QEMLNET_TINY_WEIGHTS_BYTES) return 11;
+                fclose(f);
+                static unsigned char memory[QEMLNET_TINY_CONTEXT_BYTES + 8];
+                if (qemlnet_tiny_create(memory + 3, QEMLNET_TINY_CONTEXT_BYTES - 1) != NULL) return 12;
+                qemlnet_tiny_context *a = qemlnet_tiny_create(memory + 3, QEMLNET_TINY_CONTEXT_BYTES);
+                qemlnet_tiny_context *b = qemlnet_tiny_create(NULL, 0);
+                if (!a || !b) return 13;
+                if (qemlnet_tiny_load_weights(a, image + 1, QEMLNET_TINY_WEIGHTS_BYTES) != QEMLNET_TINY_ERROR_WEIGHTS_ALIGNMENT) return 14;
+                if (qemlnet_tiny_load_weights(a, image, QEMLNET_TINY_WEIGHTS_BYTES) || qemlnet_tiny_load_weights(b, image, QEMLNET_TINY_WEIGHTS_BYTES)) return 15;
+                /* Lone runs first: the reference. */
+                struct job ja = {a, signal_a, {0}, 0}, jb = {b, signal_b, {0}, 0};
+                work(&ja); work(&jb);
+                float ra[QEMLNET_TINY_CLASSES], rb[QEMLNET_TINY_CLASSES];
+                memcpy(ra, ja.probs, sizeof ra); memcpy(rb, jb.probs, sizeof rb);
+                /* Swap the signals between the contexts and run both at once. */
+                struct job ta = {a, signal_b, {0}, 0}, tb = {b, signal_a, {0}, 0};
+                pthread_t t1, t2;
+                pthread_create(&t1, NULL, work, &ta);
+                pthread_create(&t2, NULL, work, &tb);
+                pthread_join(t1, NULL);
+                pthread_join(t2, NULL);
+                if (ta.status || tb.status) return 16;
+                if (memcmp(ta.probs, rb, sizeof rb) || memcmp(tb.probs, ra, sizeof ra)) { puts("results differ"); return 17; }
+                qemlnet_tiny_destroy(a);
+                qemlnet_tiny_destroy(b);
+                free(raw);
+                puts("ok");
+                return 0;
+            }
+            """
+        try Data(source.utf8).write(to: dir.appendingPathComponent("threads.c"))
+        let build = try run("cc", ["-O2", "-std=c11", "-Wall", "-pthread", "-o", "threads", "threads.c", "qemlnet-tiny_runtime.c", "qemlnet-tiny.o", "-lm"], in: dir)
+        XCTAssertEqual(build.status, 0, build.stderr)
+        let out = try run("./threads", [], in: dir)
+        XCTAssertEqual(out.status, 0, "exit \(out.status): \(out.stdout) \(out.stderr)")
+        XCTAssertEqual(out.stdout, "ok\n")
     }
 }

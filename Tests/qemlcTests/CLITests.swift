@@ -196,4 +196,25 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(n.stdout.contains("257×90"), n.stdout)
         XCTAssertEqual(try qemlc("spectrogram", "examples/signals/outer_race.wav", "-o", path("s.jpg")).status, 1)
     }
+
+    func testBenchCircuitReportsThePlanAsJSON() throws {
+        let json = """
+        {"qubits": 2, "input_width": 2, "batch": 3, "inputs": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6],
+         "gates": [["ry", [0], [["i", 0]]], ["ry", [1], [["i", 1]]], ["cnot", [0, 1], []]],
+         "measurements": [["expval", "z", 0], ["expval", "z", 1]], "weights": []}
+        """
+        let r = try qemlc("bench-circuit", try write("case.json", json), "0")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(report?["plan"] as? String, "folded-observables", r.stdout)
+        let missing = try qemlc("bench-circuit", path("none.json"))
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("none.json") && !missing.stderr.contains("Error:"), missing.stderr)
+    }
+
+    func testDumpAfterFuseQuantumSaysWhichStrategyAndWhy() throws {
+        let r = try qemlc("dump", "examples/qemlnet-circuit.qir", "--after", "fuse-quantum")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("note \"fuse-quantum: %expvals: folded-observables: 4 qubits"), r.stdout)
+    }
 }

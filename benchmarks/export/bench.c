@@ -2,7 +2,7 @@
  * wall time per inference (run_spectrogram: the network on its input; run_signal: front end
  * included), after warm-up runs, as min / p50 / p90 in milliseconds.
  *
- *   cc -O2 -std=c11 -DMODEL_HEADER='"qemlnet-edge.h"' -DPREFIX=qemlnet_edge \
+ *   cc -O2 -std=c11 -fno-math-errno -DMODEL_HEADER='"qemlnet-edge.h"' -DPREFIX=qemlnet_edge \
  *      -o bench bench.c qemlnet-edge_runtime.c qemlnet-edge.o -lm
  *   ./bench qemlnet-edge.weights [warmup] [iterations]
  */

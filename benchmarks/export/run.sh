@@ -13,7 +13,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 "$QEMLC" init-weights "$MODEL" -o "$WORK/w.safetensors" >/dev/null
 "$QEMLC" export "$MODEL" --weights "$WORK/w.safetensors" --target host -o "$WORK/out"
-cc -O2 -std=c11 -DMODEL_HEADER="\"$STEM.h\"" -DPREFIX="$PREFIX" -DPREFIX_UPPER="$UPPER" -I"$WORK/out" \
+cc -O2 -std=c11 -fno-math-errno -DMODEL_HEADER="\"$STEM.h\"" -DPREFIX="$PREFIX" -DPREFIX_UPPER="$UPPER" -I"$WORK/out" \
    -o "$WORK/bench" benchmarks/export/bench.c "$WORK/out/${STEM}_runtime.c" "$WORK/out/$STEM.o" -lm
 for t in $(seq "$TRIALS"); do
   "$QEMLC" bench "$MODEL" --weights "$WORK/w.safetensors" --threads 1 --warmup 5 --iterations 30 --json \

@@ -23,7 +23,10 @@ enum CFrontEnd {
                               fix: "add `length = <samples>` to the frontend section (signals are cropped or zero-padded to it)")
         }
         if fe.envelope { throw ExportError("frontend envelope = true is not supported by the exported runtime yet", fix: "export a model without the envelope setting") }
-        if fe.nMels != nil { throw ExportError("frontend n_mels (mel bands) is not supported by the exported runtime yet", fix: "export a model without n_mels") }
+        if fe.nMels != nil, fe.sampleRate == nil {
+            throw ExportError("frontend n_mels needs sample_rate: the exported runtime's mel bank is built at export time",
+                              fix: "add `sample_rate = <Hz>` to the frontend section")
+        }
         guard let shape = fe.outputShape(samples: length) else {
             throw ExportError("the frontend produces no frames for length = \(length)", fix: "raise length or lower n_fft")
         }
@@ -36,11 +39,27 @@ enum CFrontEnd {
     static func isPowerOfTwo(_ n: Int) -> Bool { n > 0 && n & (n - 1) == 0 }
 
     /// The C definitions: constants and `static` functions `fe_run(signal, count, scratch, out)`.
-    static func source(_ fe: FrontEnd) -> String {
+    /// Frames per FFT call.
+    static let tile = 8
+
+    /// The mel bank as QEMLSignal builds it, or nil without `n_mels`.
+    static func melBank(_ fe: FrontEnd) throws -> MelFilterBank? {
+        guard let nMels = fe.nMels, let rate = fe.sampleRate else { return nil }
+        return try MelFilterBank(sampleRate: rate, nFFT: fe.stft.nFFT, nMels: nMels, fmin: fe.fmin, fmax: fe.fmax)
+    }
+
+    /// Rows of the map before resizing: mel bands or FFT bins.
+    static func mapRows(_ fe: FrontEnd) -> Int { fe.nMels ?? fe.stft.bins }
+
+    /// Floats of the spectrogram buffer: the STFT, then (with mel bands) the mel map after it.
+    static func specFloats(_ fe: FrontEnd, frames: Int) -> Int { (fe.stft.bins + (fe.nMels ?? 0)) * frames }
+
+    static func source(_ fe: FrontEnd) throws -> String {
         let n = fe.stft.nFFT, hop = fe.stft.hop, pad = fe.stft.padAmount
         let length = fe.length ?? 0
         let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
-        let (rows, cols) = fe.resize ?? (bins, frames)
+        let (rows, cols) = fe.resize ?? (mapRows(fe), frames)
+        let mel = try melBank(fe)
         var c: [String] = []
         c.append("""
             /* ---- front end: \(fe.spec.settings.map { "\($0.0) = \($0.1)" }.joined(separator: ", ")) ---- */
@@ -55,9 +74,14 @@ enum CFrontEnd {
             #define FE_SAMPLE_RATE \(fe.sampleRate ?? 0)
             /* scratch floats: padded signal, spectrogram, resized map, frame + FFT work */
             #define FE_PADDED_FLOATS (FE_LENGTH + 2 * FE_PAD)
-            #define FE_SPEC_FLOATS (FE_BINS * FE_FRAMES)
+            #define FE_MAP_ROWS \(mapRows(fe))
+            #define FE_SPEC_FLOATS \(specFloats(fe, frames: frames))
+            #define FE_MAP_FLOATS (FE_MAP_ROWS * FE_FRAMES)
             #define FE_OUT_FLOATS (FE_ROWS * FE_COLS)
-            #define FE_WORK_FLOATS (5 * FE_NFFT + 8)
+            /* Frames are transformed FE_TILE at a time, element k of frame f at [k * FE_TILE + f]: every
+               butterfly is then a fixed-length loop over the tile, which compilers vectorize at -O2. */
+            #define FE_TILE \(tile)
+            #define FE_WORK_FLOATS (FE_TILE * (4 * FE_NFFT + 8))
 
             static const float fe_window[FE_NFFT] = {\(floats(fe.stft.window))};
 
@@ -91,27 +115,46 @@ enum CFrontEnd {
                 static const float fe_split_re[FE_M + 1] = {\(floats(split.map { Float(cos($0)) }))};
                 static const float fe_split_im[FE_M + 1] = {\(floats(split.map { Float(sin($0)) }))};
 
-                /* X[0..n/2] of the real frame x[0..n); work holds 2m floats. */
-                static void fe_rfft(const float *x, float *xr, float *xi, float *work) {
-                    float *zr = work, *zi = work + FE_M;
-                    for (int k = 0; k < FE_M; k++) { zr[fe_bitrev[k]] = x[2 * k]; zi[fe_bitrev[k]] = x[2 * k + 1]; }
-                    for (int half = 1; half < FE_M; half *= 2) {
-                        const float *wr = fe_tw_re + half, *wi = fe_tw_im + half;
-                        for (int start = 0; start < FE_M; start += 2 * half) {
-                            float *ar = zr + start, *ai = zi + start, *br = ar + half, *bi = ai + half;
-                            for (int j = 0; j < half; j++) {
-                                const float tr = br[j] * wr[j] - bi[j] * wi[j], ti = br[j] * wi[j] + bi[j] * wr[j];
-                                br[j] = ar[j] - tr; bi[j] = ai[j] - ti;
-                                ar[j] += tr; ai[j] += ti;
-                            }
-                        }
+                /* One radix-2 butterfly over a tile of frames (restrict parameters: the rows never
+                   overlap, which lets the compiler vectorize the tile loop). */
+                static inline void fe_butterfly(float *restrict ar, float *restrict ai, float *restrict br, float *restrict bi,
+                                                float wr, float wi) {
+                    for (int f = 0; f < FE_TILE; f++) {
+                        const float tr = br[f] * wr - bi[f] * wi, ti = br[f] * wi + bi[f] * wr;
+                        br[f] = ar[f] - tr; bi[f] = ai[f] - ti;
+                        ar[f] += tr; ai[f] += ti;
                     }
+                }
+
+                /* X[k] = E[k] + w^k O[k] from Z[p = k mod m] and Z[q = (m − k) mod m], over a tile. */
+                static inline void fe_split(const float *restrict pr, const float *restrict pi, const float *restrict qr,
+                                            const float *restrict qi, float *restrict xr, float *restrict xi, float sr, float si) {
+                    for (int f = 0; f < FE_TILE; f++) {
+                        const float er = 0.5f * (pr[f] + qr[f]), ei = 0.5f * (pi[f] - qi[f]);
+                        const float odr = 0.5f * (pi[f] + qi[f]), odi = -0.5f * (pr[f] - qr[f]);
+                        xr[f] = er + sr * odr - si * odi;
+                        xi[f] = ei + sr * odi + si * odr;
+                    }
+                }
+
+                /* X[0..n/2] of FE_TILE real frames x[0..n)[tile]; work holds 2m·FE_TILE floats. */
+                static void fe_rfft(const float *x, float *xr, float *xi, float *work) {
+                    float *zr = work, *zi = work + FE_M * FE_TILE;
+                    for (int k = 0; k < FE_M; k++) {
+                        const float *se = x + 2 * k * FE_TILE, *so = se + FE_TILE;
+                        float *dr = zr + fe_bitrev[k] * FE_TILE, *di = zi + fe_bitrev[k] * FE_TILE;
+                        for (int f = 0; f < FE_TILE; f++) { dr[f] = se[f]; di[f] = so[f]; }
+                    }
+                    for (int half = 1; half < FE_M; half *= 2)
+                        for (int start = 0; start < FE_M; start += 2 * half)
+                            for (int j = 0; j < half; j++) {
+                                float *ar = zr + (start + j) * FE_TILE, *ai = zi + (start + j) * FE_TILE;
+                                fe_butterfly(ar, ai, ar + half * FE_TILE, ai + half * FE_TILE, fe_tw_re[half + j], fe_tw_im[half + j]);
+                            }
                     for (int k = 0; k <= FE_M; k++) {
                         const int p = k == FE_M ? 0 : k, q = k == 0 ? 0 : FE_M - k;
-                        const float er = 0.5f * (zr[p] + zr[q]), ei = 0.5f * (zi[p] - zi[q]);
-                        const float or_ = 0.5f * (zi[p] + zi[q]), oi = -0.5f * (zr[p] - zr[q]);
-                        xr[k] = er + fe_split_re[k] * or_ - fe_split_im[k] * oi;
-                        xi[k] = ei + fe_split_re[k] * oi + fe_split_im[k] * or_;
+                        fe_split(zr + p * FE_TILE, zi + p * FE_TILE, zr + q * FE_TILE, zi + q * FE_TILE,
+                                 xr + k * FE_TILE, xi + k * FE_TILE, fe_split_re[k], fe_split_im[k]);
                     }
                 }
 
@@ -126,19 +169,21 @@ enum CFrontEnd {
                 static void fe_rfft(const float *x, float *xr, float *xi, float *work) {
                     (void)work;
                     for (int k = 0; k < FE_BINS; k++) {
-                        double sr = 0, si = 0;
+                        double sr[FE_TILE] = {0}, si[FE_TILE] = {0};
                         for (int j = 0; j < FE_NFFT; j++) {
                             const int t = (int)(((long long)k * j) % FE_NFFT);
-                            sr += x[j] * fe_dft_re[t];
-                            si += x[j] * fe_dft_im[t];
+                            for (int f = 0; f < FE_TILE; f++) {
+                                sr[f] += x[j * FE_TILE + f] * fe_dft_re[t];
+                                si[f] += x[j * FE_TILE + f] * fe_dft_im[t];
+                            }
                         }
-                        xr[k] = (float)sr; xi[k] = (float)si;
+                        for (int f = 0; f < FE_TILE; f++) { xr[k * FE_TILE + f] = (float)sr[f]; xi[k * FE_TILE + f] = (float)si[f]; }
                     }
                 }
 
                 """)
         }
-        if fe.scale == "log1p" {
+        if fe.scale == "log1p" && mel == nil {
             c.append("""
                 /* log(1 + x), x ≥ 0: QEMLSignal's vectorLog1p (Cephes logf, max relative error ≈ 1e-7, with
                    musl's range reduction; the rounding of 1 + x corrected to first order). */
@@ -173,7 +218,7 @@ enum CFrontEnd {
         let scaleExpr: String
         switch fe.scale {
         case "magnitude": scaleExpr = "sqrtf(p)"
-        case "log1p": scaleExpr = "fe_log1p(sqrtf(p))"
+        case "log1p": scaleExpr = mel == nil ? "fe_log1p(sqrtf(p))" : "sqrtf(p)"  // with mel bands: log1p after the bank
         default: scaleExpr = "p"  // power, and db (converted after the loop)
         }
         if fe.stft.padding == .reflect {
@@ -190,6 +235,14 @@ enum CFrontEnd {
                 """)
         }
         c.append("""
+            /* The scaled |X|² of one bin over a tile of frames (vectorizes with -fno-math-errno: p ≥ 0). */
+            static inline void fe_scale_tile(const float *restrict re, const float *restrict im, float *restrict out) {
+                for (int f = 0; f < FE_TILE; f++) {
+                    const float p = re[f] * re[f] + im[f] * im[f];
+                    out[f] = \(scaleExpr);
+                }
+            }
+
             /* signal (count samples) → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
             static void fe_spectrogram(const float *signal, size_t count, float *padded, float *work, float *spec) {
                 const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
@@ -201,19 +254,57 @@ enum CFrontEnd {
                         ? "padded[FE_PAD - 1 - i] = x[fe_reflect(-1 - i, FE_LENGTH)];\n        x[FE_LENGTH + i] = x[fe_reflect(FE_LENGTH + i, FE_LENGTH)];"
                         : "padded[FE_PAD - 1 - i] = 0.0f;\n        x[FE_LENGTH + i] = 0.0f;")
                 }
-                float *frame = work, *xr = work + FE_NFFT, *xi = xr + FE_NFFT, *fft = xi + FE_NFFT;
-                for (int t = 0; t < FE_FRAMES; t++) {
-                    const float *src = padded + (size_t)t * FE_HOP;
-                    for (int k = 0; k < FE_NFFT; k++) frame[k] = src[k] * fe_window[k];
+                float *frame = work, *xr = frame + FE_NFFT * FE_TILE, *xi = xr + (FE_BINS + 1) * FE_TILE, *fft = xi + (FE_BINS + 1) * FE_TILE;
+                for (int t0 = 0; t0 < FE_FRAMES; t0 += FE_TILE) {
+                    const int valid = FE_FRAMES - t0 < FE_TILE ? FE_FRAMES - t0 : FE_TILE;
+                    for (int f = 0; f < FE_TILE; f++) {
+                        /* Past the last frame the tile repeats frame t0 (computed, never stored). */
+                        const float *src = padded + (size_t)(t0 + (f < valid ? f : 0)) * FE_HOP;
+                        for (int k = 0; k < FE_NFFT; k++) frame[k * FE_TILE + f] = src[k] * fe_window[k];
+                    }
                     fe_rfft(frame, xr, xi, fft);
                     for (int b = 0; b < FE_BINS; b++) {
-                        const float p = xr[b] * xr[b] + xi[b] * xi[b];
-                        spec[b * FE_FRAMES + t] = \(scaleExpr);
+                        float v[FE_TILE];
+                        fe_scale_tile(xr + b * FE_TILE, xi + b * FE_TILE, v);
+                        float *dst = spec + b * FE_FRAMES + t0;
+                        for (int f = 0; f < valid; f++) dst[f] = v[f];
                     }
                 }
             }
 
             """)
+        if let mel {
+            var first: [Int] = [], count: [Int] = [], offset: [Int] = [], weights: [Float] = []
+            for m in 0..<mel.nMels {
+                let row = mel.weights[(m * mel.bins)..<((m + 1) * mel.bins)]
+                let lo = row.firstIndex { $0 != 0 } ?? row.startIndex, hi = (row.lastIndex { $0 != 0 } ?? (row.startIndex - 1)) + 1
+                first.append(lo - row.startIndex)
+                count.append(max(0, hi - lo))
+                offset.append(weights.count)
+                if hi > lo { weights.append(contentsOf: row[lo..<hi]) }
+            }
+            c.append("""
+                /* Mel bands (Slaney, librosa's defaults): [FE_MAP_ROWS][FE_FRAMES] = bank · |X|\(fe.scale == "power" || fe.scale == "db" ? "²" : ""),
+                   band m over bins [first, first + count), the bank's weights from offset. */
+                static const int fe_mel_first[FE_MAP_ROWS] = {\(first.map(String.init).joined(separator: ","))};
+                static const int fe_mel_count[FE_MAP_ROWS] = {\(count.map(String.init).joined(separator: ","))};
+                static const int fe_mel_offset[FE_MAP_ROWS] = {\(offset.map(String.init).joined(separator: ","))};
+                static const float fe_mel_w[\(max(1, weights.count))] = {\(floats(weights.isEmpty ? [0] : weights))};
+
+                static void fe_mel(const float *spec, float *out) {
+                    for (int m = 0; m < FE_MAP_ROWS; m++) {
+                        float *o = out + m * FE_FRAMES;
+                        for (int t = 0; t < FE_FRAMES; t++) o[t] = 0.0f;
+                        for (int i = 0; i < fe_mel_count[m]; i++) {
+                            const float w = fe_mel_w[fe_mel_offset[m] + i];
+                            const float *s = spec + (fe_mel_first[m] + i) * FE_FRAMES;
+                            for (int t = 0; t < FE_FRAMES; t++) o[t] += w * s[t];
+                        }\(fe.scale == "log1p" ? "\n            for (int t = 0; t < FE_FRAMES; t++) o[t] = log1pf(o[t]);" : "")
+                    }
+                }
+
+                """)
+        }
         if fe.scale == "db" {
             let offset = 10 * log10(max(fe.amin, abs(fe.ref)))
             c.append("""
@@ -231,9 +322,9 @@ enum CFrontEnd {
                 """)
         }
         if let resize = fe.resize {
-            let rowTaps = taps(from: bins, to: resize.height), colTaps = taps(from: frames, to: resize.width)
+            let rowTaps = taps(from: mapRows(fe), to: resize.height), colTaps = taps(from: frames, to: resize.width)
             c.append("""
-                /* Bilinear resize [FE_BINS][FE_FRAMES] → [FE_ROWS][FE_COLS], half-pixel centres, no antialiasing
+                /* Bilinear resize [FE_MAP_ROWS][FE_FRAMES] → [FE_ROWS][FE_COLS], half-pixel centres, no antialiasing
                    (torch interpolate align_corners=False); the taps are QEMLSignal's. */
                 static const int fe_row_lo[FE_ROWS] = {\(rowTaps.map { String($0.lo) }.joined(separator: ","))};
                 static const int fe_row_hi[FE_ROWS] = {\(rowTaps.map { String($0.hi) }.joined(separator: ","))};
@@ -271,13 +362,15 @@ enum CFrontEnd {
 
                 """)
         }
-        let finalBuffer = fe.resize != nil ? "resized" : "spec"
+        let map = mel != nil ? "spec + FE_BINS * FE_FRAMES" : "spec"
+        let final = fe.resize != nil ? "resized" : "map"
         c.append("""
-            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (spec or resized). */
+            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (in spec or resized). */
             static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
+                float *map = \(map);
                 (void)resized;
                 fe_spectrogram(signal, count, padded, work, spec);
-            \(fe.scale == "db" ? "    fe_db(spec, FE_SPEC_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(spec, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(finalBuffer), FE_OUT_FLOATS);\n" : "")    return \(finalBuffer);
+            \(mel != nil ? "    fe_mel(spec, map);\n" : "")\(fe.scale == "db" ? "    fe_db(map, FE_MAP_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(map, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(final), FE_OUT_FLOATS);\n" : "")    return \(final);
             }
             """)
         return c.joined(separator: "\n")

@@ -159,11 +159,11 @@ extension ExportedModel {
         func r(_ b: Int) -> Int { (b + 63) / 64 * 64 }
         var out = [("arena", r(plan.arenaBytesPerSample)), ("outputs", r(outputs.reduce(0) { $0 + $1.count } * 4))]
         if let fe = frontEnd, let length = fe.length {
-            let frames = fe.stft.frameCount(length: length), bins = fe.stft.bins
-            let (rows, cols) = fe.resize ?? (bins, frames)
-            out.append(("fe_work", r((5 * fe.stft.nFFT + 8) * 4)))
+            let frames = fe.stft.frameCount(length: length)
+            let (rows, cols) = fe.resize ?? (CFrontEnd.mapRows(fe), frames)
+            out.append(("fe_work", r(CFrontEnd.tile * (4 * fe.stft.nFFT + 8) * 4)))
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
-            out.append(("fe_spec", r(bins * frames * 4)))
+            out.append(("fe_spec", r(CFrontEnd.specFloats(fe, frames: frames) * 4)))
             out.append(("fe_resized", r(rows * cols * 4)))
         }
         return out
@@ -276,14 +276,19 @@ extension ExportedModel {
         c.append(weightsLoader(p: p, P: P))
         // Circuits.
         var circuitNames: [Int: String] = [:]
-        var hasCircuit = false
+        var circuitCode: [String] = []
         for (i, s) in steps.enumerated() {
             if case .circuit(let circuit) = s.action {
-                if !hasCircuit { c.append(Self.circuitHelpers); hasCircuit = true }
                 let name = "circuit_step\(i)"
                 circuitNames[i] = name
-                c.append("/* \(s.comment) */\n" + (try circuit.cFunction(name: name, lanes: target.vectorWidth)) + "\n")
+                circuitCode.append("/* \(s.comment) */\n" + (try circuit.cFunction(name: name, lanes: target.vectorWidth)) + "\n")
             }
+        }
+        if !circuitCode.isEmpty {
+            let used = circuitCode.joined()
+            c.append(Self.circuitPrelude)
+            for h in Self.circuitHelpers where h.name == "q_apply" || used.contains(h.name + "(") { c.append(h.code) }
+            c.append(contentsOf: circuitCode)
         }
         // The step driver.
         var body: [String] = []
@@ -361,7 +366,7 @@ extension ExportedModel {
 
             """)
         if let fe = frontEnd {
-            c.append(CFrontEnd.source(fe))
+            c.append(try CFrontEnd.source(fe))
             c.append("""
 
                 int \(p)_run_signal(\(p)_context *ctx, const float *signal, size_t count) {
@@ -509,11 +514,16 @@ extension ExportedModel {
         """
     }
 
-    /// The state-vector operations the circuits call (double precision, wire 0 most significant).
-    static let circuitHelpers = """
+    /// The state-vector operations the circuits call (double precision, wire 0 most significant),
+    /// by name: the runtime includes the ones its circuits use (and `q_apply`, which they all use).
+    static let circuitPrelude = """
         /* ---- circuit: a state vector of 2^q amplitudes (re, im), PennyLane's gate conventions ---- */
         enum { Q_H, Q_X, Q_Y, Q_Z, Q_S, Q_T };
 
+        """
+
+    static let circuitHelpers: [(name: String, code: String)] = [
+        ("q_apply", """
         /* Applies the 2x2 matrix m = {m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i} to the wire with
            bit `t`, on basis states whose `ctrl` bits are all 1. */
         static inline void q_apply(double *re, double *im, int q, int t, int ctrl, const double *m) {
@@ -528,23 +538,32 @@ extension ExportedModel {
                 im[j] = m[4] * a0i + m[5] * a0r + m[6] * a1i + m[7] * a1r;
             }
         }
-
+        """),
+        ("q_rx", """
         static inline void q_rx(double *re, double *im, int q, int t, int ctrl, double theta) {
             const double c = cos(theta / 2), s = sin(theta / 2), m[8] = {c, 0, 0, -s, 0, -s, c, 0};
             q_apply(re, im, q, t, ctrl, m);
         }
+        """),
+        ("q_ry", """
         static inline void q_ry(double *re, double *im, int q, int t, int ctrl, double theta) {
             const double c = cos(theta / 2), s = sin(theta / 2), m[8] = {c, 0, -s, 0, s, 0, c, 0};
             q_apply(re, im, q, t, ctrl, m);
         }
+        """),
+        ("q_rz", """
         static inline void q_rz(double *re, double *im, int q, int t, int ctrl, double theta) {
             const double c = cos(theta / 2), s = sin(theta / 2), m[8] = {c, -s, 0, 0, 0, 0, c, s};
             q_apply(re, im, q, t, ctrl, m);
         }
+        """),
+        ("q_phaseshift", """
         static inline void q_phaseshift(double *re, double *im, int q, int t, int ctrl, double theta) {
             const double m[8] = {1, 0, 0, 0, 0, 0, cos(theta), sin(theta)};
             q_apply(re, im, q, t, ctrl, m);
         }
+        """),
+        ("q_fixed", """
         static inline void q_fixed(double *re, double *im, int q, int t, int ctrl, int kind) {
             static const double r = 0.70710678118654752440;
             static const double ms[6][8] = {
@@ -557,6 +576,8 @@ extension ExportedModel {
             };
             q_apply(re, im, q, t, ctrl, ms[kind]);
         }
+        """),
+        ("q_swap", """
         static inline void q_swap(double *re, double *im, int q, int m0, int m1) {
             for (int i = 0; i < (1 << q); i++) {
                 if (!(i & m0) || (i & m1)) continue;
@@ -565,6 +586,8 @@ extension ExportedModel {
                 t = im[i]; im[i] = im[j]; im[j] = t;
             }
         }
+        """),
+        ("q_expval_z", """
         static inline double q_expval_z(const double *re, const double *im, int q, int t) {
             double sum = 0;
             for (int i = 0; i < (1 << q); i++) {
@@ -574,16 +597,22 @@ extension ExportedModel {
             }
             return sum;
         }
+        """),
+        ("q_expval_x", """
         static inline double q_expval_x(const double *re, const double *im, int q, int t) {
             double sum = 0;
             for (int i = 0; i < (1 << q); i++) if (!(i & t)) sum += 2 * (re[i] * re[i | t] + im[i] * im[i | t]);
             return sum;
         }
+        """),
+        ("q_expval_y", """
         static inline double q_expval_y(const double *re, const double *im, int q, int t) {
             double sum = 0;
             for (int i = 0; i < (1 << q); i++) if (!(i & t)) sum += 2 * (re[i] * im[i | t] - im[i] * re[i | t]);
             return sum;
         }
+        """),
+        ("q_probs", """
         static inline void q_probs(const double *re, const double *im, int q, const int *masks, int n, float *out) {
             double p[1 << 12] = {0};
             for (int i = 0; i < (1 << q); i++) {
@@ -594,5 +623,7 @@ extension ExportedModel {
             for (int k = 0; k < (1 << n); k++) out[k] = (float)p[k];
         }
 
-        """
+        
+        """),
+    ]
 }

@@ -38,7 +38,6 @@ struct CircuitStep {
                 blockOf[op] = blocks.count
                 strides[op] = t.strides
                 blocks.append(t.data)
-                _ = t
             }
         }
         weightBlocks = blocks

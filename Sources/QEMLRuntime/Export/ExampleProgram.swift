@@ -10,7 +10,7 @@ extension ExportedModel {
              *   ./classify [--weights FILE] [--spectrogram-out FILE] SIGNAL...
              *
              * SIGNAL is a WAV file (PCM 16-bit or float 32-bit; the first channel) or a raw signal of
-             * little-endian float32 samples. For each signal, prints `label probability` lines,
+             * little-endian float32 samples\(hasFrontEnd ? "" : " — this model has no frontend section, so a raw file holds the network input itself"). For each signal, prints `label probability` lines,
              * highest first (with several signals, a `file:` line before each). Exit status: 0 ok,
              * 1 bad input, 2 the runtime refused (message on stderr).
              */
@@ -146,7 +146,17 @@ extension ExportedModel {
                         result = 1;
                         continue;
                     }
-                    status = \(p)_run_signal(ctx, signal, count);
+                    \(hasFrontEnd ? "status = \(p)_run_signal(ctx, signal, count);" : """
+                    /* No frontend section: the file holds the network input itself (raw float32). */
+                            const size_t need = (size_t)\(P)_INPUT_CHANNELS * \(P)_INPUT_HEIGHT * \(P)_INPUT_WIDTH;
+                            if (count != need) {
+                                fprintf(stderr, "error: %s has %zu values; the model's input takes %zu (channels x height x width, float32)\\n", argv[a], count, need);
+                                free(signal);
+                                result = 1;
+                                continue;
+                            }
+                            status = \(p)_run_spectrogram(ctx, signal);
+                    """)
                     free(signal);
                     if (status != \(P)_OK) {
                         fprintf(stderr, "error: %s: %s (%s)\\n", argv[a], \(p)_error(ctx), \(p)_status_string(status));
@@ -182,9 +192,9 @@ extension ExportedModel {
         # Builds ./classify from the exported "\(graph.name)" runtime (target \(target.name)).
         #   make                              with the host's cc
         #   make CC=aarch64-linux-gnu-gcc     for an AArch64 board (when exported with --target aarch64-neon)
-        # Only a C11 compiler and libm are needed.
+        # Only a C11 compiler and libm are needed. -fno-math-errno lets the front end's sqrt vectorize.
         CC = cc
-        CFLAGS = -O2 -std=c11 -Wall
+        CFLAGS = -O2 -std=c11 -fno-math-errno -Wall
         LDLIBS = -lm
         MODEL = \(stem)
 
@@ -224,8 +234,19 @@ extension ExportedModel {
                 ./classify signal.wav             # a WAV file (PCM16/float32) or raw little-endian float32 samples
                 ./classify --weights other.weights a.wav b.wav
 
-            Each signal prints `label probability` lines, highest first. Signals are \(frontEnd?.sampleRate.map { "sampled at \($0) Hz, " } ?? "")cropped
-            or zero-padded to \(frontEnd?.length.map(String.init) ?? "the model's") samples.
+            Each signal prints `label probability` lines, highest first. \(hasFrontEnd
+                ? "Signals are \(frontEnd?.sampleRate.map { "sampled at \($0) Hz, " } ?? "")cropped\nor zero-padded to \(frontEnd?.length.map(String.init) ?? "the model's") samples."
+                : "This model has no frontend section: give\n`classify` the network input itself as raw float32 (\(input.storage.channels)×\(input.storage.height)×\(input.storage.width) values), or call `\(p)_run_spectrogram`.")
+
+            ## How it fits together
+
+            `\(stem).o` holds one function per distinct kernel that qemlc's code generator made for
+            \(target.name) — the code the JIT runs. `\(stem)_runtime.c` is generated C around it:
+            `run_steps` calls the kernels in the plan's order over one arena at constant offsets with the
+            weights file's blocks as their packed constants\(steps.contains { if case .circuit = $0.action { return true }; return false } ? "; the quantum circuit runs as generated C on a double-precision state vector" : "")\(frontEnd.map { "; the front end's FFT is generated for n_fft = \($0.stft.nFFT) with constant twiddles" } ?? ""). The driver is C,
+            not more generated machine code, so you can read it, step through it and build it for any
+            board with your own compiler; it costs one call per step. The Makefile's `-fno-math-errno`
+            only lets the front end's square roots vectorize; results do not depend on it.
 
             ## Memory
 

@@ -9,13 +9,7 @@ import QEMLTensor
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time a model: per kernel (p50/p90, GFLOP/s, share of the FMA peak) and end to end (p50/p90/p99, FPS).",
-        discussion: """
-            The input is deterministic noise of the model's input shape. Without --weights the
-            weights are generated (speed does not depend on the values). The FMA peak is the
-            target's FLOP per cycle × the clock × threads; the clock is /proc/cpuinfo's (the
-            nominal one, unless --clock-ghz says otherwise), so under turbo the share is an
-            upper bound.
-            """)
+        discussion: "The input is deterministic noise of the model's input shape. Without --weights the weights are generated (speed does not depend on the values). The FMA peak is the target's FLOP per cycle × the clock × threads; the clock is /proc/cpuinfo's (the nominal one, unless --clock-ghz says otherwise), so under turbo the share is an upper bound.")
 
     enum Backend: String, ExpressibleByArgument, CaseIterable { case jit, blas, interpret }
 
@@ -178,19 +172,19 @@ struct BenchResult {
         func num(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "null" } ?? "null" }
         let ks = kernels.map { k -> String in
             let g = k.gflops(k.p50)
-            return "{\"node\": \(jsonString(k.node)), \"kernel\": \(jsonString(k.kernel)), \"shape\": \(jsonString(k.shape)), "
+            return "{\"node\": \(jsonQuote(k.node)), \"kernel\": \(jsonQuote(k.kernel)), \"shape\": \(jsonQuote(k.shape)), "
                 + "\"p50_ms\": \(num(k.p50)), \"p90_ms\": \(num(k.p90)), \"flops\": \(k.flops), \"gflops\": \(num(g)), \"peak_share\": \(num(k.flops > 0 ? share(g) : nil))}"
         }
         var fields = [
-            "\"model\": \(jsonString(model))", "\"backend\": \(jsonString(backend))", "\"threads\": \(threads)", "\"batch\": \(batch)",
-            "\"cpu\": \(jsonString(cpu))", "\"features\": [" + features.map(jsonString).joined(separator: ", ") + "]",
-            "\"llvm\": \(jsonString(llvm))", "\"clock_ghz\": \(num(clockGHz))", "\"peak_gflops\": \(num(peakGFLOPS))",
+            "\"model\": \(jsonQuote(model))", "\"backend\": \(jsonQuote(backend))", "\"threads\": \(threads)", "\"batch\": \(batch)",
+            "\"cpu\": \(jsonQuote(cpu))", "\"features\": [" + features.map(jsonQuote).joined(separator: ", ") + "]",
+            "\"llvm\": \(jsonQuote(llvm))", "\"clock_ghz\": \(num(clockGHz))", "\"peak_gflops\": \(num(peakGFLOPS))",
             "\"generated_weights\": \(generatedWeights)", "\"compile_s\": \(num(compileSeconds))", "\"runs\": \(runs.count)",
             "\"latency_ms\": {\"p50\": \(num(latency(0.5))), \"p90\": \(num(latency(0.9))), \"p99\": \(num(latency(0.99))), \"min\": \(num(Double(runs.min() ?? 0) / 1e6))}",
             "\"fps\": \(num(fps))",
             "\"cpu_ms\": {\"p50\": \(num(cpu(0.5))), \"min\": \(num(Double(cpuRuns.min() ?? 0) / 1e6))}",
-            "\"openblas_core\": \(openBLASCore.map(jsonString) ?? "null")",
-            "\"fallbacks\": [" + fallbacks.map(jsonString).joined(separator: ", ") + "]",
+            "\"openblas_core\": \(openBLASCore.map(jsonQuote) ?? "null")",
+            "\"fallbacks\": [" + fallbacks.map(jsonQuote).joined(separator: ", ") + "]",
         ]
         fields.append("\"kernels\": [" + ks.joined(separator: ", ") + "]")
         return "{" + fields.joined(separator: ", ") + "}"

@@ -1,8 +1,9 @@
 import ArgumentParser
 
-/// Every subcommand, in the order `qemlc --help` lists them.
+/// Every subcommand, in the order `qemlc --help` lists them: the model's life cycle first, then
+/// the signal tools, then the benchmarks' helpers.
 let commands: [ParsableCommand.Type] = [
-    Check.self, Dump.self, Run.self, InitWeights.self, Synth.self,
-    Compile.self, Bench.self, Targets.self,
-    Spectrogram.self, BenchFrontend.self, Export.self,
+    Check.self, Dump.self, InitWeights.self, Run.self, Compile.self, Bench.self, Export.self, Targets.self,
+    Synth.self, Spectrogram.self,
+    BenchFrontend.self, BenchCircuit.self,
 ]

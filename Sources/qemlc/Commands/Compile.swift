@@ -9,12 +9,7 @@ import QEMLTensor
 struct Compile: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compile a model for a CPU: run the passes, generate and JIT the kernels; print what was fused and what it costs.",
-        discussion: """
-            Without --weights the model is compiled with deterministic generated weights (as
-            `qemlc init-weights`): shapes, fusions and speed do not depend on the values.
-            Compiled objects are cached (keyed by the IR, the target and the LLVM version), so
-            compiling the same model again skips LLVM.
-            """)
+        discussion: "Without --weights the model is compiled with zeros for weights: code, fusions and cost do not depend on their values. Compiled objects are cached (keyed by the IR, the target and the LLVM version), so compiling the same model again skips LLVM.")
 
     @Argument(help: "The model (.qir).") var model: String
     @Option(help: "Trained weights (.safetensors); default: generated.") var weights: String?
@@ -28,7 +23,10 @@ struct Compile: ParsableCommand {
     func run() throws {
         for path in [emitLLVM, emitAsm].compactMap({ $0 }) { try ModelFiles.checkWritable(path, force: force) }
         let graph = try ModelFiles.graph(model)
-        let (weightTensors, generated) = try ExecutableModel.weights(weights, for: graph)
+        // Code, fusions and cost do not depend on the weights' values: without --weights, zeros
+        // of the right shapes stand in (generating 26 M random values would cost more than a
+        // cached compile).
+        let weightTensors = try weights.map { try ModelFiles.weights($0, for: graph) } ?? ExecutableModel.zeroWeights(for: graph)
         let target = try ExecutableModel.target(target)
         let progress = Progress("compiling \(graph.name)", total: 3)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -54,7 +52,7 @@ struct Compile: ParsableCommand {
         progress.finish()
 
         print("model \(graph.name): \(graph.nodes.count) ops → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
-        if generated { print("weights: generated (deterministic init, seed 0); pass --weights FILE for trained ones") }
+        if weights == nil { print("weights: none given, packed zeros of the right shapes; pass --weights FILE to pack trained ones") }
         print("\npasses:")
         for r in passes.reports { for line in r.lines { print("  " + line) } }
         if timePasses { print("\n" + PassManager.timingTable(passes.reports)) }
@@ -116,6 +114,16 @@ enum ExecutableModel {
     static func weights(_ path: String?, for graph: Graph) throws -> ([String: Tensor], Bool) {
         if path != nil { return (try ModelFiles.weights(path, for: graph), false) }
         return (WeightInit.initialize(graph, seed: 0), true)
+    }
+
+    /// Zeros of every weight's shape: enough to plan, pack and compile.
+    static func zeroWeights(for graph: Graph) -> [String: Tensor] {
+        var out: [String: Tensor] = [:]
+        for v in graph.weights {
+            guard let name = graph[v].weightName, let shape = graph.type(of: v).fixedShape else { continue }
+            out[name] = Tensor(zeros: shape)
+        }
+        return out
     }
 
     static func target(_ name: String) throws -> TargetDescription {

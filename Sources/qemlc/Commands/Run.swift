@@ -95,9 +95,9 @@ struct ClassReport {
         }
         if json {
             let items = samples.enumerated().map { b, s in
-                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonString($0.0)), \"\(valueName)\": \($0.1)}" }.joined(separator: ", ") + "]}"
+                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonQuote($0.0)), \"\(valueName)\": \($0.1)}" }.joined(separator: ", ") + "]}"
             }
-            return "{\"output\": \(jsonString(valueName)), \"samples\": [" + items.joined(separator: ", ") + "]}"
+            return "{\"output\": \(jsonQuote(valueName)), \"samples\": [" + items.joined(separator: ", ") + "]}"
         }
         var text: [String] = []
         for (b, s) in samples.enumerated() {
@@ -109,18 +109,4 @@ struct ClassReport {
         for (n, p) in written { text.append("wrote %\(n) to \(p)") }
         return text.joined(separator: "\n")
     }
-}
-
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }
