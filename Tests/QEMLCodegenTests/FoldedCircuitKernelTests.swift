@@ -41,19 +41,21 @@ final class FoldedCircuitKernelTests: XCTestCase {
     func check(_ circuit: BoundCircuit, _ label: String, _ rng: inout Reference.RNG) throws {
         let plan = CircuitPlan(circuit)
         guard case .foldedObservables(let folded) = plan.strategy else { return XCTFail("\(label): plan is \(plan.name)") }
+        let k = circuit.inputWidth, m = circuit.outputWidth
+        // Angles mostly in [-2π, 2π], a few up to ±40 (range reduction); the oracle runs once per batch.
+        let cases = batches.map { n -> (n: Int, angles: [Float], expected: [Double]) in
+            let angles: [Float] = (0..<(n * k)).map { i in i % 7 == 3 ? rng.float(-40, 40) : rng.float(-6.3, 6.3) }
+            return (n, angles, StateVectorSimulator.run(circuit, inputs: angles.map(Double.init), batch: n))
+        }
         for t in targets {
             let l = t.vectorWidth
-            let k = circuit.inputWidth, m = circuit.outputWidth
             let kp = (k + l - 1) / l * l, mp = (m + l - 1) / l * l
             let def = try KernelDefinition.foldedCircuit(folded, target: t, name: "circuit")
             let kernel = try KernelCompiler(target: t, cache: nil).compile([def]).kernels[0]
-            for n in batches {
-                // Angles mostly in [-2π, 2π], a few up to ±40 (range reduction).
-                let angles: [Float] = (0..<(n * k)).map { i in i % 7 == 3 ? rng.float(-40, 40) : rng.float(-6.3, 6.3) }
+            for (n, angles, expected) in cases {
                 var blocked = [Float](repeating: 0, count: n * kp)
                 for s in 0..<n { for j in 0..<k { blocked[s * kp + j] = angles[s * k + j] } }
                 let out = KernelHarness.run(kernel, batch: n, inputs: [blocked])[0]
-                let expected = StateVectorSimulator.run(circuit, inputs: angles.map(Double.init), batch: n)
                 var worst = 0.0
                 for s in 0..<n {
                     for o in 0..<mp {
@@ -75,7 +77,7 @@ final class FoldedCircuitKernelTests: XCTestCase {
     func testRandomCircuits() throws {
         var rng = Reference.RNG(12)
         for n in 2...5 {
-            for i in 0..<2 { try check(randomCircuit(qubits: n, &rng), "random \(n) qubits #\(i)", &rng) }
+            for i in 0..<(n == 5 ? 1 : 2) { try check(randomCircuit(qubits: n, &rng), "random \(n) qubits #\(i)", &rng) }
         }
     }
 
