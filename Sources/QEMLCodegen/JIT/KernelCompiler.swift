@@ -180,6 +180,7 @@ struct ObjectBuilder: Sendable {
         case .cbamGate(let s): CBAMGateGenerator(s: s, b: b).emit()
         case .cbamReduce(let s): CBAMReduceGenerator(s: s, b: b).emit()
         case .cbamApply(let s): CBAMApplyGenerator(a: s, b: b).emit()
+        case .foldedCircuit(let s): FoldedCircuitGenerator(s: s, b: b).emit()
         }
     }
 

@@ -78,6 +78,7 @@ enum KernelBody: Sendable {
     case cbamGate(CBAMGateSpec)
     case cbamReduce(CBAMReduceSpec)
     case cbamApply(CBAMApplySpec)
+    case foldedCircuit(FoldedCircuitSpec)
 }
 
 /// An activation fused at the end of a kernel.

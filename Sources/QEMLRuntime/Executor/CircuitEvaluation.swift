@@ -1,3 +1,4 @@
+import QEMLCodegen
 import QEMLIR
 import QEMLQuantum
 import QEMLTensor
@@ -44,8 +45,20 @@ extension PlanBuilder {
         guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
             return try addFallback(node: i, why: "the circuit does not bind to its weights")
         }
+        let plan = CircuitPlan(bound)
+        // Folded observables compile to an LLVM kernel (coefficients as packed params); a circuit too
+        // large for that, or another strategy, stays on QEMLQuantum's evaluator.
+        if case .foldedObservables(let folded) = plan.strategy,
+           var d = try? KernelDefinition.foldedCircuit(folded, target: target, name: kernelName(i, n.op)) {
+            d.kind = "circuit (\(plan.name))"
+            d.summary = "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(plan.name), LLVM kernel (\(d.summary))"
+            let out = try newSlot(for: r)
+            slotOf[r] = out
+            addKernel(d, key: "folded-circuit \(folded.inputWidth)→\(folded.outputs) \(folded.featureColumns)", slots: [try slot(x), out], node: i)
+            return
+        }
         var (step, used) = try referenceStep(node: i)
-        let evaluation = CircuitEvaluation(plan: CircuitPlan(bound), input: input, output: output)
+        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output)
         step.evaluator = evaluation
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
                                      summary: "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(evaluation.strategy)",

@@ -164,7 +164,7 @@ struct PlanBuilder {
         return (FallbackStep(node: n, graph: g, sources: sources, results: results, kernel: kernel), used)
     }
 
-    private func kernelName(_ i: Int, _ op: String) -> String { "n\(i)_\(op)" }
+    func kernelName(_ i: Int, _ op: String) -> String { "n\(i)_\(op)" }
 
     mutating func plan(node i: Int, _ n: Node) throws {
         let name = kernelName(i, n.op)
