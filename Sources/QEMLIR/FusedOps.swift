@@ -6,10 +6,6 @@
 public enum FusedOps {
     static let all: [OpDecl] = [fusedCBAM, reorder]
 
-    /// No longer needed: fused ops are in `OpRegistry` from the start. Kept for one release.
-    @available(*, deprecated, message: "fused ops are part of OpRegistry from the start; drop this call")
-    public static func registerAll() {}
-
     /// Ops that run blocked when every activation they read and write is 4-D (channels padded
     /// to a whole block), and so may carry a `layout` annotation (`fused_cbam` declares it itself).
     public static let blockableOps = ["conv2d", "batchnorm", "maxpool2d", "avgpool2d", "global_avgpool", "global_maxpool",

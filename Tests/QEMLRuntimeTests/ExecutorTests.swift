@@ -13,7 +13,6 @@ final class ExecutorTests: XCTestCase {
     }
 
     private func reference(_ g: Graph, _ w: [String: Tensor], _ inputs: [String: Tensor]) throws -> [String: Tensor] {
-        FusedKernels.registerAll()
         let names = g.outputs.map { g[$0].name }
         return try Interpreter(graph: g, weights: w).evaluate(names, inputs: inputs)
     }
@@ -90,7 +89,6 @@ final class ExecutorTests: XCTestCase {
             XCTAssertTrue(source.contains(old), old)
             source = source.replacingOccurrences(of: old, with: new)
         }
-        FusedKernels.registerAll()
         let g = try QIR.parse(source, file: "mid.qir")
         let w = executorTestWeights(g, seed: 31)
         let input = ["spectrogram": executorTestInput([2, 3, 27, 27], seed: 37)]

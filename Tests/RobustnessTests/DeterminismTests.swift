@@ -39,7 +39,6 @@ final class DeterminismTests: XCTestCase {
 
     func testInterpreterIsBitIdenticalRunAfterRun() throws {
         let (g, w) = try tiny()
-        FusedKernels.registerAll()
         let names = g.outputs.map { g[$0].name }
         let x = input(batch: 2, seed: 3)
         let first = bits(try Interpreter(graph: g, weights: w).evaluate(names, inputs: x))
@@ -100,7 +99,6 @@ final class DeterminismTests: XCTestCase {
     /// The interpreter is a value: one instance serves several threads at once.
     func testInterpreterSharedAcrossThreads() throws {
         let (g, w) = try tiny()
-        FusedKernels.registerAll()
         let interpreter = try Interpreter(graph: g, weights: w)
         let names = g.outputs.map { g[$0].name }
         let inputs = (0..<3).map { input(batch: 1, seed: UInt64(200 + $0)) }

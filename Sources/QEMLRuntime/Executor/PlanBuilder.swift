@@ -24,7 +24,6 @@ struct PlanBuilder {
     private var absorbed: Set<Int> = []
 
     init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend) throws {
-        FusedKernels.registerAll()
         g = graph
         self.weights = weights
         self.target = target

@@ -12,9 +12,6 @@ extension Interpreter {
 }
 
 public enum FusedKernels {
-    @available(*, deprecated, message: "fused ops are part of OpRegistry from the start; drop this call")
-    public static func registerAll() {}
-
     /// The layout changes, the logical tensor does not.
     static let reorder: ReferenceKernel = { node, operands, _ in [try operand(operands, 0, node)] }
 

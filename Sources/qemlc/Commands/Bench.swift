@@ -60,7 +60,6 @@ struct Bench: ParsableCommand {
                                  clockGHz: clock, peakGFLOPS: peak, generatedWeights: generated)
         switch backend {
         case .interpret:
-            FusedKernelsSetup.register()
             let interpreter = try Interpreter(graph: graph, weights: weightTensors)
             for i in 0..<(warmup + iterations) {
                 let cpu = processCPUNanoseconds()
@@ -100,11 +99,6 @@ struct Bench: ParsableCommand {
         }
         return Tensor(shape: shape, data: data)
     }
-}
-
-/// The fused ops' reference kernels, for the interpreter backend.
-enum FusedKernelsSetup {
-    static func register() { FusedKernels.registerAll() }
 }
 
 /// What `bench` measured, as tables or one JSON object.
