@@ -3,58 +3,7 @@ import XCTest
 
 /// The command line as a user meets it: the built `qemlc` binary, its output, its error text
 /// and its exit code.
-final class CLITests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: work)
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs qemlc from the build folder this test bundle sits in.
-    @discardableResult
-    func qemlc(_ args: String...) throws -> Result {
-        let here = Bundle(for: CLITests.self).bundleURL
-        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
-        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.currentDirectoryURL = CLITests.repo
-        var env = ProcessInfo.processInfo.environment
-        env["QEMLC_NO_PROGRESS"] = "1"
-        env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
-    func path(_ name: String) -> String { work.appendingPathComponent(name).path }
-
-    func write(_ name: String, _ text: String) throws -> String {
-        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
-        return path(name)
-    }
-
+final class CLITests: CommandLineTestCase {
     func testHelpListsEveryCommand() throws {
         let r = try qemlc("--help")
         XCTAssertEqual(r.status, 0)

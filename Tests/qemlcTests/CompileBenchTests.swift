@@ -3,42 +3,7 @@ import XCTest
 
 /// `qemlc compile`, `bench`, `targets` and `run --backend` as a user meets them: the built
 /// binary, its output and exit code (run with a private object cache).
-final class CompileBenchTests: XCTestCase {
-    private static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    private var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-compile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: work) }
-
-    private struct Output { var status: Int32; var stdout: String; var stderr: String }
-
-    private func qemlc(_ args: String...) throws -> Output {
-        let here = Bundle(for: CompileBenchTests.self).bundleURL
-        let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
-        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.currentDirectoryURL = Self.repo
-        var env = ProcessInfo.processInfo.environment
-        env["QEMLC_NO_PROGRESS"] = "1"
-        env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-    }
-
+final class CompileBenchTests: CommandLineTestCase {
     func testTargetsListsTheBuiltInTargets() throws {
         let r = try qemlc("targets")
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -3,62 +3,7 @@ import XCTest
 
 /// `qemlc export` as a user meets it: the report, the files, overwrite protection, an unknown
 /// target, a model the runtime cannot export, and the README's build steps with `make`.
-final class ExportCLITests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    var work: URL!
-
-    override func setUpWithError() throws {
-        work = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-export-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: work)
-    }
-
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    /// Runs `tool` (a path, or `qemlc` from the build folder) with output captured in files.
-    @discardableResult
-    func exec(_ tool: String, _ args: [String], in dir: URL? = nil) throws -> Result {
-        let p = Process()
-        if tool == "qemlc" {
-            let here = Bundle(for: ExportCLITests.self).bundleURL
-            let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
-            guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
-            }
-            p.executableURL = bin
-            p.arguments = args
-        } else {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [tool] + args
-        }
-        p.currentDirectoryURL = dir ?? ExportCLITests.repo
-        var env = ProcessInfo.processInfo.environment
-        env["QEMLC_NO_PROGRESS"] = "1"
-        env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
-        p.environment = env
-        let outURL = work.appendingPathComponent("out-\(UUID().uuidString)"), errURL = work.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        return Result(status: p.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
-    }
-
-    func path(_ name: String) -> String { work.appendingPathComponent(name).path }
-
+final class ExportCLITests: CommandLineTestCase {
     func weights() throws -> String {
         let w = path("w.safetensors")
         let r = try exec("qemlc", ["init-weights", "examples/qemlnet-tiny.qir", "-o", w, "--seed", "3"])
