@@ -21,20 +21,39 @@ public enum QuantumBenchmark {
         public var samplesPerSecond: Double
         /// Largest |plan − reference simulator| over the first outputs: the timed path is checked.
         public var maxDeviationFromReference: Double
+        /// What was timed: "swift" (the plan's own evaluator) or an `Evaluator`'s label.
+        public var evaluator: String = "swift"
 
         /// One JSON object per line, what the Python driver reads.
         public var json: String {
             let fields: [String: Any] = ["plan": plan, "reason": reason, "qubits": qubits, "gates": gates, "batch": batch,
                                          "compile_s": compileSeconds, "seconds_per_call": secondsPerCall,
-                                         "samples_per_s": samplesPerSecond, "max_dev_vs_reference": maxDeviationFromReference]
+                                         "samples_per_s": samplesPerSecond, "max_dev_vs_reference": maxDeviationFromReference,
+                                         "evaluator": evaluator]
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)
         }
     }
 
+    /// Another evaluator of a planned circuit, timed instead of the plan's own (`qemlc bench-circuit
+    /// --compiled` passes the generated LLVM kernel; QEMLQuantum cannot depend on the code generator).
+    /// It is built outside the timing; `check` evaluates rows for the comparison with the reference
+    /// simulator, `call` evaluates the timed rows (the whole batch, or one sample when `single`).
+    public struct Evaluator {
+        public var label: String
+        public var compileSeconds: Double
+        public var check: (_ inputs: [Double], _ rows: Int) -> [Double]
+        public var call: () -> Void
+        public init(label: String, compileSeconds: Double, check: @escaping ([Double], Int) -> [Double], call: @escaping () -> Void) {
+            self.label = label; self.compileSeconds = compileSeconds; self.check = check; self.call = call
+        }
+    }
+    /// Builds an `Evaluator` for the plan, the case's inputs and the number of timed rows.
+    public typealias EvaluatorFactory = (_ plan: CircuitPlan, _ inputs: [Double], _ rows: Int) throws -> Evaluator
+
     /// Runs the case in `path` for at least `minSeconds` of CPU time and reports the best of several
     /// repeats, in process CPU time.
-    public static func run(caseFile path: String, minSeconds: Double = 1) throws -> Report {
+    public static func run(caseFile path: String, minSeconds: Double = 1, evaluator: EvaluatorFactory? = nil) throws -> Report {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CircuitError("cannot read benchmark case \(path): \(error.localizedDescription)")
@@ -48,27 +67,32 @@ public enum QuantumBenchmark {
             throw CircuitError("\(path) needs inputs and batch")
         }
         return try run(circuit, weights: weights, inputs: inputs, batch: batch, inputWidth: width,
-                       single: root["single"] as? Bool ?? false, minSeconds: minSeconds)
+                       single: root["single"] as? Bool ?? false, minSeconds: minSeconds, evaluator: evaluator)
     }
 
     public static func run(_ circuit: Circuit, weights: [WeightArray], inputs: [Double], batch: Int, inputWidth: Int,
-                           single: Bool = false, minSeconds: Double = 1) throws -> Report {
+                           single: Bool = false, minSeconds: Double = 1, evaluator: EvaluatorFactory? = nil) throws -> Report {
         let bound = try BoundCircuit(circuit, weights: weights, inputWidth: inputWidth)
         try StateVectorSimulator.checkInputs(inputs, batch: batch, inputWidth: inputWidth)
         var plan: CircuitPlan?
-        let compile = cpuSeconds { plan = CircuitPlan(bound) }
+        var compile = cpuSeconds { plan = CircuitPlan(bound) }
         guard let plan else { throw CircuitError("no plan") }
+        let rows = single ? 1 : batch
+        let alternative = try evaluator.map { try $0(plan, inputs, rows) }
+        compile += alternative?.compileSeconds ?? 0
 
         // Check the timed path against the reference on a few samples.
         let checkRows = min(batch, 4)
         let checkInputs = Array(inputs.prefix(checkRows * inputWidth))
         let reference = StateVectorSimulator.run(bound, inputs: checkInputs, batch: checkRows)
-        let planned = plan.run(inputs: checkInputs, batch: checkRows)
-        let deviation = zip(reference, planned).map { abs($0 - $1) }.max() ?? 0
+        let planned = alternative.map { $0.check(checkInputs, checkRows) } ?? plan.run(inputs: checkInputs, batch: checkRows)
+        let deviation = planned.count == reference.count ? zip(reference, planned).map { abs($0 - $1) }.max() ?? 0 : .infinity
 
-        let rows = single ? 1 : batch
         var out = [Double](repeating: 0, count: rows * bound.outputWidth)
         let call: () -> Void
+        if let alternative {
+            call = alternative.call
+        } else {
         switch plan.strategy {
         case .foldedObservables(let f):
             call = {
@@ -79,6 +103,7 @@ public enum QuantumBenchmark {
         case .stateVector(let p):
             let slice = Array(inputs.prefix(rows * inputWidth))
             call = { out = p.run(inputs: slice, batch: rows) }
+        }
         }
         call()
         var best = Double.infinity
@@ -99,7 +124,7 @@ public enum QuantumBenchmark {
         }
         return Report(plan: plan.name, reason: plan.reason, qubits: bound.qubits, gates: bound.gates.count, batch: rows,
                       compileSeconds: compile, secondsPerCall: best, samplesPerSecond: Double(rows) / best,
-                      maxDeviationFromReference: deviation)
+                      maxDeviationFromReference: deviation, evaluator: alternative?.label ?? "swift")
     }
 
     /// CPU time of this process spent in `body`: on a shared machine, time spent descheduled does

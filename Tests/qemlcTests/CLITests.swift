@@ -156,6 +156,17 @@ final class CLITests: CommandLineTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         XCTAssertEqual(report?["plan"] as? String, "folded-observables", r.stdout)
+        // --compiled times the generated LLVM kernel, checked against the reference simulator.
+        let kernel = try qemlc("bench-circuit", "--compiled", path("case.json"), "0")
+        XCTAssertEqual(kernel.status, 0, kernel.stderr)
+        let k = try JSONSerialization.jsonObject(with: Data(kernel.stdout.utf8)) as? [String: Any]
+        XCTAssertTrue((k?["evaluator"] as? String)?.hasPrefix("llvm-kernel") ?? false, kernel.stdout)
+        XCTAssertLessThan(k?["max_dev_vs_reference"] as? Double ?? 1, 1e-5, kernel.stdout)
+        let entangledFirst = json.replacingOccurrences(of: #"["ry", [0], [["i", 0]]], ["ry", [1], [["i", 1]]], ["cnot", [0, 1], []]"#,
+                                                       with: #"["ry", [0], [["i", 0]]], ["cnot", [0, 1], []], ["ry", [1], [["i", 1]]]"#)
+        let notFolded = try qemlc("bench-circuit", "--compiled", try write("late.json", entangledFirst), "0")
+        XCTAssertEqual(notFolded.status, 1)
+        XCTAssertTrue(notFolded.stderr.contains("only folded-observables plans compile"), notFolded.stderr)
         let missing = try qemlc("bench-circuit", path("none.json"))
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("none.json") && !missing.stderr.contains("Error:"), missing.stderr)

@@ -3,7 +3,8 @@
 
 Contenders: default.qubit (parameter broadcasting), default.qubit under jax.jit (backprop),
 lightning.qubit, Catalyst qjit, a NumPy baseline that evaluates the pre-folded unitary, and qemlc
-(QuantumBenchmark through `qemlc bench-circuit` or benchmarks/quantum/build_runner.sh's runner).
+(QuantumBenchmark through `qemlc bench-circuit` or benchmarks/quantum/build_runner.sh's runner;
+with `qemlc bench-circuit --compiled`, also the generated LLVM kernel for the QEML-Net circuit).
 Every contender runs the same circuit, weights and inputs (written to cases/*.json, the format the
 Swift side reads) and its outputs are checked against default.qubit before timing.
 
@@ -205,6 +206,13 @@ def qemlnet_section(runner, results):
         add(f"{label} ({b['plan']})", b["seconds_per_call"], batch, f"max |Δ| vs reference {b['max_dev_vs_reference']:.1e}")
         single[label] = run_qemlc(r, single_case)["seconds_per_call"]
         info = {"qemlc_reason": b["reason"], "qemlc_compile_s": b["compile_s"]}
+    if runner[-1] == "bench-circuit":
+        # The generated LLVM kernel (f32, host target), compiled before timing, timed the same way.
+        kernel = runner + ["--compiled"]
+        b = run_qemlc(kernel, batch_case)
+        add("qemlc (LLVM kernel)", b["seconds_per_call"], batch, f"{b['evaluator']}, max |Δ| vs reference {b['max_dev_vs_reference']:.1e}")
+        single["qemlc (LLVM kernel)"] = run_qemlc(kernel, single_case)["seconds_per_call"]
+        info["qemlc_kernel_compile_s"] = b["compile_s"]
     results["qemlnet"] = dict(rows=rows, single_sample_s=single, **info)
 
 

@@ -1,17 +1,52 @@
 import ArgumentParser
+import QEMLCodegen
 import QEMLQuantum
 
 struct BenchCircuit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-circuit",
         abstract: "Time a quantum circuit case (JSON, as benchmarks/quantum/bench_pennylane.py writes) with the strategy qemlc picks.",
-        discussion: "Prints one JSON line: the plan and why it was chosen, compile time, seconds per call, samples per second and the largest deviation from the reference simulator. benchmarks/quantum/bench_pennylane.py runs it beside PennyLane, lightning.qubit, Catalyst and NumPy in the same session.")
+        discussion: "Prints one JSON line: the plan and why it was chosen, compile time, seconds per call, samples per second and the largest deviation from the reference simulator. With --compiled it times the generated LLVM kernel of a folded-observables plan (f32, compiled before timing) instead of the Swift evaluator. benchmarks/quantum/bench_pennylane.py runs it beside PennyLane, lightning.qubit, Catalyst and NumPy in the same session.")
 
     @Argument(help: "The case file (.json).") var caseFile: String
     @Argument(help: "Measure for at least this many seconds.") var minSeconds: Double = 1
+    @Flag(help: "Time the generated LLVM kernel (folded-observables plans only).") var compiled = false
+    @Option(help: "Target for --compiled (see `qemlc targets`).") var target = "host"
 
     func run() throws {
         guard minSeconds >= 0, minSeconds <= 600 else { throw UserError("minimum time \(minSeconds) s: give 0 to 600 seconds") }
-        print(try QuantumBenchmark.run(caseFile: caseFile, minSeconds: minSeconds).json)
+        let t = try ExecutableModel.target(target)
+        print(try QuantumBenchmark.run(caseFile: caseFile, minSeconds: minSeconds, evaluator: compiled ? { try Self.kernel($0, $1, $2, target: t) } : nil).json)
+    }
+
+    /// The folded-observables kernel, compiled, with the case's inputs converted to its blocked f32
+    /// layout before timing; one call runs every timed row on this thread.
+    static func kernel(_ plan: CircuitPlan, _ inputs: [Double], _ rows: Int, target: TargetDescription) throws -> QuantumBenchmark.Evaluator {
+        guard case .foldedObservables(let f) = plan.strategy else {
+            throw UserError("--compiled: the plan is \(plan.name); only folded-observables plans compile to an LLVM kernel (drop --compiled)")
+        }
+        let start = ContinuousClock.now
+        let def = try KernelDefinition.foldedCircuit(f, target: target, name: "circuit")
+        let kernel = try KernelCompiler(target: target, cache: nil).compile([def]).kernels[0]
+        let elapsed = ContinuousClock.now - start
+        let l = target.vectorWidth, k = f.inputWidth, m = f.outputs
+        let kp = (k + l - 1) / l * l, mp = (m + l - 1) / l * l
+        // `n` rows of `x` in the blocked layout, and an output buffer.
+        func buffers(_ x: [Double], _ n: Int) -> [UnsafeMutablePointer<Float>] {
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: max(n * kp, 1)), y = UnsafeMutablePointer<Float>.allocate(capacity: max(n * mp, 1))
+            a.initialize(repeating: 0, count: max(n * kp, 1)); y.initialize(repeating: 0, count: max(n * mp, 1))
+            for s in 0..<n { for j in 0..<k { a[s * kp + j] = Float(x[s * k + j]) } }
+            return [a, y]
+        }
+        let timed = buffers(inputs, rows)
+        let check: ([Double], Int) -> [Double] = { x, n in
+            let b = buffers(x, n)
+            defer { b.forEach { $0.deallocate() } }
+            kernel.run(b, begin: 0, end: n)
+            return (0..<n).flatMap { s in (0..<m).map { Double(b[1][s * mp + $0]) } }
+        }
+        return QuantumBenchmark.Evaluator(label: "llvm-kernel \(target.name)",
+                                          compileSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                          check: check, call: { kernel.run(timed, begin: 0, end: rows) })
     }
 }
