@@ -118,6 +118,35 @@ public struct StateVector: Sendable {
                                         g += run
                                     }
                                 }
+                            } else if groups >= 4 {
+                                // The block touches one of the two lowest bits: four groups per SIMD
+                                // lane set, amplitudes gathered and scattered, the 2^k×2^k product vectorised.
+                                withUnsafeTemporaryAllocation(of: SIMD4<Double>.self, capacity: 2 * dim) { scratch in
+                                    let xr = scratch.baseAddress.unsafelyUnwrapped, xi = xr + dim
+                                    var g = 0
+                                    while g < groups {
+                                        let b0 = insertZeroBits(g, positions), b1 = insertZeroBits(g + 1, positions)
+                                        let b2 = insertZeroBits(g + 2, positions), b3 = insertZeroBits(g + 3, positions)
+                                        for j in 0..<dim {
+                                            let o = off[j]
+                                            xr[j] = SIMD4(r[b0 + o], r[b1 + o], r[b2 + o], r[b3 + o])
+                                            xi[j] = SIMD4(im[b0 + o], im[b1 + o], im[b2 + o], im[b3 + o])
+                                        }
+                                        for row in 0..<dim {
+                                            var accR = SIMD4<Double>(), accI = SIMD4<Double>()
+                                            let mrow = ar + row * dim, irow = ai + row * dim
+                                            for j in 0..<dim {
+                                                let cr = mrow[j], ci = irow[j]
+                                                accR += cr * xr[j] - ci * xi[j]
+                                                accI += cr * xi[j] + ci * xr[j]
+                                            }
+                                            let o = off[row]
+                                            r[b0 + o] = accR[0]; r[b1 + o] = accR[1]; r[b2 + o] = accR[2]; r[b3 + o] = accR[3]
+                                            im[b0 + o] = accI[0]; im[b1 + o] = accI[1]; im[b2 + o] = accI[2]; im[b3 + o] = accI[3]
+                                        }
+                                        g += 4
+                                    }
+                                }
                             } else {
                                 withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * dim) { scratch in
                                     let xr = scratch.baseAddress.unsafelyUnwrapped, xi = xr + dim
