@@ -18,6 +18,7 @@
 
 static qemlnet_tiny_context *ctx;
 static char scratch[64];
+static void remove_scratch(void) { unlink(scratch); }  /* libFuzzer exits normally at -max_total_time */
 
 static void run(const float *samples, size_t count) {
     int status = qemlnet_tiny_run_signal(ctx, samples, count);
@@ -50,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         }
         snprintf(scratch, sizeof scratch, "/dev/shm/qemlc-fuzz-signal-%d", (int)getpid());
+        atexit(remove_scratch);
     }
     if (size == 0) return 0;
     if (data[0] & 1) {

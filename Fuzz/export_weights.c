@@ -23,6 +23,7 @@
 
 static qemlnet_tiny_context *ctx;
 static char scratch[64];
+static void remove_scratch(void) { unlink(scratch); }  /* libFuzzer exits normally at -max_total_time */
 static unsigned char *valid;
 static size_t valid_size;
 
@@ -104,6 +105,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         fclose(f);
         snprintf(scratch, sizeof scratch, "/dev/shm/qemlc-fuzz-weights-%d", (int)getpid());
+        atexit(remove_scratch);
     }
     unsigned char *buf = aligned_copy(data, size, size);
     if (!buf) return 0;
