@@ -13,14 +13,7 @@ public struct Circuit: Hashable, Sendable {
     }
 
     /// Number of output columns per sample.
-    public var outputWidth: Int {
-        measurements.reduce(0) { acc, m in
-            switch m {
-            case .expval: return acc + 1
-            case .probs(let wires): return acc + (1 << wires.count)
-            }
-        }
-    }
+    public var outputWidth: Int { measurements.outputWidth }
 }
 
 public enum GateKind: String, CaseIterable, Hashable, Sendable {
@@ -77,4 +70,17 @@ public enum Measurement: Hashable, Sendable {
     case expval(Pauli, wire: Int)
     /// Probabilities of the 2^k basis states of `wires` (wires[0] most significant).
     case probs([Int])
+
+    /// Output columns per sample: 1 for an expectation value, 2^k for k wires' probabilities.
+    public var width: Int {
+        switch self {
+        case .expval: return 1
+        case .probs(let wires): return 1 << wires.count
+        }
+    }
+}
+
+extension Array where Element == Measurement {
+    /// Output columns per sample of a circuit measuring these.
+    public var outputWidth: Int { reduce(0) { $0 + $1.width } }
 }

@@ -67,14 +67,7 @@ public struct BoundCircuit: Hashable, Sendable {
         self.measurements = measurements
     }
 
-    public var outputWidth: Int {
-        measurements.reduce(0) { acc, m in
-            switch m {
-            case .expval: return acc + 1
-            case .probs(let w): return acc + (1 << w.count)
-            }
-        }
-    }
+    public var outputWidth: Int { measurements.outputWidth }
 
     /// Checks `circuit` against its weights and input width and substitutes the weights.
     /// Every problem is a `CircuitError` naming the gate and the fix.
