@@ -103,13 +103,7 @@ public struct StateVector: Sendable {
                                                 xi[j] = UnsafeRawPointer(im + base + off[j] + l).loadUnaligned(as: SIMD4<Double>.self)
                                             }
                                             for row in 0..<dim {
-                                                var accR = SIMD4<Double>(), accI = SIMD4<Double>()
-                                                let mrow = ar + row * dim, irow = ai + row * dim
-                                                for j in 0..<dim {
-                                                    let cr = mrow[j], ci = irow[j]
-                                                    accR += cr * xr[j] - ci * xi[j]
-                                                    accI += cr * xi[j] + ci * xr[j]
-                                                }
+                                                let (accR, accI) = blockRow(row, dim: dim, ar, ai, xr, xi)
                                                 UnsafeMutableRawPointer(r + base + off[row] + l).storeBytes(of: accR, as: SIMD4<Double>.self)
                                                 UnsafeMutableRawPointer(im + base + off[row] + l).storeBytes(of: accI, as: SIMD4<Double>.self)
                                             }
@@ -133,13 +127,7 @@ public struct StateVector: Sendable {
                                             xi[j] = SIMD4(im[b0 + o], im[b1 + o], im[b2 + o], im[b3 + o])
                                         }
                                         for row in 0..<dim {
-                                            var accR = SIMD4<Double>(), accI = SIMD4<Double>()
-                                            let mrow = ar + row * dim, irow = ai + row * dim
-                                            for j in 0..<dim {
-                                                let cr = mrow[j], ci = irow[j]
-                                                accR += cr * xr[j] - ci * xi[j]
-                                                accI += cr * xi[j] + ci * xr[j]
-                                            }
+                                            let (accR, accI) = blockRow(row, dim: dim, ar, ai, xr, xi)
                                             let o = off[row]
                                             r[b0 + o] = accR[0]; r[b1 + o] = accR[1]; r[b2 + o] = accR[2]; r[b3 + o] = accR[3]
                                             im[b0 + o] = accI[0]; im[b1 + o] = accI[1]; im[b2 + o] = accI[2]; im[b3 + o] = accI[3]
@@ -246,4 +234,19 @@ func insertZeroBits(_ g: Int, _ positions: [Int]) -> Int {
     var base = g
     for p in positions { base = ((base >> p) << (p + 1)) | (base & ((1 << p) - 1)) }
     return base
+}
+
+/// Row `row` of a 2^k×2^k complex block (`ar`, `ai`: real and imaginary parts, row-major)
+/// times the gathered amplitudes `xr`, `xi` of four groups at once.
+@inline(__always)
+func blockRow(_ row: Int, dim: Int, _ ar: UnsafePointer<Double>, _ ai: UnsafePointer<Double>,
+              _ xr: UnsafeMutablePointer<SIMD4<Double>>, _ xi: UnsafeMutablePointer<SIMD4<Double>>) -> (SIMD4<Double>, SIMD4<Double>) {
+    var accR = SIMD4<Double>(), accI = SIMD4<Double>()
+    let mrow = ar + row * dim, irow = ai + row * dim
+    for j in 0..<dim {
+        let cr = mrow[j], ci = irow[j]
+        accR += cr * xr[j] - ci * xi[j]
+        accI += cr * xi[j] + ci * xr[j]
+    }
+    return (accR, accI)
 }
