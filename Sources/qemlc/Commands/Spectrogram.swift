@@ -50,16 +50,8 @@ struct Spectrogram: ParsableCommand {
         set("center", center.map { .string($0.rawValue) })
         set("scale", scale.map { .string($0.rawValue) })
         set("n_mels", nMels.map(Attribute.int))
-        if !networkInput { settings.removeAll { $0.0 == "resize" || $0.0 == "standardize" } }
 
-        let isCSV = ["csv", "tsv", "txt"].contains(URL(fileURLWithPath: signal).pathExtension.lowercased())
-        let recording = try SignalFile.read(signal, column: isCSV ? channel : nil)
-        var index = 0
-        if !isCSV, let channel {
-            guard let c = Int(channel), c >= 0 else { throw UserError("--channel \(channel): a WAV channel is a number from 0") }
-            index = c
-        }
-        let samples = try recording.channel(index, path: signal)
+        let (recording, channelIndex) = try InputFiles.readSignal(signal, channel: channel)
         let rate = recording.sampleRate ?? FrontendSpec(output: outputName, settings: settings)["sample_rate"]?.int ?? 0
         guard rate > 0 else {
             throw UserError("\(signal) records no sample rate", fix: "use a WAV file, or --model with a sample_rate in its frontend")
@@ -68,7 +60,9 @@ struct Spectrogram: ParsableCommand {
         set("sample_rate", .int(rate))
         let spec = FrontendSpec(output: outputName, settings: settings)
         let frontEnd = try FrontEnd(spec: spec)
-        let tensor = try frontEnd.run(samples, sampleRate: rate)
+        let (samples, _) = try frontEnd.prepare(recording, path: signal, channel: channelIndex)
+        // Before resize and standardization unless asked: the axes stay true seconds and hertz.
+        let tensor = networkInput ? try frontEnd.run(samples, sampleRate: rate) : try frontEnd.spectrogram(samples, sampleRate: rate)
 
         try ModelFiles.checkWritable(output, force: force)
         switch URL(fileURLWithPath: output).pathExtension.lowercased() {

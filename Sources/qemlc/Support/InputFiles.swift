@@ -38,24 +38,23 @@ enum InputFiles {
             throw UserError("--input \(name)=\(path): a signal feeds the front end, which produces %\(spec.output), not %\(name)",
                             fix: "write --input \(path) (or --input \(spec.output)=\(path))")
         }
+        let (recording, channelIndex) = try readSignal(path, channel: channel)
+        let tensor = try FrontEnd(spec: spec).run(recording, path: path, channel: channelIndex, resample: resample)
+        return Bound(name: spec.output, tensor: try conform(tensor, to: graph, value: spec.output, path: path))
+    }
+
+    /// Reads a recording; `--channel` is a WAV channel number or a CSV column (name or index).
+    /// Returns the channel to take: the CSV's one column, the WAV channel asked for, or nil for
+    /// the model's frontend default.
+    static func readSignal(_ path: String, channel: String?) throws -> (Recording, channel: Int?) {
         let isCSV = ["csv", "tsv", "txt"].contains(URL(fileURLWithPath: path).pathExtension.lowercased())
         let recording = try SignalFile.read(path, column: isCSV ? channel : nil)
-        var channelIndex = spec["channel"]?.int ?? 0
-        if !isCSV, let channel {
-            guard let c = Int(channel), c >= 0 else {
-                throw UserError("--channel \(channel): a WAV channel is a number from 0", fix: "e.g. --channel 1")
-            }
-            channelIndex = c
+        if isCSV { return (recording, 0) }
+        guard let channel else { return (recording, nil) }
+        guard let c = Int(channel), c >= 0 else {
+            throw UserError("--channel \(channel): a WAV channel is a number from 0", fix: "e.g. --channel 1")
         }
-        var samples = try recording.channel(isCSV ? 0 : channelIndex, path: path)
-        let expectedRate = spec["sample_rate"]?.int
-        var rate = recording.sampleRate ?? expectedRate ?? 0
-        if let expectedRate, rate != expectedRate, resample {
-            samples = try resamplePoly(samples, from: rate, to: expectedRate)
-            rate = expectedRate
-        }
-        let tensor = try FrontEnd(spec: spec).run(samples, sampleRate: rate)
-        return Bound(name: spec.output, tensor: try conform(tensor, to: graph, value: spec.output, path: path))
+        return (recording, c)
     }
 
     /// The value an input binds: the named one, else the graph's only input.
