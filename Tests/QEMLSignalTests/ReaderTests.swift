@@ -131,6 +131,17 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(try CSVReader.parse("1;2\n3;4", path: "s.csv", column: "1").channels, [[2, 4]])
     }
 
+    /// Windows line ends: "\r\n" is one Swift Character, so splitting Characters at "\n" once
+    /// read a whole CRLF file as one line (its numbers then taken for a header: "no data rows").
+    func testWindowsLineEnds() throws {
+        XCTAssertEqual(try CSVReader.parse("1\r\n2\r\n3\r\n", path: "s.csv").channels, [[1, 2, 3]])
+        let crlf = text.replacingOccurrences(of: "\n", with: "\r\n")
+        XCTAssertEqual(try CSVReader.parse(crlf, path: "s.csv", column: "accel").channels, [[0.5, -0.25, 0.001]])
+        XCTAssertThrowsError(try CSVReader.parse(crlf + "\r\n0.3,abc,22\r\n", path: "s.csv", column: "accel")) { e in
+            XCTAssertEqual("\(e)", "s.csv: line 7, column 2: 'abc' is not a number\n  fix: remove or fix the cell (comments start with #)")
+        }
+    }
+
     func testErrorsNameLineAndColumn() {
         XCTAssertThrowsError(try CSVReader.parse(text + "\n0.3,abc,22", path: "s.csv", column: "accel")) { e in
             XCTAssertEqual("\(e)", "s.csv: line 7, column 2: 'abc' is not a number\n  fix: remove or fix the cell (comments start with #)")
