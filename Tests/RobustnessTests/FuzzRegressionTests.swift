@@ -28,6 +28,23 @@ final class FuzzRegressionTests: XCTestCase {
         XCTAssertNotNil(bad)
         XCTAssertTrue(String(describing: bad).contains("fuzz.qir:2:"), String(describing: bad))
     }
+
+    /// Found profiling fuzz-qir (the diagnostics' source lines were half its time): lines were
+    /// split at Character "\n", and "\r\n" is one Character, so in a Windows (CRLF) file a
+    /// diagnostic on line 2 or later showed no source line and one on line 1 showed the whole file.
+    func testDiagnosticsInCRLFFileShowTheirLine() {
+        assertThrows(try QIR.parse("input %x: f32[1,4]\r\n\t%y = relu(%q)\r\n%z = relu(%y)\r\n", file: "t.qir"),
+                     "t.qir:2:12: error: undefined value %q\n   %y = relu(%q)\n             ^\n")
+        do {
+            _ = try QIR.parse("input %x: f33[1,4]\r\n%y = relu(%x)\r\n", file: "t.qir")
+            XCTFail("f33 is no element type")
+        } catch {
+            let lines = String(describing: error).split(separator: "\n", omittingEmptySubsequences: false)
+            XCTAssertTrue(lines[0].hasPrefix("t.qir:1:"), "\(error)")
+            XCTAssertEqual(lines.dropFirst().first, "  input %x: f33[1,4]", "\(error)")
+            XCTAssertFalse("\(error)".contains("relu"), "\(error)")
+        }
+    }
 }
 
 final class ErrorBox: @unchecked Sendable {
