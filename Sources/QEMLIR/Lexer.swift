@@ -34,7 +34,6 @@ struct Lexer {
     var col = 1
     var depth = 0   // ( and [ nesting: newlines inside are not statement ends
     var diagnostics: [Diagnostic] = []
-    let lines: [Substring]
 
     init(_ source: String, file: String, line: Int = 1, column: Int = 1) {
         self.file = file
@@ -43,7 +42,6 @@ struct Lexer {
         self.chars = scalars
         self.line = line
         self.col = column
-        self.lines = source.split(separator: "\n", omittingEmptySubsequences: false)
     }
 
     static let puncts2: Set<String> = ["==", "!=", "<=", ">=", "..", "&&", "||"]

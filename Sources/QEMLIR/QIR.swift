@@ -40,19 +40,34 @@ public enum QIR {
     /// Sorts nothing, drops repeats (a block called many times repeats its errors), attaches
     /// the source line under each located diagnostic.
     static func finish(_ diagnostics: [Diagnostic], source: String, file: String) -> DiagnosticList {
-        let lines = source.split(separator: "\n", omittingEmptySubsequences: false)
+        // Split at the scalar "\n" as the lexer counts lines ("\r\n" is one Character), once,
+        // and each line made printable once however many diagnostics point into it.
+        var lines: [Substring.UnicodeScalarView]?
+        var shown: [Int: String] = [:]
         var seen: Set<String> = []
         var out: [Diagnostic] = []
         for var d in diagnostics {
             let key = "\(d.location?.description ?? ""): \(d.message)"
             if seen.contains(key) { continue }
             seen.insert(key)
-            if d.sourceLine == nil, let l = d.location, l.file == file, l.line >= 1, l.line <= lines.count {
-                // Tabs shown as one space each, so the caret (one column per character) lines up.
-                d.sourceLine = String(lines[l.line - 1]).replacingOccurrences(of: "\r", with: "").replacingOccurrences(of: "\t", with: " ")
+            if d.sourceLine == nil, let l = d.location, l.file == file, l.line >= 1 {
+                let all = lines ?? source.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+                lines = all
+                if l.line <= all.count {
+                    if shown[l.line] == nil { shown[l.line] = printable(all[l.line - 1]) }
+                    d.sourceLine = shown[l.line]
+                }
             }
             out.append(d)
         }
         return DiagnosticList(out)
+    }
+
+    /// A source line for display: without "\r", tabs shown as one space each so the caret (one
+    /// column per scalar) lines up.
+    static func printable(_ line: Substring.UnicodeScalarView) -> String {
+        var text = String.UnicodeScalarView()
+        for c in line where c != "\r" { text.append(c == "\t" ? " " : c) }
+        return String(text)
     }
 }
