@@ -12,6 +12,9 @@ public struct CircuitPlan: Sendable {
     }
 
     public let strategy: Strategy
+    /// The program after light cone and single-qubit merging, before folding or fusion: what the
+    /// compiled state-vector kernel (`StateVectorSchedule`) starts from, fusing by its own cost.
+    public let unfused: CircuitProgram
     /// Short name: `folded-observables` or `block-fusion k=N`.
     public let name: String
     /// One human-readable sentence: what was chosen and why.
@@ -21,6 +24,7 @@ public struct CircuitPlan: Sendable {
         let n = circuit.qubits
         let base = CircuitProgram(circuit)
         let program = base.restrictedToLightCone().mergingSingleQubitRuns()
+        unfused = program
         let dropped = base.steps.count - base.restrictedToLightCone().steps.count
         let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(circuit.gates.count) gates"
             + (dropped > 0 ? " (\(dropped) outside the measured light cone dropped)" : "")
