@@ -17,26 +17,26 @@ public final class CompiledStateVector: @unchecked Sendable {
     /// Doubles per vector register of the target.
     public static func lanes(for target: TargetDescription) -> Int { max(1, target.vectorWidth / 2) }
 
-    /// The largest stage whose buffer (2^L complex doubles) fills at most half of the L2 cache:
-    /// fewer stages mean fewer passes over the whole state. Measured on random 400-gate circuits
-    /// (`qemlc bench-circuit --compiled --local-qubits L`), an L1-sized stage was no faster at 20
-    /// qubits and slower at 12 and 16.
-    public static func localQubits(for target: TargetDescription) -> Int {
-        var l = 8
-        while 16 << (l + 1) <= target.l2Bytes / 2 && l < 20 { l += 1 }
-        return l
-    }
+    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l2Bytes:)`.
+    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l2Bytes: target.l2Bytes) }
 
-    public init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
-                localQubits: Int? = nil, name: String = "qemlc_state_vector") throws {
-        guard target.runsOnHost else {
-            throw CodegenError(.jit, "target '\(target.name)' (\(target.triple)) cannot run on this \(TargetDescription.host.architecture) host")
-        }
-        let lanes = Self.lanes(for: target)
+    public convenience init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
+                            localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {
+        let lanes = lanes ?? Self.lanes(for: target)
         guard let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits ?? Self.localQubits(for: target)) else {
             throw CodegenError(.kernel, "circuit: \(program.qubits) qubits are too few for a state-vector kernel on \(lanes)-double vectors")
         }
-        schedule = s
+        try self.init(s, target: target, cache: cache, name: name)
+    }
+
+    /// Compiles `schedule` (its lanes need not match the target's: LLVM splits or widens vectors).
+    public init(_ schedule: StateVectorSchedule, target: TargetDescription = .host, cache: ObjectCache? = .standard,
+                name: String = "qemlc_state_vector") throws {
+        guard target.runsOnHost else {
+            throw CodegenError(.jit, "target '\(target.name)' (\(target.triple)) cannot run on this \(TargetDescription.host.architecture) host")
+        }
+        let s = schedule
+        self.schedule = s
         let (m, machine, generator) = try Self.module(s, target: target, name: name)
         let object = try ObjectBuilder(target: target, cache: cache, pipeline: KernelCompiler.defaultPipeline).object(m, machine)
         let jit = try JITLinker()

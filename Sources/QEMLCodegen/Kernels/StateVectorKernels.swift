@@ -138,7 +138,7 @@ private struct OpGenerator {
         // Coefficient vectors (loop-invariant), per output and term: real part, imaginary part and
         // its negation, nil when zero in every lane.
         let coefficients = op.outputs.map { o in o.terms.map { t -> (re: IRValue?, im: IRValue?, negIm: IRValue?) in
-            if t.isIdentity { return (nil, nil, nil) }
+            if t.isUnit { return (nil, nil, nil) }
             let r = t.hasReal ? vector(t.coefficients, imaginary: false) : nil
             let i = t.hasImaginary ? vector(t.coefficients, imaginary: true) : nil
             return (r, i, i.map { LLVMBuildFNeg(b.builder, $0, "")! })
@@ -163,7 +163,7 @@ private struct OpGenerator {
                 var accR: IRValue?, accI: IRValue?
                 for (t, term) in output.terms.enumerated() {
                     let sr = shuffle(xr[term.source]!, term.flip), si = shuffle(xi[term.source]!, term.flip)
-                    if term.isIdentity {
+                    if term.isUnit {
                         accR = add(accR, sr); accI = add(accI, si)
                         continue
                     }

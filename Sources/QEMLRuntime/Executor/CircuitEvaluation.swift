@@ -3,15 +3,20 @@ import QEMLIR
 import QEMLQuantum
 import QEMLTensor
 
-/// The `circuit` op on QEMLQuantum's compiled evaluator (`CircuitPlan`: folded observables for a
-/// small circuit whose input enters before any entangling gate, else fused blocks over a state
-/// vector), reading the angles from and writing the expectation values to the arena.
+/// The `circuit` op on a state vector, reading the angles from and writing the expectation values
+/// to the arena: the compiled cache-blocked kernel of the plan's schedule once `CompiledModel` has
+/// built it for the host, else QEMLQuantum's evaluator (`CircuitPlan.run`). Folded-observables
+/// plans are generated kernels instead (`planCircuit`).
 struct CircuitEvaluation: Sendable {
     let plan: CircuitPlan
     let input: BlockedStorage
     let output: BlockedStorage
+    var compiled: CompiledStateVector?
 
-    var strategy: String { plan.name }
+    var strategy: String {
+        guard let s = compiled?.schedule else { return plan.name }
+        return "state-vector kernel, \(s.opCount) ops in \(s.stages.count) stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) qubits"
+    }
 
     func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) {
         guard let x = buffers[0], let y = buffers[1] else { return }
@@ -20,7 +25,7 @@ struct CircuitEvaluation: Sendable {
         for n in 0..<batch {
             for j in 0..<k { rows[n * k + j] = Double(x[n * input.elementsPerSample + j]) }
         }
-        let values = plan.run(inputs: rows, batch: batch)
+        let values = compiled?.run(inputs: rows, batch: batch) ?? plan.run(inputs: rows, batch: batch)
         for n in 0..<batch {
             let out = y + n * output.elementsPerSample
             for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[n * m + j]) : 0 }
@@ -45,7 +50,7 @@ extension PlanBuilder {
         guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
             return try addFallback(node: i, why: "the circuit does not bind to its weights")
         }
-        let plan = CircuitPlan(bound)
+        let plan = CircuitPlan(bound, lanes: CompiledStateVector.lanes(for: target), localQubits: CompiledStateVector.localQubits(for: target))
         // Folded observables compile to an LLVM kernel (coefficients as packed params); a circuit too
         // large for that, or another strategy, stays on QEMLQuantum's evaluator.
         if case .foldedObservables(let folded) = plan.strategy,
@@ -58,10 +63,24 @@ extension PlanBuilder {
             return
         }
         var (step, used) = try referenceStep(node: i)
-        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output)
+        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output, compiled: nil)
         step.evaluator = evaluation
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
                                      summary: "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(evaluation.strategy)",
                                      flopsPerSample: flops[i], params: []))
+    }
+}
+
+extension KernelPlan {
+    /// Compiles the cache-blocked kernel of every state-vector circuit for the host (the plan itself
+    /// stays target-neutral: the export turns the same steps into C).
+    mutating func compileStateVectors(cache: ObjectCache?) throws {
+        for i in steps.indices {
+            guard case .fallback(var f) = steps[i].action, var e = f.evaluator, let schedule = e.plan.schedule else { continue }
+            e.compiled = try CompiledStateVector(schedule, target: target, cache: cache, name: "qemlc_circuit_\(i)")
+            f.evaluator = e
+            steps[i].action = .fallback(f)
+            steps[i].summary = steps[i].summary.replacingOccurrences(of: e.plan.name, with: e.strategy)
+        }
     }
 }

@@ -62,14 +62,15 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l2Bytes: options.target.l2Bytes))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
         timings.planning = lap()
         progress?("LLVM: \(plan.definitions.count) kernels")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
         let module = try compiler.compile(plan.definitions)
+        try plan.compileStateVectors(cache: options.cache)
         timings.codegen = lap()
         return CompiledModel(plan: plan, passes: passes, options: options, module: module,
                              cacheOutcome: compiler.lastCacheOutcome, timings: timings)
