@@ -17,8 +17,8 @@ public struct CircuitPlan: Sendable {
     /// compiled state-vector kernel (`StateVectorSchedule`) starts from, fusing by its own cost.
     public let unfused: CircuitProgram
     /// For a state-vector plan, what the code generator compiles (the block-fused program above is
-    /// the Swift evaluator: fallback and oracle); nil for folded plans and for states smaller than
-    /// two vectors.
+    /// the Swift evaluator: fallback and oracle); nil for folded plans and for programs with more
+    /// ops than `StateVectorSchedule.maximumCompiledOps`.
     public let schedule: StateVectorSchedule?
     /// Short name: `folded-observables` or `block-fusion k=N`.
     public let name: String
@@ -54,11 +54,16 @@ public struct CircuitPlan: Sendable {
         }
         strategy = .stateVector(best)
         let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits)
-        schedule = s
-        let compiled = s.map { s in
-            "; compiled: \(s.opCount) ops (fused where that saves vector instructions) in \(s.stages.count) cache-blocked "
-                + "stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) local qubits, \(s.lanes) doubles per vector"
-        } ?? ""
+        let compilable = s.map { $0.opCount <= StateVectorSchedule.maximumCompiledOps } ?? false
+        schedule = compilable ? s : nil
+        var compiled = ""
+        if let s {
+            compiled = compilable
+                ? "; compiled: \(s.opCount) ops (fused where that saves vector instructions) in \(s.stages.count) cache-blocked "
+                    + "stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) local qubits, \(s.lanes) doubles per vector"
+                : "; not compiled: \(s.opCount) ops exceed the kernel limit of \(StateVectorSchedule.maximumCompiledOps) (compile time), "
+                    + "so the Swift evaluator runs them"
+        }
         let whyNot = why ?? "folding failed"
         if bestK == 0 {
             name = "fixed-unitary-folding"

@@ -65,6 +65,10 @@ public struct StateVectorSchedule: Hashable, Sendable {
     public let coefficientCount: Int
 
     public var opCount: Int { stages.reduce(0) { $0 + $1.ops.count } }
+
+    /// Ops above this count are not compiled: LLVM needs a few milliseconds per op's loop, and a
+    /// 10^5-gate circuit (the language's limit) would take minutes.
+    public static let maximumCompiledOps = 2_000
     public var outputWidth: Int { measurements.outputWidth }
 
     /// The largest stage whose buffer (2^L complex doubles) fills at most half of an L2 cache of
@@ -81,12 +85,13 @@ public struct StateVectorSchedule: Hashable, Sendable {
     /// moves runs of two vectors.
     static func fixedLowPositions(lanes: Int) -> Int { lanes.trailingZeroBitCount + 1 }
 
-    /// The schedule, or nil when the state vector is smaller than two vector registers. A stage
-    /// holds at least the fixed low positions plus the widest step.
+    /// The schedule, or nil when `lanes` is not a power of two. Vectors are narrowed to half the
+    /// state for tiny circuits; a stage holds at least the fixed low positions plus the widest step.
     public init?(_ program: CircuitProgram, lanes: Int, localQubits: Int, maxFusedQubits: Int = 3) {
         let n = program.qubits
+        guard n >= 1, lanes >= 1, lanes.nonzeroBitCount == 1 else { return nil }
+        let lanes = min(lanes, 1 << (n - 1))
         let w = lanes.trailingZeroBitCount
-        guard lanes >= 1, lanes.nonzeroBitCount == 1, n >= w + 1 else { return nil }
         let low = Self.fixedLowPositions(lanes: lanes)
         let widest = program.steps.map(\.wires.count).max() ?? 0
         let l = min(n, max(localQubits, low + widest))

@@ -40,7 +40,6 @@ final class StateVectorKernelTests: XCTestCase {
         var checked = 0, staged = 0, gathered = 0
         for (i, check) in try pennyLaneChecks().enumerated() {
             let config = configurations[i % configurations.count]
-            guard check.circuit.qubits > config.lanes.trailingZeroBitCount else { continue }
             let kernel = try compiled(check.circuit, localQubits: config.local(check.circuit.qubits), lanes: config.lanes)
             let got = kernel.run(inputs: check.inputs, batch: check.batch)
             XCTAssertEqual(got.count, check.expected.count, check.label)
@@ -61,9 +60,8 @@ final class StateVectorKernelTests: XCTestCase {
         for trial in 0..<36 {
             let n = rng.int(2...11)
             let lanes = [1, 2, 4, 8][trial % 4]
-            guard n > lanes.trailingZeroBitCount else { continue }
             let circuit = randomCircuit(qubits: n, gates: rng.int(1...80), &rng)
-            let local = trial % 3 == 0 ? nil : rng.int(min(n, lanes.trailingZeroBitCount + 3)...n)
+            let local = trial % 3 == 0 ? nil : rng.int(1...n)
             let batch = rng.int(1...3)
             let inputs = (0..<(batch * circuit.inputWidth)).map { _ in Double(rng.float(-7, 7)) }
             let expected = StateVectorSimulator.run(circuit, inputs: inputs, batch: batch)
@@ -75,6 +73,11 @@ final class StateVectorKernelTests: XCTestCase {
             if kernel.schedule.stages.contains(where: { !$0.isContiguous }) { gathered += 1 }
         }
         XCTAssertGreaterThan(gathered, 3)
+    }
+
+    func testCircuitWithoutGates() throws {
+        let c = BoundCircuit(qubits: 5, inputWidth: 1, gates: [], measurements: [.expval(.z, wire: 0), .expval(.x, wire: 4), .probs([0, 1])])
+        XCTAssertEqual(try compiled(c).run(inputs: [0.5, 1.5], batch: 2), [1, 0, 1, 0, 0, 0, 1, 0, 1, 0, 0, 0])
     }
 
     /// A kernel serves several threads at once (each call has its own workspace).

@@ -76,6 +76,20 @@ final class StateVectorScheduleTests: XCTestCase {
         XCTAssertFalse(coefficients.contains { $0.isNaN }, "every coefficient is written")
     }
 
+    func testPlanDoesNotCompileMoreOpsThanTheLimit() {
+        var gates: [BoundGate] = []
+        for i in 0..<2_400 {
+            gates.append(BoundGate(.rx, wires: [i % 8], angles: [.input(column: 0)]))
+            gates.append(BoundGate(.cz, wires: [i % 8, (i + 3) % 8]))
+        }
+        let plan = CircuitPlan(BoundCircuit(qubits: 8, inputWidth: 1, gates: gates, measurements: [.expval(.z, wire: 0)]))
+        XCTAssertNil(plan.schedule)
+        XCTAssertTrue(plan.reason.contains("exceed the kernel limit of 2000"), plan.reason)
+        let small = CircuitPlan(BoundCircuit(qubits: 8, inputWidth: 1, gates: Array(gates.prefix(40)), measurements: [.expval(.z, wire: 0)]))
+        XCTAssertNotNil(small.schedule)
+        XCTAssertTrue(small.reason.contains("; compiled: "), small.reason)
+    }
+
     func testVectorizedOpsSkipWhatTheyDoNotChange() {
         // 6 qubits, 4 lanes: positions 0 and 1 are in-register.
         func op(_ step: CircuitStep, _ positions: [Int]) -> VectorizedOp {

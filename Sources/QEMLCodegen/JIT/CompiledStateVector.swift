@@ -24,7 +24,7 @@ public final class CompiledStateVector: @unchecked Sendable {
                             localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {
         let lanes = lanes ?? Self.lanes(for: target)
         guard let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits ?? Self.localQubits(for: target)) else {
-            throw CodegenError(.kernel, "circuit: \(program.qubits) qubits are too few for a state-vector kernel on \(lanes)-double vectors")
+            throw CodegenError(.kernel, "circuit: no state-vector schedule for \(lanes)-double vectors (a power of two is needed)")
         }
         try self.init(s, target: target, cache: cache, name: name)
     }
@@ -63,7 +63,7 @@ public final class CompiledStateVector: @unchecked Sendable {
     /// The optimized assembly of the stage functions (the debug ladder's last rung).
     public static func assembly(_ program: CircuitProgram, target: TargetDescription = .host, localQubits: Int? = nil) throws -> String {
         guard let s = StateVectorSchedule(program, lanes: lanes(for: target), localQubits: localQubits ?? Self.localQubits(for: target)) else {
-            throw CodegenError(.kernel, "circuit: \(program.qubits) qubits are too few for a state-vector kernel")
+            throw CodegenError(.kernel, "circuit: no state-vector schedule for this target's vectors")
         }
         let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
         try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
