@@ -145,24 +145,31 @@ public struct StateVectorSchedule: Hashable, Sendable {
             for (i, e) in op.entries.enumerated() {
                 if case .variable(let index, _) = e { entries.append(i); indices.append(index) }
             }
-            return entries.isEmpty ? nil : CoefficientSource(step: op.step, entries: entries, indices: indices)
+            return entries.isEmpty ? nil : CoefficientSource(program: StepMatrixProgram(op.step), entries: entries, indices: indices)
         }
     }
 
-    /// Writes one sample's coefficients (`2 · coefficientCount` doubles) for the input `row`.
-    public func fillCoefficients(_ row: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<Double>) {
+    /// Writes one sample's coefficients (`2 · coefficientCount` doubles) for the input `row`;
+    /// `scratch` holds `fillScratchCount` complex numbers.
+    public func fillCoefficients(_ row: UnsafeBufferPointer<Double>, into out: UnsafeMutablePointer<Double>,
+                                 scratch: UnsafeMutablePointer<Complex>) {
+        let matrix = scratch, work = scratch + largestMatrix
         for source in coefficientSources {
-            let m = source.step.matrix(row)
+            source.program.evaluate(row, into: matrix, scratch: work)
             for (entry, index) in zip(source.entries, source.indices) {
-                out[2 * index] = m.entries[entry].re
-                out[2 * index + 1] = m.entries[entry].im
+                out[2 * index] = matrix[entry].re
+                out[2 * index + 1] = matrix[entry].im
             }
         }
     }
 
-    /// An op with variable entries: which of its matrix entries go to which coefficients.
+    /// Complex scratch for `fillCoefficients`: the largest op matrix and the evaluation's own.
+    public var fillScratchCount: Int { largestMatrix + (coefficientSources.map(\.program.scratchCount).max() ?? 0) }
+    private var largestMatrix: Int { coefficientSources.map { $0.program.dimension * $0.program.dimension }.max() ?? 0 }
+
+    /// An op with variable entries: how to build its matrix, and which entries go to which coefficients.
     struct CoefficientSource: Hashable, Sendable {
-        var step: CircuitStep
+        var program: StepMatrixProgram
         var entries: [Int]
         var indices: [Int]
     }

@@ -55,9 +55,12 @@ final class StateVectorScheduleTests: XCTestCase {
         let p = randomProgram(qubits: 8, gates: 120, seed: 9)
         guard let s = StateVectorSchedule(p, lanes: 4, localQubits: 8) else { return XCTFail("no schedule") }
         var coefficients = [Double](repeating: .nan, count: 2 * s.coefficientCount)
+        var scratch = [Complex](repeating: .zero, count: s.fillScratchCount)
         for row in [[0.1, 0.2, 0.3], [-2.5, 1.25, 3.0]] {
             row.withUnsafeBufferPointer { r in
-                coefficients.withUnsafeMutableBufferPointer { s.fillCoefficients(r, into: $0.baseAddress!) }
+                coefficients.withUnsafeMutableBufferPointer { c in
+                    scratch.withUnsafeMutableBufferPointer { s.fillCoefficients(r, into: c.baseAddress!, scratch: $0.baseAddress!) }
+                }
                 for op in s.stages.flatMap(\.ops) {
                     let m = op.step.matrix(r)
                     for (e, entry) in op.entries.enumerated() {

@@ -85,7 +85,7 @@ public final class CompiledStateVector: @unchecked Sendable {
             for sample in 0..<batch {
                 let row = UnsafeBufferPointer(rebasing: all[(sample * s.inputWidth)..<((sample + 1) * s.inputWidth)])
                 state.reset()
-                s.fillCoefficients(row, into: w.coefficients)
+                s.fillCoefficients(row, into: w.coefficients, scratch: w.fillScratch)
                 state.re.withUnsafeMutableBufferPointer { re in
                     state.im.withUnsafeMutableBufferPointer { im in
                         for stage in stages { stage(re.baseAddress, im.baseAddress, w.coefficients, w.buffer) }
@@ -103,6 +103,7 @@ public final class CompiledStateVector: @unchecked Sendable {
         var state: StateVector
         let coefficients: UnsafeMutablePointer<Double>
         let buffer: UnsafeMutablePointer<Double>
+        let fillScratch: UnsafeMutablePointer<Complex>
         let sizes: (Int, Int)
 
         init(_ s: StateVectorSchedule) {
@@ -112,11 +113,14 @@ public final class CompiledStateVector: @unchecked Sendable {
             coefficients.initialize(repeating: 0, count: sizes.0)
             buffer = .allocate(capacity: sizes.1)
             buffer.initialize(repeating: 0, count: sizes.1)
+            fillScratch = .allocate(capacity: max(1, s.fillScratchCount))
+            fillScratch.initialize(repeating: .zero, count: max(1, s.fillScratchCount))
         }
 
         deinit {
             coefficients.deallocate()
             buffer.deallocate()
+            fillScratch.deallocate()
         }
     }
 
