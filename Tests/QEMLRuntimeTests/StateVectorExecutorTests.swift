@@ -26,4 +26,18 @@ final class StateVectorExecutorTests: XCTestCase {
             XCTAssertGreaterThan(want.data.map(abs).max() ?? 0, 0.05, "expectation values far from 0, so agreement means something")
         }
     }
+
+    /// The batch is split over the pool's threads; each sample is computed the same way.
+    func testThreadCountDoesNotChangeResults() throws {
+        let g = try QIR.load(path: examplePath("qemlnet-reupload.qir"))
+        let w = executorTestWeights(g, seed: 6)
+        let angles = Tensor(shape: [7, 10], data: (0..<70).map { Float(cos(Double($0) * 1.3)) * 3 })
+        let outputs = try [1, 2, 3].map { threads -> [Float] in
+            let options = CompileOptions(backend: .jit, threads: threads, cache: ObjectCache(directory: temporaryObjectCacheDirectory()))
+            let model = try CompiledModel.compile(g, weights: w, options: options)
+            return try XCTUnwrap(try model.run(inputs: ["angles": angles])[g[g.outputs[0]].name]).data
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+    }
 }

@@ -18,18 +18,45 @@ struct CircuitEvaluation: Sendable {
         return "state-vector kernel, \(s.opCount) ops in \(s.stages.count) stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) qubits"
     }
 
-    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) {
+    /// Evaluates the batch, its samples split over `pool`'s threads (each part always gets the
+    /// same samples, and samples are independent: results do not depend on the thread count).
+    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int, pool: ThreadPool? = nil) {
         guard let x = buffers[0], let y = buffers[1] else { return }
+        let work = Samples(evaluation: self, x: x, y: y, batch: batch)
+        if let pool, batch > 1 { pool.run(work) } else { work.run(part: 0, of: 1) }
+    }
+
+    /// Samples `range` of the batch.
+    fileprivate func run(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         let k = input.channels, m = output.channels
-        var rows = [Double](repeating: 0, count: batch * k)
-        for n in 0..<batch {
-            for j in 0..<k { rows[n * k + j] = Double(x[n * input.elementsPerSample + j]) }
+        var rows = [Double](repeating: 0, count: range.count * k)
+        for (r, n) in range.enumerated() {
+            for j in 0..<k { rows[r * k + j] = Double(x[n * input.elementsPerSample + j]) }
         }
-        let values = compiled?.run(inputs: rows, batch: batch) ?? plan.run(inputs: rows, batch: batch)
-        for n in 0..<batch {
+        let values = compiled?.run(inputs: rows, batch: range.count) ?? plan.run(inputs: rows, batch: range.count)
+        for (r, n) in range.enumerated() {
             let out = y + n * output.elementsPerSample
-            for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[n * m + j]) : 0 }
+            for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[r * m + j]) : 0 }
         }
+    }
+}
+
+private final class Samples: ParallelWork, @unchecked Sendable {
+    // @unchecked: the parts read disjoint input rows and write disjoint output rows.
+    let evaluation: CircuitEvaluation
+    let x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+    let batch: Int
+
+    init(evaluation: CircuitEvaluation, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int) {
+        self.evaluation = evaluation
+        self.x = x
+        self.y = y
+        self.batch = batch
+    }
+
+    func run(part: Int, of parts: Int) {
+        let range = (batch * part / parts)..<(batch * (part + 1) / parts)
+        if !range.isEmpty { evaluation.run(x, y, range) }
     }
 }
 

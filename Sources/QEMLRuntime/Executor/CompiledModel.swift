@@ -166,7 +166,7 @@ public final class CompiledModel {
             case .blas(let conv):
                 conv.run(buffers, batch: arena.batch, scratch: arena.scratch)
             case .fallback(let f):
-                try f.run(buffers, batch: arena.batch)
+                try f.run(buffers, batch: arena.batch, pool: pool)
             }
             if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
         }
