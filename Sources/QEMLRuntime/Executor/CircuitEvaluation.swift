@@ -101,7 +101,7 @@ extension PlanBuilder {
 extension KernelPlan {
     /// Compiles the cache-blocked kernel of every state-vector circuit for the host (the plan itself
     /// stays target-neutral: the export turns the same steps into C).
-    mutating func compileStateVectors(cache: ObjectCache?) throws {
+    public mutating func compileStateVectors(cache: ObjectCache?) throws {
         for i in steps.indices {
             guard case .fallback(var f) = steps[i].action, var e = f.evaluator, let schedule = e.plan.schedule else { continue }
             e.compiled = try CompiledStateVector(schedule, target: target, cache: cache, name: "qemlc_circuit_\(i)")

@@ -35,13 +35,14 @@ struct Compile: ParsableCommand {
         }
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
-        let plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
+        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
         progress.step("LLVM (\(plan.definitions.count) kernels)")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)
         let fromCache: Bool, objectBytes: Int
         if target.runsOnHost {
             let module = try ExecutableModel.userFacing { try compiler.compile(plan.definitions) }
+            try ExecutableModel.userFacing { try plan.compileStateVectors(cache: compiler.cache) }
             (fromCache, objectBytes) = (module.fromCache, module.objectSize)
         } else {
             let object = try ExecutableModel.userFacing { try compiler.objectCode(plan.definitions) }
