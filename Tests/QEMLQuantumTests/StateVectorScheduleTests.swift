@@ -1,5 +1,6 @@
 import XCTest
 import QEMLIR
+import QEMLTensor
 @testable import QEMLQuantum
 
 /// The cache-blocked schedule without the code generator: its stages, reordering, fusion and
@@ -7,12 +8,13 @@ import QEMLIR
 final class StateVectorScheduleTests: XCTestCase {
     /// Random gates of every kind on `n` wires, a third of the angles read from a 3-column input.
     func randomProgram(qubits n: Int, gates count: Int, seed: UInt64) -> CircuitProgram {
-        var rng = SplitMixForTests(seed)
+        var rng = SplitMix64(seed: seed)
+        func int(_ n: Int) -> Int { Int(rng.next() % UInt64(n)) }
         let gates: [BoundGate] = (0..<count).map { _ in
-            let kind = GateKind.allCases[rng.int(GateKind.allCases.count)]
-            var wires = [rng.int(n)]
-            if kind.wireCount == 2 { wires.append((wires[0] + 1 + rng.int(n - 1)) % n) }
-            let angles: [Angle] = (0..<kind.parameterCount).map { _ in rng.int(3) == 0 ? .input(column: rng.int(3)) : .fixed(rng.double() * 6 - 3) }
+            let kind = GateKind.allCases[int(GateKind.allCases.count)]
+            var wires = [int(n)]
+            if kind.wireCount == 2 { wires.append((wires[0] + 1 + int(n - 1)) % n) }
+            let angles: [Angle] = (0..<kind.parameterCount).map { _ in int(3) == 0 ? .input(column: int(3)) : .fixed(rng.unit() * 6 - 3) }
             return BoundGate(kind, wires: wires, angles: angles)
         }
         let c = BoundCircuit(qubits: n, inputWidth: 3, gates: gates, measurements: (0..<n).map { .expval(.z, wire: $0) })
@@ -112,18 +114,4 @@ final class StateVectorScheduleTests: XCTestCase {
         XCTAssertTrue(rx.outputs.allSatisfy { $0.terms.count == 2 })
         XCTAssertLessThan(hLow.instructionsPerGroup, op(.unitary(.of(.rot, [0.1, 0.2, 0.3]), wires: [5]), [0]).instructionsPerGroup)
     }
-}
-
-private struct SplitMixForTests {
-    var state: UInt64
-    init(_ seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-    mutating func int(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func double() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
