@@ -175,6 +175,25 @@ final class CLITests: CommandLineTestCase {
         XCTAssertTrue(missing.stderr.contains("none.json") && !missing.stderr.contains("Error:"), missing.stderr)
     }
 
+    /// QEMLC_DEBUG=N adds, level by level: compile times, per-step run times, the chosen kernels,
+    /// LLVM IR, assembly — on stderr, with stdout unchanged.
+    func testDebugLadder() throws {
+        let w = path("tiny.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w).status, 0)
+        let args = ["run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", "examples/signals/ball.wav", "--json"]
+        let plain = try exec("qemlc", args)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let markers = ["qemlc: compiled qemlnet-tiny", "qemlc: run batch 1 step 0 %", "qemlc: step 0 %", "define void @", "\t.text"]
+        for level in 1...5 {
+            let r = try exec("qemlc", args, environment: ["QEMLC_DEBUG": "\(level)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, plain.stdout, "level \(level) changed stdout")
+            for (i, marker) in markers.enumerated() {
+                XCTAssertEqual(r.stderr.contains(marker), i < level, "level \(level), marker \(marker)")
+            }
+        }
+    }
+
     func testDumpAfterFuseQuantumSaysWhichStrategyAndWhy() throws {
         let r = try qemlc("dump", "examples/qemlnet-circuit.qir", "--after", "fuse-quantum")
         XCTAssertEqual(r.status, 0, r.stderr)

@@ -60,14 +60,26 @@ public final class CompiledStateVector: @unchecked Sendable {
         return (m, machine, generator)
     }
 
+    /// The optimized LLVM IR of a schedule's stage functions.
+    public static func llvmIR(_ s: StateVectorSchedule, target: TargetDescription = .host) throws -> String {
+        let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
+        try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
+        return m.text
+    }
+
+    /// The optimized assembly of a schedule's stage functions.
+    public static func assembly(_ s: StateVectorSchedule, target: TargetDescription = .host) throws -> String {
+        let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
+        try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
+        return String(decoding: try machine.emit(m, .assembly), as: UTF8.self)
+    }
+
     /// The optimized assembly of the stage functions (the debug ladder's last rung).
     public static func assembly(_ program: CircuitProgram, target: TargetDescription = .host, localQubits: Int? = nil) throws -> String {
         guard let s = StateVectorSchedule(program, lanes: lanes(for: target), localQubits: localQubits ?? Self.localQubits(for: target)) else {
             throw CodegenError(.kernel, "circuit: no state-vector schedule for this target's vectors")
         }
-        let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
-        try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
-        return String(decoding: try machine.emit(m, .assembly), as: UTF8.self)
+        return try assembly(s, target: target)
     }
 
     /// Evaluates `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth].

@@ -99,6 +99,11 @@ extension PlanBuilder {
 }
 
 extension KernelPlan {
+    /// The schedules of the state-vector circuits compiled for the host.
+    var stateVectorSchedules: [StateVectorSchedule] {
+        steps.compactMap { s in if case .fallback(let f) = s.action { return f.evaluator?.compiled?.schedule }; return nil }
+    }
+
     /// Compiles the cache-blocked kernel of every state-vector circuit for the host (the plan itself
     /// stays target-neutral: the export turns the same steps into C).
     public mutating func compileStateVectors(cache: ObjectCache?) throws {
