@@ -65,11 +65,11 @@ public struct StateVectorSchedule: Hashable, Sendable {
     public let coefficientCount: Int
 
     public var opCount: Int { stages.reduce(0) { $0 + $1.ops.count } }
+    public var outputWidth: Int { measurements.outputWidth }
 
     /// Ops above this count are not compiled: LLVM needs a few milliseconds per op's loop, and a
     /// 10^5-gate circuit (the language's limit) would take minutes.
     public static let maximumCompiledOps = 2_000
-    public var outputWidth: Int { measurements.outputWidth }
 
     /// The largest stage whose buffer (2^L complex doubles) fills at most half of an L2 cache of
     /// `l2Bytes`: fewer stages mean fewer passes over the whole state. Measured on random 400-gate
@@ -91,7 +91,6 @@ public struct StateVectorSchedule: Hashable, Sendable {
         let n = program.qubits
         guard n >= 1, lanes >= 1, lanes.nonzeroBitCount == 1 else { return nil }
         let lanes = min(lanes, 1 << (n - 1))
-        let w = lanes.trailingZeroBitCount
         let low = Self.fixedLowPositions(lanes: lanes)
         let widest = program.steps.map(\.wires.count).max() ?? 0
         let l = min(n, max(localQubits, low + widest))
