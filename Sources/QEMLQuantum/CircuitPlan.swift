@@ -4,7 +4,8 @@ import QEMLIR
 ///
 /// Order: light cone, then merge single-qubit runs; then, if the input only enters through
 /// single-qubit encodings before any entangling gate and the circuit is small, fold the rest into
-/// observables; otherwise fuse into blocks over a state vector, block size chosen by cost.
+/// observables; otherwise fuse into blocks over a state vector, block size chosen by cost, and
+/// schedule the unfused program for the compiled cache-blocked kernel (`StateVectorSchedule`).
 public struct CircuitPlan: Sendable {
     public enum Strategy: Sendable {
         case foldedObservables(FoldedObservables)
@@ -12,15 +13,25 @@ public struct CircuitPlan: Sendable {
     }
 
     public let strategy: Strategy
+    /// The program after light cone and single-qubit merging, before folding or fusion: what the
+    /// compiled state-vector kernel (`StateVectorSchedule`) starts from, fusing by its own cost.
+    public let unfused: CircuitProgram
+    /// For a state-vector plan, what the code generator compiles (the block-fused program above is
+    /// the Swift evaluator: fallback and oracle); nil for folded plans and for programs with more
+    /// ops than `StateVectorSchedule.maximumCompiledOps`.
+    public let schedule: StateVectorSchedule?
     /// Short name: `folded-observables` or `block-fusion k=N`.
     public let name: String
     /// One human-readable sentence: what was chosen and why.
     public let reason: String
 
-    public init(_ circuit: BoundCircuit) {
+    /// `lanes` and `localQubits` shape the compiled kernel's schedule: doubles per vector register
+    /// and bit positions per cache-blocked stage (`StateVectorSchedule.localQubits(l2Bytes:)`).
+    public init(_ circuit: BoundCircuit, lanes: Int = 4, localQubits: Int = StateVectorSchedule.localQubits(l2Bytes: 1 << 20)) {
         let n = circuit.qubits
         let base = CircuitProgram(circuit)
         let program = base.restrictedToLightCone().mergingSingleQubitRuns()
+        unfused = program
         let dropped = base.steps.count - base.restrictedToLightCone().steps.count
         let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(circuit.gates.count) gates"
             + (dropped > 0 ? " (\(dropped) outside the measured light cone dropped)" : "")
@@ -28,6 +39,7 @@ public struct CircuitPlan: Sendable {
         if why == nil, let folded = FoldedObservables(program) {
             let terms = folded.featureCounts.reduce(1, *)
             strategy = .foldedObservables(folded)
+            schedule = nil
             name = "folded-observables"
             reason = "\(prefix): the input enters only through single-qubit gates before any entangling gate, so the "
                 + "\(folded.foldedSteps) fixed steps fold into \(folded.outputs) observable\(folded.outputs == 1 ? "" : "s") M = U†OU, "
@@ -41,15 +53,26 @@ public struct CircuitPlan: Sendable {
             if fused.estimatedCost < best.estimatedCost { best = fused; bestK = k }
         }
         strategy = .stateVector(best)
+        let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits)
+        let compilable = s.map { $0.opCount <= StateVectorSchedule.maximumCompiledOps } ?? false
+        schedule = compilable ? s : nil
+        var compiled = ""
+        if let s {
+            compiled = compilable
+                ? "; compiled: \(s.opCount) ops (fused where that saves vector instructions) in \(s.stages.count) cache-blocked "
+                    + "stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) local qubits, \(s.lanes) doubles per vector"
+                : "; not compiled: \(s.opCount) ops exceed the kernel limit of \(StateVectorSchedule.maximumCompiledOps) (compile time), "
+                    + "so the Swift evaluator runs them"
+        }
         let whyNot = why ?? "folding failed"
         if bestK == 0 {
             name = "fixed-unitary-folding"
             reason = "\(prefix): not foldable into observables (\(whyNot)); input-independent runs fold into fixed unitaries "
-                + "of up to \(min(n, 4)) wires: \(best.steps.count) steps over a 2^\(n) state vector"
+                + "of up to \(min(n, 4)) wires: \(best.steps.count) steps over a 2^\(n) state vector" + compiled
         } else {
             name = "block-fusion k=\(bestK)"
             reason = "\(prefix): not foldable into observables (\(whyNot)); qsim-style fusion into blocks of at most "
-                + "\(bestK) wires (cheapest of k=2…5 by estimated cost): \(best.steps.count) blocks over a 2^\(n) state vector"
+                + "\(bestK) wires (cheapest of k=2…5 by estimated cost): \(best.steps.count) blocks over a 2^\(n) state vector" + compiled
         }
     }
 

@@ -51,9 +51,13 @@ public enum QuantumBenchmark {
     /// Builds an `Evaluator` for the plan, the case's inputs and the number of timed rows.
     public typealias EvaluatorFactory = (_ plan: CircuitPlan, _ inputs: [Double], _ rows: Int) throws -> Evaluator
 
-    /// Runs the case in `path` for at least `minSeconds` of CPU time and reports the best of several
-    /// repeats, in process CPU time.
-    public static func run(caseFile path: String, minSeconds: Double = 1, evaluator: EvaluatorFactory? = nil) throws -> Report {
+    /// The plan qemlc picks for the case in `path`.
+    public static func plan(caseFile path: String) throws -> CircuitPlan {
+        let (root, circuit, width) = try read(caseFile: path)
+        return CircuitPlan(try BoundCircuit(circuit, weights: try CircuitJSON.weights(root["weights"]), inputWidth: width))
+    }
+
+    static func read(caseFile path: String) throws -> (root: [String: Any], circuit: Circuit, inputWidth: Int) {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw CircuitError("cannot read benchmark case \(path): \(error.localizedDescription)")
@@ -62,6 +66,13 @@ public enum QuantumBenchmark {
             throw CircuitError("\(path) is not a JSON object", fix: "write it with benchmarks/quantum/bench_pennylane.py")
         }
         let (circuit, width) = try CircuitJSON.circuit(root)
+        return (root, circuit, width)
+    }
+
+    /// Runs the case in `path` for at least `minSeconds` of CPU time and reports the best of several
+    /// repeats, in process CPU time.
+    public static func run(caseFile path: String, minSeconds: Double = 1, evaluator: EvaluatorFactory? = nil) throws -> Report {
+        let (root, circuit, width) = try read(caseFile: path)
         let weights = try CircuitJSON.weights(root["weights"])
         guard let inputs = root["inputs"] as? [Double], let batch = root["batch"] as? Int else {
             throw CircuitError("\(path) needs inputs and batch")

@@ -217,10 +217,46 @@ public struct StateVector: Sendable {
         return out
     }
 
+    /// ⟨Z⟩ of every wire from one pass over the amplitudes and a halving per wire: the
+    /// probabilities are folded in halves, and before each fold the difference of the two halves'
+    /// sums is ⟨Z⟩ of the wire that owns the top bit. 2·2^n additions in all, instead of one pass
+    /// over the state per wire.
+    public func zExpectations() -> [Double] {
+        var out = [Double](repeating: 0, count: qubits)
+        var half = count / 2
+        var p = [Double](repeating: 0, count: max(half, 1))
+        re.withUnsafeBufferPointer { r in
+            im.withUnsafeBufferPointer { i in
+                p.withUnsafeMutableBufferPointer { p in
+                    var s0 = 0.0, s1 = 0.0
+                    for k in 0..<half {
+                        let a = r[k] * r[k] + i[k] * i[k], b = r[k + half] * r[k + half] + i[k + half] * i[k + half]
+                        s0 += a; s1 += b
+                        p[k] = a + b
+                    }
+                    out[0] = s0 - s1
+                    for wire in 1..<max(qubits, 1) {
+                        half /= 2
+                        s0 = 0; s1 = 0
+                        for k in 0..<half {
+                            s0 += p[k]; s1 += p[k + half]
+                            p[k] += p[k + half]
+                        }
+                        out[wire] = s0 - s1
+                    }
+                }
+            }
+        }
+        return out
+    }
+
     /// Appends every measurement's values to `out`, in order.
     public func measure(_ measurements: [Measurement], into out: inout [Double]) {
+        let zCount = measurements.reduce(0) { n, m in if case .expval(.z, _) = m { return n + 1 }; return n }
+        let z = zCount > 1 ? zExpectations() : nil
         for m in measurements {
             switch m {
+            case .expval(.z, let w) where z != nil: out.append(z![w])
             case .expval(let p, let w): out.append(expectation(p, wire: w))
             case .probs(let ws): out.append(contentsOf: probabilities(ws))
             }

@@ -164,12 +164,34 @@ final class CLITests: CommandLineTestCase {
         XCTAssertLessThan(k?["max_dev_vs_reference"] as? Double ?? 1, 1e-5, kernel.stdout)
         let entangledFirst = json.replacingOccurrences(of: #"["ry", [0], [["i", 0]]], ["ry", [1], [["i", 1]]], ["cnot", [0, 1], []]"#,
                                                        with: #"["ry", [0], [["i", 0]]], ["cnot", [0, 1], []], ["ry", [1], [["i", 1]]]"#)
+        // Not foldable: the cache-blocked state-vector kernel (f64; 2 qubits: 2-double vectors).
         let notFolded = try qemlc("bench-circuit", "--compiled", try write("late.json", entangledFirst), "0")
-        XCTAssertEqual(notFolded.status, 1)
-        XCTAssertTrue(notFolded.stderr.contains("only folded-observables plans compile"), notFolded.stderr)
+        XCTAssertEqual(notFolded.status, 0, notFolded.stderr)
+        let sv = try JSONSerialization.jsonObject(with: Data(notFolded.stdout.utf8)) as? [String: Any]
+        XCTAssertTrue((sv?["evaluator"] as? String)?.hasPrefix("llvm-state-vector") ?? false, notFolded.stdout)
+        XCTAssertLessThan(sv?["max_dev_vs_reference"] as? Double ?? 1, 1e-12, notFolded.stdout)
         let missing = try qemlc("bench-circuit", path("none.json"))
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("none.json") && !missing.stderr.contains("Error:"), missing.stderr)
+    }
+
+    /// QEMLC_DEBUG=N adds, level by level: compile times, per-step run times, the chosen kernels,
+    /// LLVM IR, assembly — on stderr, with stdout unchanged.
+    func testDebugLadder() throws {
+        let w = path("tiny.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", "examples/qemlnet-tiny.qir", "-o", w).status, 0)
+        let args = ["run", "examples/qemlnet-tiny.qir", "--weights", w, "--input", "examples/signals/ball.wav", "--json"]
+        let plain = try exec("qemlc", args)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        let markers = ["qemlc: compiled qemlnet-tiny", "qemlc: run batch 1 step 0 %", "qemlc: step 0 %", "define void @", "\t.text"]
+        for level in 1...5 {
+            let r = try exec("qemlc", args, environment: ["QEMLC_DEBUG": "\(level)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertEqual(r.stdout, plain.stdout, "level \(level) changed stdout")
+            for (i, marker) in markers.enumerated() {
+                XCTAssertEqual(r.stderr.contains(marker), i < level, "level \(level), marker \(marker)")
+            }
+        }
     }
 
     func testDumpAfterFuseQuantumSaysWhichStrategyAndWhy() throws {

@@ -27,9 +27,12 @@ class CommandLineTestCase: XCTestCase {
     @discardableResult
     func qemlc(_ args: String...) throws -> Result { try exec("qemlc", args) }
 
+    /// `qemlc` with extra environment variables.
+    func qemlc(environment: [String: String], _ args: String...) throws -> Result { try exec("qemlc", args, environment: environment) }
+
     /// Runs `tool` (`qemlc` from the build folder, or a program on PATH) in `dir` (default: the repository).
     @discardableResult
-    func exec(_ tool: String, _ args: [String], in dir: URL? = nil) throws -> Result {
+    func exec(_ tool: String, _ args: [String], in dir: URL? = nil, environment: [String: String] = [:]) throws -> Result {
         let p = Process()
         if tool == "qemlc" {
             let here = Bundle(for: CommandLineTestCase.self).bundleURL
@@ -47,6 +50,7 @@ class CommandLineTestCase: XCTestCase {
         var env = ProcessInfo.processInfo.environment
         env["QEMLC_NO_PROGRESS"] = "1"
         env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
+        env.merge(environment) { $1 }
         p.environment = env
         let outURL = work.appendingPathComponent("out-\(UUID().uuidString)"), errURL = work.appendingPathComponent("err-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: outURL.path, contents: nil)

@@ -236,6 +236,26 @@ def random_section(runner, results):
                 row[dev_name] = best_time(lambda: circ(x), max_repeats=5)
             except Exception as e:  # noqa: BLE001
                 row[dev_name] = repr(e)
+        if n <= 16:
+            # default.qubit under jax.jit (backprop), compiled before timing; at 20 qubits its
+            # 400-gate XLA program takes longer to build than the whole benchmark.
+            try:
+                import jax
+                jax.config.update("jax_enable_x64", True)
+                import jax.numpy as jnp
+                devj = qml.device("default.qubit", wires=n)
+
+                @jax.jit
+                @qml.qnode(devj, interface="jax", diff_method="backprop")
+                def jq(xx):
+                    ref.apply_gates(gates, xx, [jnp.asarray(w)])
+                    return ref.measure(meas)
+                xj = jnp.asarray(x)
+                val = ref.stack([np.asarray(v) for v in jq(xj)], 1)
+                assert np.allclose(val, expected, atol=1e-9)
+                row["jax.jit"] = best_time(lambda: [v.block_until_ready() for v in jq(xj)], max_repeats=5)
+            except Exception as e:  # noqa: BLE001
+                row["jax.jit"] = repr(e)[:200]
         try:
             from catalyst import qjit
             dev = qml.device("lightning.qubit", wires=n)
@@ -257,6 +277,13 @@ def random_section(runner, results):
             row[label] = rep["seconds_per_call"]
             row["qemlc_plan"] = rep["plan"]
             row["qemlc_max_dev"] = rep["max_dev_vs_reference"]
+        if runner[-1] == "bench-circuit":
+            # The cache-blocked state-vector kernel (f64), what the executor runs for such circuits.
+            rep = run_qemlc(runner + ["--compiled"], case)
+            row["qemlc kernel"] = rep["seconds_per_call"]
+            row["qemlc_kernel"] = rep["evaluator"]
+            row["qemlc_kernel_max_dev"] = rep["max_dev_vs_reference"]
+            row["qemlc_kernel_compile_s"] = rep["compile_s"]
         rows.append(row)
         print(json.dumps(row), flush=True)
     results["random"] = rows
@@ -301,13 +328,18 @@ def markdown(results):
     lines += ["", "| one sample | µs per call | qemlc is × faster |", "|---|---:|---:|"]
     for k, v in q["single_sample_s"].items():
         lines.append(f"| {k} | {v * 1e6:,.2f} | {v / q['single_sample_s']['qemlc']:.2f} |")
-    lines += ["", "| qubits | gates | lightning.qubit ms | default.qubit ms | Catalyst ms | qemlc ms | qemlc haswell ms | lightning / qemlc |",
-              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    fmt = lambda v: f"{v * 1e3:,.1f}" if isinstance(v, float) else "n/a"
+    lines += ["", "| qubits | gates | lightning.qubit ms | default.qubit ms | default.qubit + jax.jit ms | Catalyst ms | qemlc kernel ms "
+              "| qemlc Swift ms | lightning / qemlc kernel | Catalyst / qemlc kernel |",
+              "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    fmt = lambda v: f"{v * 1e3:,.2f}" if isinstance(v, float) else "n/a"
+
+    def ratio(r, other):
+        a, b = r.get(other), r.get("qemlc kernel")
+        return f"{a / b:.1f}" if isinstance(a, float) and isinstance(b, float) else "n/a"
     for r in results["random"]:
-        ratio = r["lightning.qubit"] / r["qemlc"] if isinstance(r.get("lightning.qubit"), float) else float("nan")
         lines.append(f"| {r['qubits']} | {r['gates']} | {fmt(r.get('lightning.qubit'))} | {fmt(r.get('default.qubit'))} | "
-                     f"{fmt(r.get('catalyst'))} | {fmt(r.get('qemlc'))} | {fmt(r.get('qemlc haswell'))} | {ratio:.2f} |")
+                     f"{fmt(r.get('jax.jit'))} | {fmt(r.get('catalyst'))} | {fmt(r.get('qemlc kernel'))} | {fmt(r.get('qemlc'))} | "
+                     f"{ratio(r, 'lightning.qubit')} | {ratio(r, 'catalyst')} |")
     return "\n".join(lines)
 
 

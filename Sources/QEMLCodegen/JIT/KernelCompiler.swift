@@ -197,6 +197,11 @@ struct ObjectBuilder: Sendable {
 
     func object(_ kernels: [KernelDefinition]) throws -> Output {
         let (m, machine, _) = try makeModule(kernels)
+        return try object(m, machine)
+    }
+
+    /// A configured, verified module optimized and emitted, or its object from the cache.
+    func object(_ m: IRModule, _ machine: TargetMachine) throws -> Output {
         let key = cacheKey(irText: m.text)
         var outcome = "miss"
         if let cache {

@@ -15,6 +15,7 @@ final class IRModule {
     let i32: IRType
     let i64: IRType
     let f32: IRType
+    let f64: IRType
 
     init(name: String) {
         context = LLVMContextCreate()
@@ -24,6 +25,7 @@ final class IRModule {
         i32 = LLVMInt32TypeInContext(context)
         i64 = LLVMInt64TypeInContext(context)
         f32 = LLVMFloatTypeInContext(context)
+        f64 = LLVMDoubleTypeInContext(context)
     }
 
     deinit {

@@ -3,28 +3,60 @@ import QEMLIR
 import QEMLQuantum
 import QEMLTensor
 
-/// The `circuit` op on QEMLQuantum's compiled evaluator (`CircuitPlan`: folded observables for a
-/// small circuit whose input enters before any entangling gate, else fused blocks over a state
-/// vector), reading the angles from and writing the expectation values to the arena.
+/// The `circuit` op on a state vector, reading the angles from and writing the expectation values
+/// to the arena: the compiled cache-blocked kernel of the plan's schedule once `CompiledModel` has
+/// built it for the host, else QEMLQuantum's evaluator (`CircuitPlan.run`). Folded-observables
+/// plans are generated kernels instead (`planCircuit`).
 struct CircuitEvaluation: Sendable {
     let plan: CircuitPlan
     let input: BlockedStorage
     let output: BlockedStorage
+    var compiled: CompiledStateVector?
 
-    var strategy: String { plan.name }
+    var strategy: String {
+        guard let s = compiled?.schedule else { return plan.name }
+        return "state-vector kernel, \(s.opCount) ops in \(s.stages.count) stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) qubits"
+    }
 
-    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) {
+    /// Evaluates the batch, its samples split over `pool`'s threads (each part always gets the
+    /// same samples, and samples are independent: results do not depend on the thread count).
+    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int, pool: ThreadPool? = nil) {
         guard let x = buffers[0], let y = buffers[1] else { return }
+        let work = Samples(evaluation: self, x: x, y: y, batch: batch)
+        if let pool, batch > 1 { pool.run(work) } else { work.run(part: 0, of: 1) }
+    }
+
+    /// Samples `range` of the batch.
+    fileprivate func run(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
         let k = input.channels, m = output.channels
-        var rows = [Double](repeating: 0, count: batch * k)
-        for n in 0..<batch {
-            for j in 0..<k { rows[n * k + j] = Double(x[n * input.elementsPerSample + j]) }
+        var rows = [Double](repeating: 0, count: range.count * k)
+        for (r, n) in range.enumerated() {
+            for j in 0..<k { rows[r * k + j] = Double(x[n * input.elementsPerSample + j]) }
         }
-        let values = plan.run(inputs: rows, batch: batch)
-        for n in 0..<batch {
+        let values = compiled?.run(inputs: rows, batch: range.count) ?? plan.run(inputs: rows, batch: range.count)
+        for (r, n) in range.enumerated() {
             let out = y + n * output.elementsPerSample
-            for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[n * m + j]) : 0 }
+            for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[r * m + j]) : 0 }
         }
+    }
+}
+
+private final class Samples: ParallelWork, @unchecked Sendable {
+    // @unchecked: the parts read disjoint input rows and write disjoint output rows.
+    let evaluation: CircuitEvaluation
+    let x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>
+    let batch: Int
+
+    init(evaluation: CircuitEvaluation, x: UnsafeMutablePointer<Float>, y: UnsafeMutablePointer<Float>, batch: Int) {
+        self.evaluation = evaluation
+        self.x = x
+        self.y = y
+        self.batch = batch
+    }
+
+    func run(part: Int, of parts: Int) {
+        let range = (batch * part / parts)..<(batch * (part + 1) / parts)
+        if !range.isEmpty { evaluation.run(x, y, range) }
     }
 }
 
@@ -45,7 +77,7 @@ extension PlanBuilder {
         guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
             return try addFallback(node: i, why: "the circuit does not bind to its weights")
         }
-        let plan = CircuitPlan(bound)
+        let plan = CircuitPlan(bound, lanes: CompiledStateVector.lanes(for: target), localQubits: CompiledStateVector.localQubits(for: target))
         // Folded observables compile to an LLVM kernel (coefficients as packed params); a circuit too
         // large for that, or another strategy, stays on QEMLQuantum's evaluator.
         if case .foldedObservables(let folded) = plan.strategy,
@@ -58,10 +90,29 @@ extension PlanBuilder {
             return
         }
         var (step, used) = try referenceStep(node: i)
-        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output)
+        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output, compiled: nil)
         step.evaluator = evaluation
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
                                      summary: "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(evaluation.strategy)",
                                      flopsPerSample: flops[i], params: []))
+    }
+}
+
+extension KernelPlan {
+    /// The schedules of the state-vector circuits compiled for the host.
+    var stateVectorSchedules: [StateVectorSchedule] {
+        steps.compactMap { s in if case .fallback(let f) = s.action { return f.evaluator?.compiled?.schedule }; return nil }
+    }
+
+    /// Compiles the cache-blocked kernel of every state-vector circuit for the host (the plan itself
+    /// stays target-neutral: the export turns the same steps into C).
+    public mutating func compileStateVectors(cache: ObjectCache?) throws {
+        for i in steps.indices {
+            guard case .fallback(var f) = steps[i].action, var e = f.evaluator, let schedule = e.plan.schedule else { continue }
+            e.compiled = try CompiledStateVector(schedule, target: target, cache: cache, name: "qemlc_circuit_\(i)")
+            f.evaluator = e
+            steps[i].action = .fallback(f)
+            steps[i].summary = steps[i].summary.replacingOccurrences(of: e.plan.name, with: e.strategy)
+        }
     }
 }

@@ -62,15 +62,39 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l2Bytes: options.target.l2Bytes))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
         timings.planning = lap()
         progress?("LLVM: \(plan.definitions.count) kernels")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
         let module = try compiler.compile(plan.definitions)
+        try plan.compileStateVectors(cache: options.cache)
         timings.codegen = lap()
+        DebugLadder.show(1, String(format: "qemlc: compiled %@ for %@ (%@): passes %.0f ms, planning %.0f ms, LLVM %.0f ms; object cache: %@",
+                                   graph.name, options.target.name, options.target.cpu, timings.passes * 1e3, timings.planning * 1e3,
+                                   timings.codegen * 1e3, plan.definitions.isEmpty ? "no generated kernels" : compiler.lastCacheOutcome))
+        if DebugLadder.level >= 3 {
+            DebugLadder.show(3, plan.stepInfo.enumerated().map { "qemlc: step \($0.offset) %\($0.element.node): \($0.element.kind): \($0.element.summary)" }
+                .joined(separator: "\n"))
+        }
+        if DebugLadder.level >= 4 {
+            let ir = try compiler.llvmIR(plan.definitions)
+            DebugLadder.show(4, ir)
+            for circuit in plan.stateVectorSchedules {
+                let text = try CompiledStateVector.llvmIR(circuit, target: options.target)
+                DebugLadder.show(4, text)
+            }
+        }
+        if DebugLadder.level >= 5 {
+            let asm = try compiler.assembly(plan.definitions)
+            DebugLadder.show(5, asm)
+            for circuit in plan.stateVectorSchedules {
+                let text = try CompiledStateVector.assembly(circuit, target: options.target)
+                DebugLadder.show(5, text)
+            }
+        }
         return CompiledModel(plan: plan, passes: passes, options: options, module: module,
                              cacheOutcome: compiler.lastCacheOutcome, timings: timings)
     }
@@ -95,7 +119,16 @@ public final class CompiledModel {
     /// returns every graph output by name, in plain NCHW.
     public func run(inputs: [String: Tensor]) throws -> [String: Tensor] {
         let arena = try bind(inputs)
-        try execute(arena, timings: nil)
+        if DebugLadder.level >= 2 {
+            var nanoseconds = [UInt64](repeating: 0, count: plan.steps.count)
+            try nanoseconds.withUnsafeMutableBufferPointer { try execute(arena, timings: $0.baseAddress) }
+            let info = plan.stepInfo
+            DebugLadder.show(2, zip(info, nanoseconds).enumerated().map { i, s in
+                String(format: "qemlc: run batch %d step %d %%%@ (%@): %.3f ms", arena.batch, i, s.0.node, s.0.kind, Double(s.1) / 1e6)
+            }.joined(separator: "\n"))
+        } else {
+            try execute(arena, timings: nil)
+        }
         return outputs(of: arena)
     }
 
@@ -165,7 +198,7 @@ public final class CompiledModel {
             case .blas(let conv):
                 conv.run(buffers, batch: arena.batch, scratch: arena.scratch)
             case .fallback(let f):
-                try f.run(buffers, batch: arena.batch)
+                try f.run(buffers, batch: arena.batch, pool: pool)
             }
             if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
         }

@@ -21,8 +21,8 @@ struct FallbackStep: @unchecked Sendable {
     let kernel: ReferenceKernel
     var evaluator: CircuitEvaluation?
 
-    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int) throws {
-        if let evaluator { return evaluator.run(buffers, batch: batch) }
+    func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int, pool: ThreadPool? = nil) throws {
+        if let evaluator { return evaluator.run(buffers, batch: batch, pool: pool) }
         var operands: [Tensor?] = []
         for source in sources {
             switch source {

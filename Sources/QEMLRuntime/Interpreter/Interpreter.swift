@@ -106,7 +106,7 @@ public struct Interpreter: Sendable {
             }
         }
         // QEMLC_DEBUG=2 and up: time spent per op kind, on stderr.
-        let timing = (ProcessInfo.processInfo.environment["QEMLC_DEBUG"].flatMap { Int($0) } ?? 0) >= 2
+        let timing = DebugLadder.level >= 2
         var spent: [String: (seconds: Double, count: Int)] = [:]
         defer {
             if timing {

@@ -6,25 +6,51 @@ struct BenchCircuit: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench-circuit",
         abstract: "Time a quantum circuit case (JSON, as benchmarks/quantum/bench_pennylane.py writes) with the strategy qemlc picks.",
-        discussion: "Prints one JSON line: the plan and why it was chosen, compile time, seconds per call, samples per second and the largest deviation from the reference simulator. With --compiled it times the generated LLVM kernel of a folded-observables plan (f32, compiled before timing) instead of the Swift evaluator. benchmarks/quantum/bench_pennylane.py runs it beside PennyLane, lightning.qubit, Catalyst and NumPy in the same session.")
+        discussion: "Prints one JSON line: the plan and why it was chosen, compile time, seconds per call, samples per second and the largest deviation from the reference simulator. With --compiled it times the generated LLVM kernel instead of the Swift evaluator (compiled before timing): the folded-observables kernel (f32) or the cache-blocked state-vector kernel (f64). benchmarks/quantum/bench_pennylane.py runs it beside PennyLane, lightning.qubit, Catalyst and NumPy in the same session.")
 
     @Argument(help: "The case file (.json).") var caseFile: String
     @Argument(help: "Measure for at least this many seconds.") var minSeconds: Double = 1
-    @Flag(help: "Time the generated LLVM kernel (folded-observables plans only).") var compiled = false
+    @Flag(help: "Time the generated LLVM kernel.") var compiled = false
     @Option(help: "Target for --compiled (see `qemlc targets`).") var target = "host"
+    @Flag(help: "Print the state-vector kernel's assembly instead of timing it.") var emitAsm = false
+    @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L2 size).") var localQubits: Int?
 
     func run() throws {
         guard minSeconds >= 0, minSeconds <= 600 else { throw UserError("minimum time \(minSeconds) s: give 0 to 600 seconds") }
         let t = try ExecutableModel.target(target)
-        print(try QuantumBenchmark.run(caseFile: caseFile, minSeconds: minSeconds, evaluator: compiled ? { try Self.kernel($0, $1, $2, target: t) } : nil).json)
+        if emitAsm {
+            let plan = try QuantumBenchmark.plan(caseFile: caseFile)
+            return print(try CompiledStateVector.assembly(plan.unfused, target: t, localQubits: localQubits))
+        }
+        print(try QuantumBenchmark.run(caseFile: caseFile, minSeconds: minSeconds, evaluator: compiled ? { try Self.kernel($0, $1, $2, target: t, localQubits: localQubits) } : nil).json)
     }
 
-    /// The folded-observables kernel, compiled, with the case's inputs converted to its blocked f32
-    /// layout before timing; one call runs every timed row on this thread.
-    static func kernel(_ plan: CircuitPlan, _ inputs: [Double], _ rows: Int, target: TargetDescription) throws -> QuantumBenchmark.Evaluator {
-        guard case .foldedObservables(let f) = plan.strategy else {
-            throw UserError("--compiled: the plan is \(plan.name); only folded-observables plans compile to an LLVM kernel (drop --compiled)")
+    /// The plan's LLVM kernel, compiled; one call runs every timed row on this thread.
+    static func kernel(_ plan: CircuitPlan, _ inputs: [Double], _ rows: Int, target: TargetDescription, localQubits: Int? = nil) throws -> QuantumBenchmark.Evaluator {
+        switch plan.strategy {
+        case .foldedObservables(let f): return try folded(f, inputs, rows, target: target)
+        case .stateVector: return try stateVector(plan.unfused, inputs, rows, target: target, localQubits: localQubits)
         }
+    }
+
+    /// The cache-blocked state-vector kernel of the program before block fusion (the kernel fuses by its own cost).
+    static func stateVector(_ p: CircuitProgram, _ inputs: [Double], _ rows: Int, target: TargetDescription, localQubits: Int?) throws -> QuantumBenchmark.Evaluator {
+        let start = ContinuousClock.now
+        let compiled = try CompiledStateVector(p, target: target, cache: nil, localQubits: localQubits)
+        let elapsed = ContinuousClock.now - start
+        let s = compiled.schedule
+        let timed = Array(inputs.prefix(rows * p.inputWidth))
+        return QuantumBenchmark.Evaluator(
+            label: "llvm-state-vector \(target.name): \(s.stages.count) stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) local qubits, \(s.opCount) ops, \(s.lanes) doubles per vector",
+            compileSeconds: seconds(elapsed), check: { x, n in compiled.run(inputs: x, batch: n) },
+            call: { _ = compiled.run(inputs: timed, batch: rows) })
+    }
+
+    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18 }
+
+    /// The folded-observables kernel, compiled, with the case's inputs converted to its blocked f32
+    /// layout before timing.
+    static func folded(_ f: FoldedObservables, _ inputs: [Double], _ rows: Int, target: TargetDescription) throws -> QuantumBenchmark.Evaluator {
         let start = ContinuousClock.now
         let def = try KernelDefinition.foldedCircuit(f, target: target, name: "circuit")
         let kernel = try KernelCompiler(target: target, cache: nil).compile([def]).kernels[0]
@@ -46,7 +72,7 @@ struct BenchCircuit: ParsableCommand {
             return (0..<n).flatMap { s in (0..<m).map { Double(b[1][s * mp + $0]) } }
         }
         return QuantumBenchmark.Evaluator(label: "llvm-kernel \(target.name)",
-                                          compileSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                                          compileSeconds: seconds(elapsed),
                                           check: check, call: { kernel.run(timed, begin: 0, end: rows) })
     }
 }

@@ -31,17 +31,18 @@ struct Compile: ParsableCommand {
         let progress = Progress("compiling \(graph.name)", total: 3)
         let start = DispatchTime.now().uptimeNanoseconds
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth))
+            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l2Bytes: target.l2Bytes))
         }
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
-        let plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
+        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
         progress.step("LLVM (\(plan.definitions.count) kernels)")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)
         let fromCache: Bool, objectBytes: Int
         if target.runsOnHost {
             let module = try ExecutableModel.userFacing { try compiler.compile(plan.definitions) }
+            try ExecutableModel.userFacing { try plan.compileStateVectors(cache: compiler.cache) }
             (fromCache, objectBytes) = (module.fromCache, module.objectSize)
         } else {
             let object = try ExecutableModel.userFacing { try compiler.objectCode(plan.definitions) }

@@ -1,0 +1,147 @@
+import Foundation
+import QEMLQuantum
+
+/// A circuit program compiled to a cache-blocked state-vector kernel (`StateVectorSchedule`,
+/// `StateVectorGenerator`) for this machine and linked into the process. Each call of `run`
+/// uses its own state vector, so calls from several threads are safe.
+public final class CompiledStateVector: @unchecked Sendable {
+    typealias Stage = @convention(c) (UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?,
+                                      UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void
+
+    public let schedule: StateVectorSchedule
+    public let fromCache: Bool
+    public let objectSize: Int
+    private let stages: [Stage]
+    private let linker: AnyObject
+
+    /// Doubles per vector register of the target.
+    public static func lanes(for target: TargetDescription) -> Int { max(1, target.vectorWidth / 2) }
+
+    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l2Bytes:)`.
+    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l2Bytes: target.l2Bytes) }
+
+    public convenience init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
+                            localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {
+        let lanes = lanes ?? Self.lanes(for: target)
+        guard let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits ?? Self.localQubits(for: target)) else {
+            throw CodegenError(.kernel, "circuit: no state-vector schedule for \(lanes)-double vectors (a power of two is needed)")
+        }
+        try self.init(s, target: target, cache: cache, name: name)
+    }
+
+    /// Compiles `schedule` (its lanes need not match the target's: LLVM splits or widens vectors).
+    public init(_ schedule: StateVectorSchedule, target: TargetDescription = .host, cache: ObjectCache? = .standard,
+                name: String = "qemlc_state_vector") throws {
+        guard target.runsOnHost else {
+            throw CodegenError(.jit, "target '\(target.name)' (\(target.triple)) cannot run on this \(TargetDescription.host.architecture) host")
+        }
+        let s = schedule
+        self.schedule = s
+        let (m, machine, generator) = try Self.module(s, target: target, name: name)
+        let object = try ObjectBuilder(target: target, cache: cache, pipeline: KernelCompiler.defaultPipeline).object(m, machine)
+        let jit = try JITLinker()
+        try jit.addObject(object.bytes, name: name)
+        stages = try (0..<s.stages.count).map { i in
+            unsafeBitCast(UnsafeRawPointer(bitPattern: try jit.address(of: generator.stageSymbol(i))), to: Stage.self)
+        }
+        linker = jit
+        fromCache = object.fromCache
+        objectSize = object.bytes.count
+    }
+
+    /// The schedule's stage functions in one verified module for `target`.
+    static func module(_ s: StateVectorSchedule, target: TargetDescription, name: String) throws -> (IRModule, TargetMachine, StateVectorGenerator) {
+        let machine = try TargetMachine(triple: target.triple, cpu: target.cpu, features: target.features)
+        let m = IRModule(name: name)
+        let generator = StateVectorGenerator(schedule: s, m: m, name: name)
+        generator.emit()
+        machine.configure(m)
+        try m.verify()
+        return (m, machine, generator)
+    }
+
+    /// The optimized LLVM IR of a schedule's stage functions.
+    public static func llvmIR(_ s: StateVectorSchedule, target: TargetDescription = .host) throws -> String {
+        let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
+        try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
+        return m.text
+    }
+
+    /// The optimized assembly of a schedule's stage functions.
+    public static func assembly(_ s: StateVectorSchedule, target: TargetDescription = .host) throws -> String {
+        let (m, machine, _) = try module(s, target: target, name: "qemlc_state_vector")
+        try machine.optimize(m, pipeline: KernelCompiler.defaultPipeline)
+        return String(decoding: try machine.emit(m, .assembly), as: UTF8.self)
+    }
+
+    /// The optimized assembly of the stage functions (the debug ladder's last rung).
+    public static func assembly(_ program: CircuitProgram, target: TargetDescription = .host, localQubits: Int? = nil) throws -> String {
+        guard let s = StateVectorSchedule(program, lanes: lanes(for: target), localQubits: localQubits ?? Self.localQubits(for: target)) else {
+            throw CodegenError(.kernel, "circuit: no state-vector schedule for this target's vectors")
+        }
+        return try assembly(s, target: target)
+    }
+
+    /// Evaluates `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth].
+    public func run(inputs: [Double], batch: Int) -> [Double] {
+        let s = schedule
+        let w = workspaces.take() ?? Workspace(s)
+        defer { workspaces.put(w) }
+        // The state moves out of the workspace for the call (no copy, no shared access).
+        var state = StateVector(qubits: 1)
+        swap(&state, &w.state)
+        defer { swap(&state, &w.state) }
+        var out: [Double] = []
+        out.reserveCapacity(batch * s.outputWidth)
+        inputs.withUnsafeBufferPointer { all in
+            for sample in 0..<batch {
+                let row = UnsafeBufferPointer(rebasing: all[(sample * s.inputWidth)..<((sample + 1) * s.inputWidth)])
+                state.reset()
+                s.fillCoefficients(row, into: w.coefficients, scratch: w.fillScratch)
+                state.re.withUnsafeMutableBufferPointer { re in
+                    state.im.withUnsafeMutableBufferPointer { im in
+                        for stage in stages { stage(re.baseAddress, im.baseAddress, w.coefficients, w.buffer) }
+                    }
+                }
+                state.measure(s.measurements, into: &out)
+            }
+        }
+        return out
+    }
+
+    /// One evaluation's memory (state vector, coefficients, stage buffer), kept for the next call:
+    /// at 20 qubits the state is 32 MB, and fresh pages cost more than a short circuit.
+    private final class Workspace {
+        var state: StateVector
+        let coefficients: UnsafeMutablePointer<Double>
+        let buffer: UnsafeMutablePointer<Double>
+        let fillScratch: UnsafeMutablePointer<Complex>
+        let sizes: (Int, Int)
+
+        init(_ s: StateVectorSchedule) {
+            state = StateVector(qubits: s.qubits)
+            sizes = (max(2, 2 * s.coefficientCount), s.stages.allSatisfy(\.isContiguous) ? 8 : 2 << s.localQubits)
+            coefficients = .allocate(capacity: sizes.0)
+            coefficients.initialize(repeating: 0, count: sizes.0)
+            buffer = .allocate(capacity: sizes.1)
+            buffer.initialize(repeating: 0, count: sizes.1)
+            fillScratch = .allocate(capacity: max(1, s.fillScratchCount))
+            fillScratch.initialize(repeating: .zero, count: max(1, s.fillScratchCount))
+        }
+
+        deinit {
+            coefficients.deallocate()
+            buffer.deallocate()
+            fillScratch.deallocate()
+        }
+    }
+
+    private let workspaces = WorkspacePool()
+
+    private final class WorkspacePool: @unchecked Sendable {
+        private let lock = NSLock()
+        private var free: [Workspace] = []
+        func take() -> Workspace? { lock.withLock { free.popLast() } }
+        func put(_ w: Workspace) { lock.withLock { free.append(w) } }
+    }
+}

@@ -1,0 +1,58 @@
+import XCTest
+import QEMLCodegen
+import QEMLIR
+import QEMLTensor
+@testable import QEMLRuntime
+
+/// Circuit-only examples through the executor, against the reference interpreter (double-precision
+/// simulator) for batches that fill, split and under-fill vector blocks and thread parts:
+/// QEML-Net's circuit as the generated folded-observables kernel, the 10-qubit re-uploading circuit
+/// on the compiled cache-blocked state-vector kernel.
+final class CircuitExecutorTests: XCTestCase {
+    /// Compiles `example`, checks its circuit step's kind, and compares `batches` random inputs.
+    private func check(_ example: String, width: Int, kind: String, batches: [Int], seed: UInt64, threads: Int = 2,
+                       generatedKernel: Bool = false) throws {
+        let g = try QIR.load(path: examplePath(example))
+        let w = executorTestWeights(g, seed: seed)
+        let options = CompileOptions(backend: .jit, threads: threads, cache: ObjectCache(directory: temporaryObjectCacheDirectory()))
+        let model = try CompiledModel.compile(g, weights: w, options: options)
+        let kinds = model.plan.stepInfo.map(\.kind)
+        XCTAssertTrue(kinds.contains { $0.hasPrefix(kind) }, "\(kinds)")
+        XCTAssertEqual(model.plan.fallbacks, [])
+        if generatedKernel { XCTAssertTrue(model.plan.definitions.contains { $0.kind.hasPrefix(kind) }, "not a generated kernel") }
+        let name = g[g.outputs[0]].name
+        for batch in batches {
+            let angles = Tensor(shape: [batch, width], data: (0..<(batch * width)).map { Float(sin(Double($0) * 1.7)) * 3.5 })
+            let got = try XCTUnwrap(try model.run(inputs: ["angles": angles])[name])
+            let want = try XCTUnwrap(try Interpreter(graph: g, weights: w).evaluate([name], inputs: ["angles": angles])[name])
+            XCTAssertEqual(got.shape, [batch, width])
+            XCTAssertEqual(got.shape, want.shape)
+            let worst = zip(got.data, want.data).map { abs($0 - $1) }.max() ?? .nan
+            XCTAssertLessThan(worst, 1e-5, "\(example) batch \(batch)")
+            XCTAssertGreaterThan(want.data.map(abs).max() ?? 0, 0.05, "expectation values far from 0, so agreement means something")
+        }
+    }
+
+    func testQEMLNetCircuitRunsAsTheFoldedKernel() throws {
+        try check("qemlnet-circuit.qir", width: 4, kind: "circuit (folded-observables)", batches: [1, 3, 17, 40], seed: 21,
+                  generatedKernel: true)
+    }
+
+    func testReuploadCircuitRunsOnTheStateVectorKernel() throws {
+        try check("qemlnet-reupload.qir", width: 10, kind: "circuit (state-vector kernel", batches: [1, 3, 8], seed: 5)
+    }
+
+    /// The batch is split over the pool's threads; each sample is computed the same way.
+    func testThreadCountDoesNotChangeStateVectorResults() throws {
+        let g = try QIR.load(path: examplePath("qemlnet-reupload.qir"))
+        let w = executorTestWeights(g, seed: 6)
+        let angles = Tensor(shape: [7, 10], data: (0..<70).map { Float(cos(Double($0) * 1.3)) * 3 })
+        let outputs = try [1, 2, 3].map { threads -> [Float] in
+            let options = CompileOptions(backend: .jit, threads: threads, cache: ObjectCache(directory: temporaryObjectCacheDirectory()))
+            let model = try CompiledModel.compile(g, weights: w, options: options)
+            return try XCTUnwrap(try model.run(inputs: ["angles": angles])[g[g.outputs[0]].name]).data
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertEqual(outputs[0], outputs[2])
+    }
+}
