@@ -17,8 +17,8 @@ public final class CompiledStateVector: @unchecked Sendable {
     /// Doubles per vector register of the target.
     public static func lanes(for target: TargetDescription) -> Int { max(1, target.vectorWidth / 2) }
 
-    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l2Bytes:)`.
-    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l2Bytes: target.l2Bytes) }
+    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l1Bytes:)`.
+    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l1Bytes: target.l1Bytes) }
 
     public convenience init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
                             localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {

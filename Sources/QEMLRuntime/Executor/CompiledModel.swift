@@ -62,7 +62,7 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l2Bytes: options.target.l2Bytes))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
