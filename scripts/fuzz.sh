@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh [TARGET|all|build] [SECONDS]
 #
 # TARGET is one of: qir safetensors npy wav csv export-weights export-signal (default: all,
-# 60 s each). Each Swift harness is compiled with -sanitize=fuzzer,address together with the
+# 60 s each; scripts/test.sh runs `all 8` as a smoke test). Each Swift harness is compiled with -sanitize=fuzzer,address together with the
 # module sources it exercises: QEMLTensor and QEMLIR as modules, the WAV/CSV readers as files
 # (they need no FFTW). The export-* harnesses are C: they are compiled with the Swift
 # toolchain's clang (-fsanitize=fuzzer,address,undefined) against a fresh `qemlc export` of
@@ -34,6 +34,15 @@ module() {  # name, include dirs..., sources...
     echo "building module $name"
     swiftc "${FLAGS[@]}" -module-name "$name" -emit-module -emit-module-path "$out/obj/$name.swiftmodule" \
         -I "$out/obj" -wmo -c "${srcs[@]}" -o "$obj"
+}
+
+# The Swift toolchain's clang (it ships libFuzzer's runtime): $QEMLC_FUZZ_CLANG, else the one
+# beside swiftc, else clang on PATH.
+fuzzing_clang() {
+    if [[ -n ${QEMLC_FUZZ_CLANG:-} ]]; then echo "$QEMLC_FUZZ_CLANG"; return; fi
+    local beside
+    beside="$(dirname "$(realpath "$(command -v swiftc)")")/clang"
+    if [[ -x $beside ]]; then echo "$beside"; else command -v clang; fi
 }
 
 # The tiny model exported (with seed-0 weights) into $out/export, redone when qemlc is newer.
@@ -72,7 +81,8 @@ build() {  # target
     local t=$1
     case "$t" in export-*)
         export_tiny
-        local clang=${QEMLC_FUZZ_CLANG:-/opt/swift/usr/bin/clang}
+        local clang
+        clang=$(fuzzing_clang)
         local cflags=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -O2 -g -std=gnu11 -fno-math-errno -I "$out/export")
         # The signal harness drops comparison tracing in the runtime: its front-end loops (FFT,
         # resize) branch on nothing but constants, and tracing them took 65 % of the time.
