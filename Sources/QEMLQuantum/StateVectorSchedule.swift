@@ -51,6 +51,8 @@ public struct StateVectorSchedule: Hashable, Sendable {
         public var ops: [Op]
         /// The buffer is a contiguous slice of the state: no gather needed.
         public var isContiguous: Bool { positions.last.map { $0 == positions.count - 1 } ?? true }
+        /// One chunk per assignment of the bits outside the stage.
+        public func chunks(qubits: Int) -> Int { 1 << (qubits - positions.count) }
     }
 
     public let qubits: Int
