@@ -29,7 +29,7 @@ public struct FuseQuantum: Pass {
             }
             do {
                 let plan = CircuitPlan(try BoundCircuit(body, weights: weights, inputWidth: width), lanes: max(1, ctx.vectorWidth / 2),
-                                       localQubits: StateVectorSchedule.localQubits(l2Bytes: ctx.l2Bytes))
+                                       localQubits: StateVectorSchedule.localQubits(l1Bytes: ctx.l1Bytes))
                 ctx.log("\(place): \(plan.name): \(plan.reason)")
                 let value = node.results.first.map { "%" + g[$0].name } ?? "circuit"
                 out.notes.append("fuse-quantum: \(value): \(plan.name): \(plan.reason)")

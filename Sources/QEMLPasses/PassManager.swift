@@ -15,8 +15,8 @@ public protocol Pass: Sendable {
 public final class PassContext {
     /// Floats per SIMD register on the target (AVX2 8, AVX-512 16, NEON 4): the `c` of NCHWc.
     public var vectorWidth: Int
-    /// The target's L2 cache: the compiled state-vector kernel's stages are sized from it.
-    public var l2Bytes: Int
+    /// The target's L1 data cache: the compiled state-vector kernel's stages are sized from it.
+    public var l1Bytes: Int
     /// The batch size the memory plan is made for (symbolic batch dimensions bind to it).
     public var batch: Int
     /// Set by `plan-memory`.
@@ -26,10 +26,10 @@ public final class PassContext {
     public private(set) var rewrites = 0
     public private(set) var messages: [String] = []
 
-    public init(vectorWidth: Int = 8, batch: Int = 1, l2Bytes: Int = 1 << 20) {
+    public init(vectorWidth: Int = 8, batch: Int = 1, l1Bytes: Int = 32 << 10) {
         self.vectorWidth = vectorWidth
         self.batch = batch
-        self.l2Bytes = l2Bytes
+        self.l1Bytes = l1Bytes
     }
 
     /// Counts `n` rewrites (fused nodes, folded ops, inserted conversions).

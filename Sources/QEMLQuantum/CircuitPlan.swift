@@ -26,8 +26,8 @@ public struct CircuitPlan: Sendable {
     public let reason: String
 
     /// `lanes` and `localQubits` shape the compiled kernel's schedule: doubles per vector register
-    /// and bit positions per cache-blocked stage (`StateVectorSchedule.localQubits(l2Bytes:)`).
-    public init(_ circuit: BoundCircuit, lanes: Int = 4, localQubits: Int = StateVectorSchedule.localQubits(l2Bytes: 1 << 20)) {
+    /// and bit positions per cache-blocked stage (`StateVectorSchedule.localQubits(l1Bytes:)`).
+    public init(_ circuit: BoundCircuit, lanes: Int = 4, localQubits: Int = StateVectorSchedule.localQubits(l1Bytes: 32 << 10)) {
         let n = circuit.qubits
         let base = CircuitProgram(circuit)
         let program = base.restrictedToLightCone().mergingSingleQubitRuns()

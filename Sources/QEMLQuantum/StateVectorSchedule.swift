@@ -51,6 +51,8 @@ public struct StateVectorSchedule: Hashable, Sendable {
         public var ops: [Op]
         /// The buffer is a contiguous slice of the state: no gather needed.
         public var isContiguous: Bool { positions.last.map { $0 == positions.count - 1 } ?? true }
+        /// One chunk per assignment of the bits outside the stage.
+        public func chunks(qubits: Int) -> Int { 1 << (qubits - positions.count) }
     }
 
     public let qubits: Int
@@ -71,13 +73,15 @@ public struct StateVectorSchedule: Hashable, Sendable {
     /// 10^5-gate circuit (the language's limit) would take minutes.
     public static let maximumCompiledOps = 2_000
 
-    /// The largest stage whose buffer (2^L complex doubles) fills at most half of an L2 cache of
-    /// `l2Bytes`: fewer stages mean fewer passes over the whole state. Measured on random 400-gate
-    /// circuits (`qemlc bench-circuit --compiled --local-qubits L`), an L1-sized stage was no
-    /// faster at 20 qubits and slower at 12 and 16.
-    public static func localQubits(l2Bytes: Int) -> Int {
-        var l = 8
-        while 16 << (l + 1) <= l2Bytes / 2 && l < 20 { l += 1 }
+    /// The largest stage whose buffer (2^L complex doubles) fills at most three quarters of an L1
+    /// data cache of `l1Bytes`: the ops of a stage are bound by loads and stores, and L1 serves
+    /// them fastest. Measured on random 400-gate circuits (`qemlc bench-circuit --compiled
+    /// --local-qubits L`, benchmarks/RESULTS.md): at 20 qubits 17 stages of 11 qubits (32 KB)
+    /// take 0.6–0.8× the time of 7 stages of 16 (1 MB, half of L2), though they pass over the
+    /// whole state 2.4× as often.
+    public static func localQubits(l1Bytes: Int) -> Int {
+        var l = 6
+        while 16 << (l + 1) <= l1Bytes * 3 / 4 && l < 20 { l += 1 }
         return l
     }
 

@@ -92,6 +92,25 @@ final class StateVectorKernelTests: XCTestCase {
         for r in results.values { XCTAssertEqual(r, expected) }
     }
 
+    /// Stages split into parts (chunk ranges, each part with its own buffer) give the same bits.
+    func testChunkPartsAgreeWithOneThread() throws {
+        var rng = Reference.RNG(12)
+        let circuit = randomCircuit(qubits: 11, gates: 90, &rng)
+        let kernel = try compiled(circuit, localQubits: 6)
+        XCTAssertGreaterThan(kernel.schedule.stages.count, 2)
+        let inputs = (0..<(2 * circuit.inputWidth)).map { _ in Double(rng.float(-3, 3)) }
+        let one = kernel.run(inputs: inputs, batch: 2)
+        for parts in [2, 3, 5] {
+            let dispatched = Counter()
+            let split = kernel.run(inputs: inputs, batch: 2, parts: parts) { work in
+                dispatched.add()
+                DispatchQueue.concurrentPerform(iterations: parts) { work($0) }
+            }
+            XCTAssertEqual(split, one, "\(parts) parts")
+            XCTAssertGreaterThan(dispatched.value, 0, "no stage was split")
+        }
+    }
+
     func testAssemblyIsVectorCode() throws {
         var rng = Reference.RNG(3)
         let program = CircuitPlan(randomCircuit(qubits: 9, gates: 20, &rng)).unfused
@@ -106,4 +125,10 @@ private final class ResultBox: @unchecked Sendable {
     private(set) var values: [[Double]]
     init(count: Int) { values = Array(repeating: [], count: count) }
     func set(_ i: Int, _ v: [Double]) { lock.withLock { values[i] = v } }
+}
+
+private final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var value = 0
+    func add() { lock.withLock { value += 1 } }
 }

@@ -55,4 +55,36 @@ final class CircuitExecutorTests: XCTestCase {
         XCTAssertEqual(outputs[0], outputs[1])
         XCTAssertEqual(outputs[0], outputs[2])
     }
+
+    /// One sample of a 15-qubit state: the pool splits each stage's chunks instead of samples.
+    func testLargeStateSplitsStagesOverThreads() throws {
+        let source = """
+        model "wide"
+        input %angles: f32[N,15]
+        %z = circuit(%angles, @w, wires=15) {
+          for l in 0..2 {
+            for q in 0..15 { ry(x[q], wires=q) }
+            for q in 0..15 { rot(w[l,q,0], w[l,q,1], w[l,q,2], wires=q) }
+            for q in 0..14 { cnot(wires=[q, q+1]) }
+          }
+          expval(Z, wires=[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14])
+        }
+        output %z
+        """
+        let g = try QIR.parse(source, file: "wide.qir")
+        let w = executorTestWeights(g, seed: 8)
+        let angles = Tensor(shape: [1, 15], data: (0..<15).map { Float(sin(Double($0) * 2.1)) * 3 })
+        let want = try XCTUnwrap(try Interpreter(graph: g, weights: w).evaluate(["z"], inputs: ["angles": angles])["z"])
+        var outputs: [[Float]] = []
+        for threads in [1, 2] {
+            let options = CompileOptions(backend: .jit, threads: threads, cache: ObjectCache(directory: temporaryObjectCacheDirectory()))
+            let model = try CompiledModel.compile(g, weights: w, options: options)
+            XCTAssertTrue(model.plan.stepInfo.contains { $0.kind.hasPrefix("circuit (state-vector kernel") }, "\(model.plan.stepInfo.map(\.kind))")
+            let got = try XCTUnwrap(try model.run(inputs: ["angles": angles])["z"])
+            XCTAssertLessThan(zip(got.data, want.data).map { abs($0 - $1) }.max() ?? .nan, 1e-5, "\(threads) threads")
+            outputs.append(got.data)
+        }
+        XCTAssertEqual(outputs[0], outputs[1])
+        XCTAssertGreaterThan(want.data.map(abs).max() ?? 0, 0.05)
+    }
 }

@@ -6,7 +6,7 @@ import QEMLQuantum
 /// uses its own state vector, so calls from several threads are safe.
 public final class CompiledStateVector: @unchecked Sendable {
     typealias Stage = @convention(c) (UnsafeMutablePointer<Double>?, UnsafeMutablePointer<Double>?,
-                                      UnsafePointer<Double>?, UnsafeMutablePointer<Double>?) -> Void
+                                      UnsafePointer<Double>?, UnsafeMutablePointer<Double>?, Int64, Int64) -> Void
 
     public let schedule: StateVectorSchedule
     public let fromCache: Bool
@@ -17,8 +17,8 @@ public final class CompiledStateVector: @unchecked Sendable {
     /// Doubles per vector register of the target.
     public static func lanes(for target: TargetDescription) -> Int { max(1, target.vectorWidth / 2) }
 
-    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l2Bytes:)`.
-    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l2Bytes: target.l2Bytes) }
+    /// Qubits per stage for a target: see `StateVectorSchedule.localQubits(l1Bytes:)`.
+    public static func localQubits(for target: TargetDescription) -> Int { StateVectorSchedule.localQubits(l1Bytes: target.l1Bytes) }
 
     public convenience init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
                             localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {
@@ -82,10 +82,20 @@ public final class CompiledStateVector: @unchecked Sendable {
         return try assembly(s, target: target)
     }
 
-    /// Evaluates `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth].
+    /// Evaluates `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth] on
+    /// this thread.
     public func run(inputs: [Double], batch: Int) -> [Double] {
+        run(inputs: inputs, batch: batch, parts: 1) { work in work(0) }
+    }
+
+    /// Evaluates `batch` input rows with every stage's chunks split into `parts` ranges: `dispatch`
+    /// must call its argument once for each part in 0..<parts (on any threads) and return when all
+    /// are done. Each part has its own buffer and its range is fixed by its number, so results do
+    /// not depend on `parts` or on which thread ran what.
+    public func run(inputs: [Double], batch: Int, parts: Int, dispatch: (_ work: @escaping @Sendable (Int) -> Void) -> Void) -> [Double] {
         let s = schedule
-        let w = workspaces.take() ?? Workspace(s)
+        let parts = max(1, parts)
+        let w = workspaces.take(parts: parts) ?? Workspace(s, parts: parts)
         defer { workspaces.put(w) }
         // The state moves out of the workspace for the call (no copy, no shared access).
         var state = StateVector(qubits: 1)
@@ -100,7 +110,18 @@ public final class CompiledStateVector: @unchecked Sendable {
                 s.fillCoefficients(row, into: w.coefficients, scratch: w.fillScratch)
                 state.re.withUnsafeMutableBufferPointer { re in
                     state.im.withUnsafeMutableBufferPointer { im in
-                        for stage in stages { stage(re.baseAddress, im.baseAddress, w.coefficients, w.buffer) }
+                        let shared = StageArguments(re: re.baseAddress, im: im.baseAddress, coefficients: w.coefficients, buffers: w.buffers)
+                        for (i, stage) in stages.enumerated() {
+                            let chunks = s.stages[i].chunks(qubits: s.qubits)
+                            if parts == 1 || chunks < parts {
+                                stage(shared.re, shared.im, shared.coefficients, shared.buffers[0], 0, Int64(chunks))
+                                continue
+                            }
+                            dispatch { p in
+                                stage(shared.re, shared.im, shared.coefficients, shared.buffers[p],
+                                      Int64(chunks * p / parts), Int64(chunks * (p + 1) / parts))
+                            }
+                        }
                     }
                 }
                 state.measure(s.measurements, into: &out)
@@ -109,29 +130,41 @@ public final class CompiledStateVector: @unchecked Sendable {
         return out
     }
 
-    /// One evaluation's memory (state vector, coefficients, stage buffer), kept for the next call:
-    /// at 20 qubits the state is 32 MB, and fresh pages cost more than a short circuit.
+    /// What every part of a stage reads: raw pointers, valid for the stage call.
+    private struct StageArguments: @unchecked Sendable {
+        // @unchecked: parts write disjoint chunks of the state and only their own buffer.
+        let re: UnsafeMutablePointer<Double>?, im: UnsafeMutablePointer<Double>?
+        let coefficients: UnsafeMutablePointer<Double>
+        let buffers: [UnsafeMutablePointer<Double>]
+    }
+
+    /// One evaluation's memory (state vector, coefficients, a stage buffer per part), kept for the
+    /// next call: at 20 qubits the state is 32 MB, and fresh pages cost more than a short circuit.
     private final class Workspace {
         var state: StateVector
         let coefficients: UnsafeMutablePointer<Double>
-        let buffer: UnsafeMutablePointer<Double>
+        let buffers: [UnsafeMutablePointer<Double>]
         let fillScratch: UnsafeMutablePointer<Complex>
-        let sizes: (Int, Int)
+        let sizes: (coefficients: Int, buffer: Int, scratch: Int)
 
-        init(_ s: StateVectorSchedule) {
+        init(_ s: StateVectorSchedule, parts: Int) {
             state = StateVector(qubits: s.qubits)
-            sizes = (max(2, 2 * s.coefficientCount), s.stages.allSatisfy(\.isContiguous) ? 8 : 2 << s.localQubits)
-            coefficients = .allocate(capacity: sizes.0)
-            coefficients.initialize(repeating: 0, count: sizes.0)
-            buffer = .allocate(capacity: sizes.1)
-            buffer.initialize(repeating: 0, count: sizes.1)
-            fillScratch = .allocate(capacity: max(1, s.fillScratchCount))
-            fillScratch.initialize(repeating: .zero, count: max(1, s.fillScratchCount))
+            let bufferSize = s.stages.allSatisfy(\.isContiguous) ? 8 : 2 << s.localQubits
+            sizes = (max(2, 2 * s.coefficientCount), bufferSize, max(1, s.fillScratchCount))
+            coefficients = .allocate(capacity: sizes.coefficients)
+            coefficients.initialize(repeating: 0, count: sizes.coefficients)
+            buffers = (0..<parts).map { _ in
+                let b = UnsafeMutablePointer<Double>.allocate(capacity: bufferSize)
+                b.initialize(repeating: 0, count: bufferSize)
+                return b
+            }
+            fillScratch = .allocate(capacity: sizes.scratch)
+            fillScratch.initialize(repeating: .zero, count: sizes.scratch)
         }
 
         deinit {
             coefficients.deallocate()
-            buffer.deallocate()
+            buffers.forEach { $0.deallocate() }
             fillScratch.deallocate()
         }
     }
@@ -141,7 +174,13 @@ public final class CompiledStateVector: @unchecked Sendable {
     private final class WorkspacePool: @unchecked Sendable {
         private let lock = NSLock()
         private var free: [Workspace] = []
-        func take() -> Workspace? { lock.withLock { free.popLast() } }
+        /// A free workspace with buffers for at least `parts` parts.
+        func take(parts: Int) -> Workspace? {
+            lock.withLock {
+                guard let i = free.lastIndex(where: { $0.buffers.count >= parts }) else { return nil }
+                return free.remove(at: i)
+            }
+        }
         func put(_ w: Workspace) { lock.withLock { free.append(w) } }
     }
 }

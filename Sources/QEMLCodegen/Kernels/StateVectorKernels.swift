@@ -3,11 +3,14 @@ import QEMLQuantum
 
 /// A `StateVectorSchedule` as generated code: one function per stage,
 ///
-///     void <name>_stage<i>(double *re, double *im, const double *coefficients, double *buffer);
+///     void <name>_stage<i>(double *re, double *im, const double *coefficients, double *buffer,
+///                          int64_t firstChunk, int64_t endChunk);
 ///
 /// `re`/`im`: the state vector (2^n doubles each, wire 0 the most significant index bit);
 /// `coefficients`: the sample's variable entries (`StateVectorSchedule.fillCoefficients`);
-/// `buffer`: 2 · 2^localQubits doubles of scratch for the stage's gathered amplitudes.
+/// `buffer`: 2 · 2^localQubits doubles of scratch for the stage's gathered amplitudes;
+/// `[firstChunk, endChunk)`: the chunks (`Stage.chunks`) to run. Chunks touch disjoint amplitudes,
+/// so threads may run disjoint ranges of one stage at once, each with its own buffer.
 ///
 /// Every op becomes one loop over the vector groups of the buffer (`VectorizedOp`): its constant
 /// entries are folded into the code (zero terms vanish, real entries need half the FMAs), lanes
@@ -22,7 +25,7 @@ struct StateVectorGenerator {
 
     func emit() {
         let pd = m.pointer(to: m.f64)
-        let type = m.functionType(m.void, [pd, pd, pd, pd])
+        let type = m.functionType(m.void, [pd, pd, pd, pd, m.i64, m.i64])
         for (i, stage) in schedule.stages.enumerated() {
             let f = m.addFunction(stageSymbol(i), type)
             m.addAttribute(f, enumNamed: "nounwind", index: UInt32(bitPattern: Int32(LLVMAttributeFunctionIndex)))
@@ -45,25 +48,18 @@ private struct StageGenerator {
     func emit() {
         let n = schedule.qubits, l = stage.positions.count
         let re = b.param(0), im = b.param(1), buffer = b.param(3)
-        if l == n {
-            emitOps(re, im)
-        } else if stage.isContiguous {
-            b.loop(0, 1 << (n - l), "chunk") { c in
-                let base = shl(c, l)
+        let bufRe = buffer, bufIm = gep(buffer, m.constI64(1 << l))
+        // The non-local bit positions, ascending: chunk c's base index has c's bits there.
+        let outside = (0..<n).filter { !stage.positions.contains($0) }
+        b.loop(b.param(4), b.param(5), "chunk") { c in
+            var base = m.constI64(0)
+            for (j, p) in outside.enumerated() { base = or(base, shl(b.and(lshr(c, j), m.constI64(1)), p)) }
+            if stage.isContiguous {
                 emitOps(gep(re, base), gep(im, base))
-            }
-        } else {
-            // The chunk's base index enumerates the submasks of the non-local bits in increasing
-            // order: next = (base − mask) & mask.
-            let outside = (0..<n).filter { !stage.positions.contains($0) }.reduce(0) { $0 | (1 << $1) }
-            let base = b.variable(m.constI64(0), "base")
-            let bufRe = buffer, bufIm = gep(buffer, m.constI64(1 << l))
-            b.loop(0, 1 << (n - l), "chunk") { _ in
-                let at = base.value
-                copy(re, im, at, bufRe, bufIm, gather: true)
+            } else {
+                copy(re, im, base, bufRe, bufIm, gather: true)
                 emitOps(bufRe, bufIm)
-                copy(re, im, at, bufRe, bufIm, gather: false)
-                base.value = b.and(b.sub(at, m.constI64(outside)), m.constI64(outside))
+                copy(re, im, base, bufRe, bufIm, gather: false)
             }
         }
         b.retVoid()

@@ -18,27 +18,46 @@ struct CircuitEvaluation: Sendable {
         return "state-vector kernel, \(s.opCount) ops in \(s.stages.count) stage\(s.stages.count == 1 ? "" : "s") of \(s.localQubits) qubits"
     }
 
-    /// Evaluates the batch, its samples split over `pool`'s threads (each part always gets the
-    /// same samples, and samples are independent: results do not depend on the thread count).
+    /// States of at least this many qubits are split across the pool's threads when the batch
+    /// has fewer samples than threads (below it, a stage has too few chunks to share).
+    static let parallelStateQubits = 14
+
+    /// Evaluates the batch over `pool`'s threads: its samples split among them, or, for fewer
+    /// samples than threads and a large state, each stage's chunks. Each part always gets the same
+    /// samples or chunks, and they are independent: results do not depend on the thread count.
     func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int, pool: ThreadPool? = nil) {
         guard let x = buffers[0], let y = buffers[1] else { return }
+        if let pool, pool.threads > 1, batch < pool.threads, let compiled, compiled.schedule.qubits >= Self.parallelStateQubits {
+            return run(x, y, 0..<batch) { rows, n in
+                compiled.run(inputs: rows, batch: n, parts: pool.threads) { work in pool.run(Parts(work)) }
+            }
+        }
         let work = Samples(evaluation: self, x: x, y: y, batch: batch)
         if let pool, batch > 1 { pool.run(work) } else { work.run(part: 0, of: 1) }
     }
 
-    /// Samples `range` of the batch.
-    fileprivate func run(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>) {
+    /// Samples `range` of the batch, on this thread unless `evaluate` spreads them.
+    fileprivate func run(_ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ range: Range<Int>,
+                         evaluate: ((_ rows: [Double], _ batch: Int) -> [Double])? = nil) {
         let k = input.channels, m = output.channels
         var rows = [Double](repeating: 0, count: range.count * k)
         for (r, n) in range.enumerated() {
             for j in 0..<k { rows[r * k + j] = Double(x[n * input.elementsPerSample + j]) }
         }
-        let values = compiled?.run(inputs: rows, batch: range.count) ?? plan.run(inputs: rows, batch: range.count)
+        let values = evaluate?(rows, range.count) ?? compiled?.run(inputs: rows, batch: range.count) ?? plan.run(inputs: rows, batch: range.count)
         for (r, n) in range.enumerated() {
             let out = y + n * output.elementsPerSample
             for j in 0..<output.elementsPerSample { out[j] = j < m ? Float(values[r * m + j]) : 0 }
         }
     }
+}
+
+/// A closure run once per part.
+private final class Parts: ParallelWork, @unchecked Sendable {
+    // @unchecked: the closure is @Sendable.
+    let body: @Sendable (Int) -> Void
+    init(_ body: @escaping @Sendable (Int) -> Void) { self.body = body }
+    func run(part: Int, of parts: Int) { body(part) }
 }
 
 private final class Samples: ParallelWork, @unchecked Sendable {

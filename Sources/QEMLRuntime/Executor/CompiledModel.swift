@@ -2,6 +2,7 @@ import Foundation
 import QEMLCodegen
 import QEMLIR
 import QEMLPasses
+import QEMLQuantum
 import QEMLTensor
 
 /// How to compile a model.
@@ -62,7 +63,7 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l2Bytes: options.target.l2Bytes))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
@@ -79,21 +80,16 @@ public final class CompiledModel {
             DebugLadder.show(3, plan.stepInfo.enumerated().map { "qemlc: step \($0.offset) %\($0.element.node): \($0.element.kind): \($0.element.summary)" }
                 .joined(separator: "\n"))
         }
-        if DebugLadder.level >= 4 {
-            let ir = try compiler.llvmIR(plan.definitions)
-            DebugLadder.show(4, ir)
-            for circuit in plan.stateVectorSchedules {
-                let text = try CompiledStateVector.llvmIR(circuit, target: options.target)
-                DebugLadder.show(4, text)
-            }
-        }
-        if DebugLadder.level >= 5 {
-            let asm = try compiler.assembly(plan.definitions)
-            DebugLadder.show(5, asm)
-            for circuit in plan.stateVectorSchedules {
-                let text = try CompiledStateVector.assembly(circuit, target: options.target)
-                DebugLadder.show(5, text)
-            }
+        // Levels 4 and 5: the code of the model's kernels, then of each state-vector circuit.
+        let code: [(level: Int, kernels: () throws -> String, circuit: (StateVectorSchedule) throws -> String)] = [
+            (4, { try compiler.llvmIR(plan.definitions) }, { try CompiledStateVector.llvmIR($0, target: options.target) }),
+            (5, { try compiler.assembly(plan.definitions) }, { try CompiledStateVector.assembly($0, target: options.target) }),
+        ]
+        for c in code where DebugLadder.level >= c.level {
+            var parts = [try c.kernels()]
+            for s in plan.stateVectorSchedules { parts.append(try c.circuit(s)) }
+            let text = parts.joined(separator: "\n")
+            DebugLadder.show(c.level, text)
         }
         return CompiledModel(plan: plan, passes: passes, options: options, module: module,
                              cacheOutcome: compiler.lastCacheOutcome, timings: timings)

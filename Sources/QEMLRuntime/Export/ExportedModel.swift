@@ -67,7 +67,7 @@ public struct ExportedModel {
     let classOutput: Int
 
     public init(graph: Graph, weights: [String: Tensor], target: TargetDescription, stem: String) throws {
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l2Bytes: target.l2Bytes))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
         let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit)
         try self.init(graph: graph, plan: plan, stem: stem)
     }

@@ -57,22 +57,29 @@ struct BenchCircuit: ParsableCommand {
         let elapsed = ContinuousClock.now - start
         let l = target.vectorWidth, k = f.inputWidth, m = f.outputs
         let kp = (k + l - 1) / l * l, mp = (m + l - 1) / l * l
-        // `n` rows of `x` in the blocked layout, and an output buffer.
-        func buffers(_ x: [Double], _ n: Int) -> [UnsafeMutablePointer<Float>] {
-            let a = UnsafeMutablePointer<Float>.allocate(capacity: max(n * kp, 1)), y = UnsafeMutablePointer<Float>.allocate(capacity: max(n * mp, 1))
-            a.initialize(repeating: 0, count: max(n * kp, 1)); y.initialize(repeating: 0, count: max(n * mp, 1))
-            for s in 0..<n { for j in 0..<k { a[s * kp + j] = Float(x[s * k + j]) } }
-            return [a, y]
-        }
-        let timed = buffers(inputs, rows)
+        let timed = BlockedRows(inputs, rows, k: k, kp: kp, mp: mp)
         let check: ([Double], Int) -> [Double] = { x, n in
-            let b = buffers(x, n)
-            defer { b.forEach { $0.deallocate() } }
-            kernel.run(b, begin: 0, end: n)
-            return (0..<n).flatMap { s in (0..<m).map { Double(b[1][s * mp + $0]) } }
+            let b = BlockedRows(x, n, k: k, kp: kp, mp: mp)
+            kernel.run(b.pointers, begin: 0, end: n)
+            return (0..<n).flatMap { s in (0..<m).map { Double(b.pointers[1][s * mp + $0]) } }
         }
         return QuantumBenchmark.Evaluator(label: "llvm-kernel \(target.name)",
                                           compileSeconds: seconds(elapsed),
-                                          check: check, call: { kernel.run(timed, begin: 0, end: rows) })
+                                          check: check, call: { kernel.run(timed.pointers, begin: 0, end: rows) })
     }
+}
+
+/// `n` rows of `x` in the kernel's blocked layout and an output buffer, freed with the value.
+private final class BlockedRows {
+    let pointers: [UnsafeMutablePointer<Float>]
+
+    init(_ x: [Double], _ n: Int, k: Int, kp: Int, mp: Int) {
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: max(n * kp, 1)), y = UnsafeMutablePointer<Float>.allocate(capacity: max(n * mp, 1))
+        a.initialize(repeating: 0, count: max(n * kp, 1))
+        y.initialize(repeating: 0, count: max(n * mp, 1))
+        for s in 0..<n { for j in 0..<k { a[s * kp + j] = Float(x[s * k + j]) } }
+        pointers = [a, y]
+    }
+
+    deinit { pointers.forEach { $0.deallocate() } }
 }

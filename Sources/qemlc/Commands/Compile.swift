@@ -31,7 +31,7 @@ struct Compile: ParsableCommand {
         let progress = Progress("compiling \(graph.name)", total: 3)
         let start = DispatchTime.now().uptimeNanoseconds
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l2Bytes: target.l2Bytes))
+            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
         }
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
