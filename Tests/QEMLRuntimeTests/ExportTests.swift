@@ -158,6 +158,16 @@ final class ExportTests: XCTestCase {
         _ = try requireTool("cc")
         let (model, dir) = try exportTiny(target: .host, folder: "host")
         try checkAgainstJIT(model, dir: dir, make: [], runner: ["./classify"])
+        // A WAV without its data or fmt chunk is named as such, not as an unsupported format.
+        let wav = try Data(contentsOf: URL(fileURLWithPath: examplePath("signals/ball.wav")))
+        let header = wav.prefix(36)  // RIFF/WAVE and the 16-byte fmt chunk, no data chunk
+        var noFmt = Data(wav.prefix(12)); noFmt.append(wav.suffix(from: 36))
+        for (name, bytes, chunk) in [("nodata.wav", header, "data"), ("nofmt.wav", noFmt, "fmt")] {
+            try bytes.write(to: dir.appendingPathComponent(name))
+            let r = try run("./classify", [name], in: dir)
+            XCTAssertNotEqual(r.status, 0)
+            XCTAssertTrue(r.stderr.contains("\(name): the WAV file has no \(chunk) chunk"), r.stderr)
+        }
     }
 
     func testAArch64ExportUnderQEMUMatchesJIT() throws {

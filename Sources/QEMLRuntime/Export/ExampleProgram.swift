@@ -66,7 +66,13 @@ extension ExportedModel {
                         }
                         at += 8 + len + (len & 1);
                     }
-                    if (!data || channels < 1 || !((format == 1 && bits == 16) || (format == 3 && bits == 32))) {
+                    if (!data || format == 0) {
+                        fprintf(stderr, "error: %s: the WAV file has no %s chunk (truncated or not a recording?)\\n",
+                                path, format == 0 ? "fmt" : "data");
+                        free(d);
+                        return NULL;
+                    }
+                    if (channels < 1 || !((format == 1 && bits == 16) || (format == 3 && bits == 32))) {
                         fprintf(stderr, "error: %s: only PCM 16-bit and float 32-bit WAV files are read (format %d, %d bits, %d channels)\\n",
                                 path, format, bits, channels);
                         free(d);
