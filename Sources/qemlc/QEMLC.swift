@@ -28,7 +28,10 @@ struct QEMLC: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as DiagnosticList {
-            report(error.description)
+            // A file that is not .qir at all yields an error per line: the first ones say it.
+            let shown = DiagnosticList(Array(error.diagnostics.prefix(maximumDiagnostics)))
+            let more = error.diagnostics.count - shown.diagnostics.count
+            report(shown.description + (more > 0 ? "\n… and \(more) more error\(more == 1 ? "" : "s") (the first \(maximumDiagnostics) are shown)" : ""))
         } catch let error as Diagnostic {
             report(error.description)
         } catch let error as FileFormatError {
@@ -45,6 +48,9 @@ struct QEMLC: ParsableCommand {
             exit(withError: error)
         }
     }
+
+    /// Diagnostics printed before the rest are only counted.
+    static let maximumDiagnostics = 20
 
     static func report(_ text: String) -> Never {
         FileHandle.standardError.write(Data((text + "\n").utf8))

@@ -194,6 +194,17 @@ final class CLITests: CommandLineTestCase {
         }
     }
 
+    /// A file that is not .qir at all: the first 20 errors, then a count of the rest.
+    func testManyErrorsAreCapped() throws {
+        let junk = (0..<60).map { "%v\($0) = = 1e\n" }.joined()
+        let r = try qemlc("check", try write("junk.qir", junk))
+        XCTAssertEqual(r.status, 1)
+        let errors = r.stderr.components(separatedBy: ": error: ").count - 1
+        XCTAssertEqual(errors, 20, r.stderr)
+        XCTAssertTrue(r.stderr.contains("… and "), r.stderr)
+        XCTAssertTrue(r.stderr.hasSuffix("more errors (the first 20 are shown)\n"), r.stderr)
+    }
+
     func testDumpAfterFuseQuantumSaysWhichStrategyAndWhy() throws {
         let r = try qemlc("dump", "examples/qemlnet-circuit.qir", "--after", "fuse-quantum")
         XCTAssertEqual(r.status, 0, r.stderr)
