@@ -289,8 +289,12 @@ final class ExportTests: XCTestCase {
             XCTAssertTrue(out.stdout.contains("stereo_float32.wav:"), out.stdout)
         } else {
             _ = try requireTool("valgrind")
-            XCTAssertEqual(try run("make", [], in: dir).status, 0)
-            let out = try run("valgrind", ["--error-exitcode=3", "--leak-check=full", "./classify", signal], in: dir)
+            // valgrind decodes no AVX-512, which the host export may use: x86-64-v2 code instead.
+            let x86 = TargetDescription.host.architecture == "x86_64"
+            let plainTarget = x86 ? TargetDescription.builtIn.first { $0.name == "x86-64-v2" } ?? .host : .host
+            let (_, plain) = try exportTiny(target: plainTarget, folder: "valgrind")
+            XCTAssertEqual(try run("make", [], in: plain).status, 0)
+            let out = try run("valgrind", ["--error-exitcode=3", "--leak-check=full", "./classify", signal], in: plain)
             XCTAssertEqual(out.status, 0, out.stderr)
         }
     }
