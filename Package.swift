@@ -65,6 +65,8 @@ let package = Package(
                            .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: llvmC),
 
+        // Helpers the test targets share (running programs); no XCTest, so `swift build` builds it too.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "QEMLTensorTests", dependencies: ["QEMLTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLIRTests", dependencies: ["QEMLIR", "QEMLTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLQuantumTests", dependencies: ["QEMLQuantum", "QEMLIR", "QEMLTensor"], exclude: ["Fixtures"]),
@@ -73,11 +75,12 @@ let package = Package(
                     swiftSettings: llvmC),
         .testTarget(name: "QEMLCodegenTests", dependencies: ["QEMLCodegen", "QEMLRuntime", "QEMLIR", "QEMLTensor"],
                     swiftSettings: llvmC),
-        .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum"], exclude: ["Fixtures"],
+        .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum", "TestSupport"], exclude: ["Fixtures"],
                     swiftSettings: llvmC),
-        .testTarget(name: "qemlcTests", dependencies: ["qemlc"]),
+        .testTarget(name: "qemlcTests", dependencies: ["qemlc", "TestSupport"]),
         .testTarget(name: "RobustnessTests",
-                    dependencies: ["QEMLIR", "QEMLTensor", "QEMLSignal", "QEMLQuantum", "QEMLPasses", "QEMLCodegen", "QEMLRuntime", "qemlc"],
+                    dependencies: ["QEMLIR", "QEMLTensor", "QEMLSignal", "QEMLQuantum", "QEMLPasses", "QEMLCodegen", "QEMLRuntime", "qemlc",
+                                   "TestSupport"],
                     swiftSettings: llvmC),
     ]
 )

@@ -3,6 +3,7 @@ import QEMLCodegen
 import QEMLIR
 import QEMLSignal
 import QEMLTensor
+import TestSupport
 import XCTest
 @testable import QEMLRuntime
 
@@ -24,34 +25,11 @@ final class ExportTests: XCTestCase {
 
     // MARK: helpers
 
-    struct Output {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Output = ProcessOutput
 
     @discardableResult
     func run(_ tool: String, _ args: [String], in dir: URL? = nil, env: [String: String] = [:]) throws -> Output {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = [tool] + args
-        p.currentDirectoryURL = dir ?? work
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        // Files, not pipes: a chatty child never blocks on a full pipe.
-        let outURL = work.appendingPathComponent("stdout-\(UUID().uuidString)"), errURL = work.appendingPathComponent("stderr-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outURL); try? FileManager.default.removeItem(at: errURL) }
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        let outData = try Data(contentsOf: outURL), errData = try Data(contentsOf: errURL)
-        return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        try ProcessRunner.run(tool: tool, args, in: dir ?? work, environment: env, scratch: work)
     }
 
     func requireTool(_ name: String) throws -> String {

@@ -108,7 +108,7 @@ final class CacheAndFilesTests: XCTestCase {
     func testTwoConcurrentCompilesLeaveAValidCache() throws {
         let args = ["compile", "examples/qemlnet-tiny.qir"]
         let a = try cli.start(args), b = try cli.start(args)
-        let (ra, rb) = (a.1(), b.1())
+        let (ra, rb) = (try a.1(), try b.1())
         XCTAssertEqual(ra.status, 0, ra.stderr)
         XCTAssertEqual(rb.status, 0, rb.stderr)
         let entries = try cacheEntries()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The base of the command-line tests: runs the built `qemlc` binary (or any tool) from the
@@ -8,11 +9,7 @@ class CommandLineTestCase: XCTestCase {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     var work: URL!
 
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
+    typealias Result = ProcessOutput
 
     override func setUpWithError() throws {
         work = FileManager.default.temporaryDirectory.appendingPathComponent("qemlc-cli-\(UUID().uuidString)")
@@ -33,41 +30,12 @@ class CommandLineTestCase: XCTestCase {
     /// Runs `tool` (`qemlc` from the build folder, or a program on PATH) in `dir` (default: the repository).
     @discardableResult
     func exec(_ tool: String, _ args: [String], in dir: URL? = nil, environment: [String: String] = [:]) throws -> Result {
-        let p = Process()
-        if tool == "qemlc" {
-            let here = Bundle(for: CommandLineTestCase.self).bundleURL
-            let candidates = [here, here.deletingLastPathComponent()].map { $0.appendingPathComponent("qemlc") }
-            guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-                throw XCTSkip("qemlc binary not built next to the test bundle (\(here.path)); run `swift build` first")
-            }
-            p.executableURL = bin
-            p.arguments = args
-        } else {
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = [tool] + args
+        let env = ["QEMLC_NO_PROGRESS": "1", "XDG_CACHE_HOME": work.appendingPathComponent("cache").path].merging(environment) { $1 }
+        guard tool == "qemlc" else { return try ProcessRunner.run(tool: tool, args, in: dir ?? Self.repo, environment: env, scratch: work) }
+        guard let bin = ProcessRunner.qemlcBinary(besideBundleOf: CommandLineTestCase.self) else {
+            throw XCTSkip("qemlc binary not built next to the test bundle (\(Bundle(for: CommandLineTestCase.self).bundleURL.path)); run `swift build` first")
         }
-        p.currentDirectoryURL = dir ?? Self.repo
-        var env = ProcessInfo.processInfo.environment
-        env["QEMLC_NO_PROGRESS"] = "1"
-        env["XDG_CACHE_HOME"] = work.appendingPathComponent("cache").path
-        env.merge(environment) { $1 }
-        p.environment = env
-        let outURL = work.appendingPathComponent("out-\(UUID().uuidString)"), errURL = work.appendingPathComponent("err-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        p.waitUntilExit()
-        try out.close()
-        try err.close()
-        defer {
-            try? FileManager.default.removeItem(at: outURL)
-            try? FileManager.default.removeItem(at: errURL)
-        }
-        return Result(status: p.terminationStatus, stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                      stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        return try ProcessRunner.run(bin, args, in: dir ?? Self.repo, environment: env, scratch: work)
     }
 
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
