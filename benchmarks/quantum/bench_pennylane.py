@@ -56,6 +56,21 @@ def build(qubits, gates, measurements, weights, device, **kw):
     return circuit
 
 
+def build_jax(qubits, gates, measurements, weights):
+    """default.qubit under jax.jit with backprop, in float64: (the jitted circuit, jnp.asarray)."""
+    import jax
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+    dev = qml.device("default.qubit", wires=qubits)
+
+    @jax.jit
+    @qml.qnode(dev, interface="jax", diff_method="backprop")
+    def circuit(x):
+        ref.apply_gates(gates, x, [jnp.asarray(w) for w in weights])
+        return ref.measure(measurements)
+    return circuit, jnp.asarray
+
+
 def swift_runner():
     """`qemlc bench-circuit` when a release qemlc that has it is built (QEMLC=path overrides),
     else the stand-alone runner from build_runner.sh (built on first use)."""
@@ -150,17 +165,8 @@ def qemlnet_section(runner, results):
         rows.append({"contender": "lightning.qubit", "skipped": repr(e)})
 
     try:
-        import jax
-        jax.config.update("jax_enable_x64", True)
-        import jax.numpy as jnp
-        dev = qml.device("default.qubit", wires=n)
-
-        @jax.jit
-        @qml.qnode(dev, interface="jax", diff_method="backprop")
-        def jq(xx):
-            ref.apply_gates(gates, xx, [jnp.asarray(w)])
-            return [qml.expval(qml.PauliZ(q)) for q in range(n)]
-        xj = jnp.asarray(x)
+        jq, to_jax = build_jax(n, gates, meas, [w])
+        xj = to_jax(x)
         got = np.stack([np.asarray(v) for v in jq(xj[:64])], 1)
         assert np.allclose(got, expected, atol=1e-10)
         add("default.qubit + jax.jit (backprop)", best_time(lambda: [v.block_until_ready() for v in jq(xj)]), batch)
@@ -240,17 +246,8 @@ def random_section(runner, results):
             # default.qubit under jax.jit (backprop), compiled before timing; at 20 qubits its
             # 400-gate XLA program takes longer to build than the whole benchmark.
             try:
-                import jax
-                jax.config.update("jax_enable_x64", True)
-                import jax.numpy as jnp
-                devj = qml.device("default.qubit", wires=n)
-
-                @jax.jit
-                @qml.qnode(devj, interface="jax", diff_method="backprop")
-                def jq(xx):
-                    ref.apply_gates(gates, xx, [jnp.asarray(w)])
-                    return ref.measure(meas)
-                xj = jnp.asarray(x)
+                jq, to_jax = build_jax(n, gates, meas, [w])
+                xj = to_jax(x)
                 val = ref.stack([np.asarray(v) for v in jq(xj)], 1)
                 assert np.allclose(val, expected, atol=1e-9)
                 row["jax.jit"] = best_time(lambda: [v.block_until_ready() for v in jq(xj)], max_repeats=5)
