@@ -70,12 +70,7 @@ public struct StateVector: Sendable {
         if wires.count == 1 { apply(m, wire: wires[0]); return }
         let k = wires.count, dim = 1 << k
         // Offsets of the 2^k amplitudes of one group relative to its base index.
-        var offsets = [Int](repeating: 0, count: dim)
-        for j in 0..<dim {
-            var o = 0
-            for (t, w) in wires.enumerated() where j & (1 << (k - 1 - t)) != 0 { o |= bit(w) }
-            offsets[j] = o
-        }
+        let offsets = basisOffsets(wires.map { qubits - 1 - $0 })
         let positions = wires.map { qubits - 1 - $0 }.sorted()
         if m.isDiagonal { applyDiagonal(m, offsets: offsets, positions: positions); return }
         let mr = m.entries.map(\.re), mi = m.entries.map(\.im)
@@ -261,6 +256,16 @@ public struct StateVector: Sendable {
             case .probs(let ws): out.append(contentsOf: probabilities(ws))
             }
         }
+    }
+}
+
+/// For a gate whose i-th wire is bit `positions[i]` of an index (positions[0] the gate's most
+/// significant bit): the offset of each of the gate's 2^k basis states from the index with all
+/// those bits zero.
+func basisOffsets(_ positions: [Int]) -> [Int] {
+    let k = positions.count
+    return (0..<(1 << k)).map { j in
+        positions.enumerated().reduce(0) { o, t in j & (1 << (k - 1 - t.offset)) != 0 ? o | (1 << t.element) : o }
     }
 }
 

@@ -35,9 +35,7 @@ struct StepMatrixProgram: Hashable, Sendable {
         func flatten(_ s: CircuitStep) -> [CircuitStep] { if case .block(_, let inner) = s { return inner.flatMap(flatten) }; return [s] }
         factors = flatten(step).map { part in
             let local = part.wires.map { w in k - 1 - (wires.firstIndex(of: w) ?? 0) }
-            let offsets = (0..<(1 << local.count)).map { j in
-                local.enumerated().reduce(0) { o, t in j & (1 << (local.count - 1 - t.offset)) != 0 ? o | (1 << t.element) : o }
-            }
+            let offsets = basisOffsets(local)
             let mask = local.reduce(0) { $0 | (1 << $1) }
             let source: Source
             switch part {

@@ -22,11 +22,16 @@ public final class CompiledStateVector: @unchecked Sendable {
 
     public convenience init(_ program: CircuitProgram, target: TargetDescription = .host, cache: ObjectCache? = .standard,
                             localQubits: Int? = nil, lanes: Int? = nil, name: String = "qemlc_state_vector") throws {
+        try self.init(try Self.schedule(program, target: target, localQubits: localQubits, lanes: lanes), target: target, cache: cache, name: name)
+    }
+
+    /// The program's schedule for `target` (its vector width and L1 unless given).
+    static func schedule(_ program: CircuitProgram, target: TargetDescription, localQubits: Int?, lanes: Int?) throws -> StateVectorSchedule {
         let lanes = lanes ?? Self.lanes(for: target)
         guard let s = StateVectorSchedule(program, lanes: lanes, localQubits: localQubits ?? Self.localQubits(for: target)) else {
             throw CodegenError(.kernel, "circuit: no state-vector schedule for \(lanes)-double vectors (a power of two is needed)")
         }
-        try self.init(s, target: target, cache: cache, name: name)
+        return s
     }
 
     /// Compiles `schedule` (its lanes need not match the target's: LLVM splits or widens vectors).
@@ -76,10 +81,7 @@ public final class CompiledStateVector: @unchecked Sendable {
 
     /// The optimized assembly of the stage functions (the debug ladder's last rung).
     public static func assembly(_ program: CircuitProgram, target: TargetDescription = .host, localQubits: Int? = nil) throws -> String {
-        guard let s = StateVectorSchedule(program, lanes: lanes(for: target), localQubits: localQubits ?? Self.localQubits(for: target)) else {
-            throw CodegenError(.kernel, "circuit: no state-vector schedule for this target's vectors")
-        }
-        return try assembly(s, target: target)
+        try assembly(try schedule(program, target: target, localQubits: localQubits, lanes: nil), target: target)
     }
 
     /// Evaluates `batch` input rows (row-major [batch, inputWidth]) → [batch, outputWidth] on
@@ -145,21 +147,20 @@ public final class CompiledStateVector: @unchecked Sendable {
         let coefficients: UnsafeMutablePointer<Double>
         let buffers: [UnsafeMutablePointer<Double>]
         let fillScratch: UnsafeMutablePointer<Complex>
-        let sizes: (coefficients: Int, buffer: Int, scratch: Int)
 
         init(_ s: StateVectorSchedule, parts: Int) {
             state = StateVector(qubits: s.qubits)
+            let coefficientCount = max(2, 2 * s.coefficientCount), scratchCount = max(1, s.fillScratchCount)
             let bufferSize = s.stages.allSatisfy(\.isContiguous) ? 8 : 2 << s.localQubits
-            sizes = (max(2, 2 * s.coefficientCount), bufferSize, max(1, s.fillScratchCount))
-            coefficients = .allocate(capacity: sizes.coefficients)
-            coefficients.initialize(repeating: 0, count: sizes.coefficients)
+            coefficients = .allocate(capacity: coefficientCount)
+            coefficients.initialize(repeating: 0, count: coefficientCount)
             buffers = (0..<parts).map { _ in
                 let b = UnsafeMutablePointer<Double>.allocate(capacity: bufferSize)
                 b.initialize(repeating: 0, count: bufferSize)
                 return b
             }
-            fillScratch = .allocate(capacity: sizes.scratch)
-            fillScratch.initialize(repeating: .zero, count: sizes.scratch)
+            fillScratch = .allocate(capacity: scratchCount)
+            fillScratch.initialize(repeating: .zero, count: scratchCount)
         }
 
         deinit {

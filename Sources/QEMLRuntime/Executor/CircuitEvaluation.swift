@@ -9,9 +9,14 @@ import QEMLTensor
 /// plans are generated kernels instead (`planCircuit`).
 struct CircuitEvaluation: Sendable {
     let plan: CircuitPlan
+    /// The circuit as written, for reports.
+    let qubits: Int, gates: Int
     let input: BlockedStorage
     let output: BlockedStorage
     var compiled: CompiledStateVector?
+
+    /// The step's line in reports: size, then what evaluates it.
+    var summary: String { "circuit \(qubits) qubits, \(gates) gates: \(strategy)" }
 
     var strategy: String {
         guard let s = compiled?.schedule else { return plan.name }
@@ -109,10 +114,10 @@ extension PlanBuilder {
             return
         }
         var (step, used) = try referenceStep(node: i)
-        let evaluation = CircuitEvaluation(plan: plan, input: input, output: output, compiled: nil)
+        let evaluation = CircuitEvaluation(plan: plan, qubits: bound.qubits, gates: bound.gates.count, input: input, output: output, compiled: nil)
         step.evaluator = evaluation
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
-                                     summary: "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(evaluation.strategy)",
+                                     summary: evaluation.summary,
                                      flopsPerSample: flops[i], params: []))
     }
 }
@@ -131,7 +136,7 @@ extension KernelPlan {
             e.compiled = try CompiledStateVector(schedule, target: target, cache: cache, name: "qemlc_circuit_\(i)")
             f.evaluator = e
             steps[i].action = .fallback(f)
-            steps[i].summary = steps[i].summary.replacingOccurrences(of: e.plan.name, with: e.strategy)
+            steps[i].summary = e.summary
         }
     }
 }
