@@ -40,6 +40,8 @@ public struct FrontendSpec: Hashable, Sendable {
         Key(name: "channel", kind: .int, defaultValue: .int(0), summary: "channel of a multi-channel recording"),
         Key(name: "length", kind: .int, defaultValue: nil, summary: "samples taken from the signal (crop or zero-pad); default: all"),
         Key(name: "envelope", kind: .bool, defaultValue: .bool(false), summary: "take the Hilbert envelope before the STFT"),
+        Key(name: "channels", kind: .strings, defaultValue: nil,
+            summary: "stack spectrograms as input channels, each of \"signal\", \"envelope\" (Hilbert) or \"rectified\" (|x|) (default: one, as envelope says)"),
         Key(name: "n_fft", kind: .int, defaultValue: .int(256), summary: "FFT length"),
         Key(name: "hop", kind: .int, defaultValue: .int(64), summary: "hop between frames"),
         Key(name: "win_length", kind: .int, defaultValue: nil, summary: "window length (default n_fft), centred in the frame"),
@@ -51,9 +53,9 @@ public struct FrontendSpec: Hashable, Sendable {
         Key(name: "amin", kind: .float, defaultValue: .float(1e-10), summary: "db: floor"),
         Key(name: "top_db", kind: .float, defaultValue: nil, summary: "db: clip below max − top_db"),
         Key(name: "n_mels", kind: .int, defaultValue: nil, summary: "mel bands (none: linear frequency)"),
-        Key(name: "fmin", kind: .float, defaultValue: .float(0), summary: "mel: lowest frequency"),
-        Key(name: "fmax", kind: .float, defaultValue: nil, summary: "mel: highest frequency (default sr/2)"),
-        Key(name: "standardize", kind: .bool, defaultValue: .bool(false), summary: "per-sample zero mean, unit variance"),
+        Key(name: "fmin", kind: .float, defaultValue: .float(0), summary: "lowest frequency: of the mel bank, or of the FFT bins kept"),
+        Key(name: "fmax", kind: .float, defaultValue: nil, summary: "highest frequency: of the mel bank, or of the FFT bins kept (default sr/2)"),
+        Key(name: "standardize", kind: .bool, defaultValue: .bool(false), summary: "per-sample and per-channel zero mean, unit variance"),
         Key(name: "resize", kind: .ints(2), defaultValue: nil, summary: "bilinear resize to [H, W] (align_corners=false)"),
     ]
 }

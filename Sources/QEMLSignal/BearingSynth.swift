@@ -12,12 +12,16 @@ import QEMLTensor
 ///   BSF  = D/(2d) · fr · (1 − (d/D·cos φ)²)    ball spin; a ball defect strikes both races: impacts at 2·BSF,
 ///                                               modulated at the cage rate as the ball orbits the load zone
 ///   FTF  = fr/2 · (1 − d/D·cos φ)              cage; a broken cage gives weak impacts at FTF
+/// Shaft faults add no impacts but change the running-speed tones: unbalance makes 1× dominant,
+/// misalignment makes 2× (and 3×) stronger than 1×. `inner_outer` carries both races' trains.
 /// Each impact time jitters by a little slip (rolling elements skid: ~1 % of the period, not
 /// accumulated, so the mean rate stays exact), the shaft adds 1× and 2× running-speed tones,
 /// and white Gaussian noise is added at the requested SNR. Same settings and seed, same signal.
 public enum BearingSynth {
     public enum Fault: String, CaseIterable, Sendable {
+        // New cases go last: a case's index seeds its signal, so the examples stay as they were.
         case healthy, outerRace = "outer_race", innerRace = "inner_race", ball, cage
+        case innerOuter = "inner_outer", misalignment, unbalance
     }
 
     /// Rolling-bearing geometry (lengths in any one unit).
@@ -38,6 +42,29 @@ public enum BearingSynth {
         /// SKF 6205-2RS, the drive-end bearing of the CWRU bearing data set (9 balls,
         /// d = 0.3126 in, D = 1.537 in): BPFO = 3.5848·fr, BPFI = 5.4152·fr, 2·BSF = 4.7135·fr.
         public static let skf6205 = Bearing(balls: 9, ballDiameter: 0.3126, pitchDiameter: 1.537)
+        /// SKF 6203 deep-groove ball bearing (8 balls, d = 6.747 mm, D = 28.5 mm).
+        public static let skf6203 = Bearing(balls: 8, ballDiameter: 6.747, pitchDiameter: 28.5)
+        /// NU205 cylindrical roller bearing (13 rollers, d = 7.5 mm, D = 38.5 mm).
+        public static let nu205 = Bearing(balls: 13, ballDiameter: 7.5, pitchDiameter: 38.5)
+
+        /// The bearings `qemlc synth --bearing` knows by name.
+        public static let named: [(name: String, bearing: Bearing)] = [("6205-2RS", skf6205), ("6203", skf6203), ("NU205", nu205)]
+
+        /// A bearing by table name (`6205`, `6205-2RS`, `NU205`, case-insensitive) or written out as
+        /// `n=9,d=7.94,D=39.04,angle=0` (angle in degrees); nil if neither.
+        public static func named(_ text: String) -> Bearing? {
+            let t = text.uppercased()
+            if let hit = named.first(where: { $0.name.uppercased() == t || $0.name.uppercased().hasPrefix(t + "-") }) { return hit.bearing }
+            var fields: [String: Double] = [:]
+            for part in text.split(separator: ",") {
+                let kv = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard kv.count == 2, let v = Double(kv[1]), v.isFinite else { return nil }
+                fields[kv[0]] = v
+            }
+            guard let n = fields["n"], let d = fields["d"], let D = fields["D"], n >= 3, n == n.rounded(), d > 0, D > d,
+                  Set(fields.keys).isSubset(of: ["n", "d", "D", "angle"]) else { return nil }
+            return Bearing(balls: Int(n), ballDiameter: d, pitchDiameter: D, contactAngle: (fields["angle"] ?? 0) * .pi / 180)
+        }
 
         public func frequencies(shaftHz fr: Double) -> Frequencies {
             let r = ballDiameter / pitchDiameter * cos(contactAngle)
@@ -68,8 +95,27 @@ public enum BearingSynth {
         /// Peak amplitude of the result (fits 16-bit PCM with headroom).
         public var peak = 0.5
         public var seed: UInt64 = 0
+        /// Amplitudes of the running-speed tones 1×, 2×, 3×, … (nil: the fault's defaults).
+        public var tones: [Double]? = nil
+        /// Defect severity: scales every impact.
+        public var severity = 1.0
+        /// How deeply a turning defect's impacts are modulated as it passes through the load zone
+        /// (inner race at the shaft rate, ball at the cage rate), 0…1, and the phase of that pass.
+        public var loadModulation = 0.4
+        public var loadPhase = 0.0
 
         public init(fault: Fault) { self.fault = fault }
+
+        /// The running-speed tones the fault gives when none are set: every machine has some 1×
+        /// and 2×; unbalance a dominant 1×; misalignment a 2× (and 3×) above 1×.
+        public var toneAmplitudes: [Double] {
+            if let tones { return tones }
+            switch fault {
+            case .unbalance: return [0.4, 0.03]
+            case .misalignment: return [0.08, 0.28, 0.1]
+            default: return [0.08, 0.03]
+            }
+        }
     }
 
     /// The machine's vibration and the added noise, before scaling to `peak`.
@@ -89,22 +135,29 @@ public enum BearingSynth {
         var x = [Double](repeating: 0, count: n)
 
         // Running-speed tones: present in every machine.
-        let phase1 = rng.unit() * 2 * .pi, phase2 = rng.unit() * 2 * .pi
+        let tones = s.toneAmplitudes
+        let phases = tones.indices.map { _ in rng.unit() * 2 * .pi }
         for i in 0..<n {
             let t = Double(i) / sr
-            x[i] = 0.08 * sin(2 * .pi * f.shaft * t + phase1) + 0.03 * sin(2 * .pi * 2 * f.shaft * t + phase2)
+            var v = 0.0
+            for (h, a) in tones.enumerated() { v += a * sin(2 * .pi * Double(h + 1) * f.shaft * t + phases[h]) }
+            x[i] = v
         }
 
-        // Impacts: (rate, strength at time t).
-        let impacts: (rate: Double, strength: (Double) -> Double)?
+        // Impacts: (rate, strength at time t) per train.
+        let m = s.loadModulation, phase = s.loadPhase, sev = s.severity
+        let inner: (rate: Double, strength: (Double) -> Double) = (f.bpfi, { t in sev * (1 - m + m * cos(2 * .pi * f.shaft * t + phase)) })
+        let outer: (rate: Double, strength: (Double) -> Double) = (f.bpfo, { _ in sev })
+        let trains: [(rate: Double, strength: (Double) -> Double)]
         switch s.fault {
-        case .healthy: impacts = nil
-        case .outerRace: impacts = (f.bpfo, { _ in 1 })
-        case .innerRace: impacts = (f.bpfi, { t in 0.6 + 0.4 * cos(2 * .pi * f.shaft * t) })
-        case .ball: impacts = (2 * f.bsf, { t in 0.6 + 0.4 * cos(2 * .pi * f.ftf * t) })
-        case .cage: impacts = (f.ftf, { _ in 0.5 })
+        case .healthy, .misalignment, .unbalance: trains = []
+        case .outerRace: trains = [outer]
+        case .innerRace: trains = [inner]
+        case .ball: trains = [(2 * f.bsf, { t in sev * (1 - m + m * cos(2 * .pi * f.ftf * t + phase)) })]
+        case .cage: trains = [(f.ftf, { _ in sev * 0.5 })]
+        case .innerOuter: trains = [inner, outer]
         }
-        if let (rate, strength) = impacts {
+        for (rate, strength) in trains {
             let omega = 2 * .pi * s.resonance
             let decay = s.damping * omega
             let ringing = Int(min(Double(n), 8 / decay * sr))  // until e^-8 of the start

@@ -22,6 +22,9 @@ public enum ExampleSignals {
             Example(file: "inner_race.wav", channels: [s(.innerRace, seed: 3)], encoding: .pcm16),
             Example(file: "ball.wav", channels: [s(.ball, seed: 4)], encoding: .pcm16),
             Example(file: "cage.wav", channels: [s(.cage, seed: 5)], encoding: .pcm16),
+            Example(file: "inner_outer.wav", channels: [s(.innerOuter, seed: 8)], encoding: .pcm16),
+            Example(file: "misalignment.wav", channels: [s(.misalignment, seed: 9)], encoding: .pcm16),
+            Example(file: "unbalance.wav", channels: [s(.unbalance, seed: 10)], encoding: .pcm16),
             Example(file: "stereo_float32.wav", channels: [s(.outerRace, seed: 6, duration: 0.25), s(.innerRace, seed: 7, duration: 0.25)],
                     encoding: .float32),
         ]

@@ -1,11 +1,15 @@
 import QEMLIR
 import QEMLTensor
 
-/// Executes a model's `frontend` section: raw signal → network input `[1, 1, H, W]`.
+/// Executes a model's `frontend` section: raw signal → network input `[1, C, H, W]`.
 ///
-/// Order: crop/zero-pad to `length` → Hilbert `envelope` → STFT (`n_fft`, `hop`, `win_length`,
-/// `window`, `periodic`, `center`) → mel bands (`n_mels`, `fmin`, `fmax`) → `scale` → `resize`
-/// → `standardize`. Rows are frequency (row 0 = lowest), columns are frames, as in librosa.
+/// Order: crop/zero-pad to `length` → per channel (`channels`: the signal itself, its Hilbert
+/// envelope, or its rectified |x|; one channel by default, the envelope if `envelope = true`) → STFT (`n_fft`,
+/// `hop`, `win_length`, `window`, `periodic`, `center`) → mel bands (`n_mels`, `fmin`, `fmax`),
+/// or without them the FFT bins from `fmin` to `fmax` → `scale` → `resize` → `standardize` (each
+/// channel on its own). Rows are frequency (row 0 = lowest), columns are frames, as in librosa.
+/// Several channels exist because bearing faults show in the envelope (impact rates, 10–500 Hz) and
+/// shaft faults in the signal's own low-frequency lines (1×, 2×, 3×), which the envelope loses.
 /// With mel bands the bank is applied to |X| for `magnitude`/`log1p` and to |X|² for
 /// `power`/`db` (librosa's `melspectrogram(power=1)` and `power=2`), then scaled.
 public struct FrontEnd: Sendable {
@@ -13,7 +17,11 @@ public struct FrontEnd: Sendable {
     public let stft: STFT
     public let sampleRate: Int?
     public let length: Int?
-    public let envelope: Bool
+    /// What each input channel is a spectrogram of.
+    /// `rectified` (|x|, a full-wave rectifier, demodulated by the STFT's low band) is the
+    /// envelope detector the exported C runtime computes; `envelope` is the exact Hilbert one.
+    public enum Source: String, CaseIterable, Sendable { case signal, envelope, rectified }
+    public let sources: [Source]
     public let scale: String
     public let ref: Double, amin: Double, topDB: Double?
     public let nMels: Int?, fmin: Double, fmax: Double?
@@ -28,7 +36,23 @@ public struct FrontEnd: Sendable {
         length = try r.int("length")
         if let l = length, l <= 0 { throw r.bad("length", "must be positive") }
         if let l = length, l > Recording.maxSamples { throw r.bad("length", "must be at most \(Recording.maxSamples) samples (the limit)") }
-        envelope = try r.bool("envelope") ?? false
+        let envelope = try r.bool("envelope") ?? false
+        if let names = try r.strings("channels") {
+            if spec.settings.contains(where: { $0.0 == "envelope" }) {
+                throw r.bad("channels", "and envelope cannot both be set", fix: "write channels = [\"envelope\"] instead of envelope = true")
+            }
+            guard !names.isEmpty, names.count <= 4, Set(names).count == names.count else {
+                throw r.bad("channels", "must list one to four different sources")
+            }
+            sources = try names.map { n in
+                guard let s = Source(rawValue: n) else {
+                    throw r.bad("channels", "has an unknown source \"\(n)\": the sources are " + Source.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+                }
+                return s
+            }
+        } else {
+            sources = [envelope ? .envelope : .signal]
+        }
         let window = try r.string("window") ?? "hann"
         guard let kind = WindowKind(rawValue: window) else {
             throw r.bad("window", "must be one of " + WindowKind.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
@@ -56,6 +80,13 @@ public struct FrontEnd: Sendable {
         if let m = nMels, m > 4096 { throw r.bad("n_mels", "must be at most 4096 (the limit)") }
         fmin = try r.double("fmin") ?? 0
         fmax = try r.double("fmax")
+        if fmin < 0 || !fmin.isFinite { throw r.bad("fmin", "must be a non-negative number") }
+        if let f = fmax, !(f > fmin) { throw r.bad("fmax", "must be above fmin (\(fmin))") }
+        if nMels == nil, fmin > 0 || fmax != nil {
+            guard let sr = sampleRate else { throw r.bad("fmax", "without n_mels keeps the FFT bins up to it, which needs sample_rate", fix: "add sample_rate") }
+            let bins = Self.bins(fmin: fmin, fmax: fmax, nFFT: nFFT, sampleRate: sr)
+            guard !bins.isEmpty else { throw r.bad("fmin", "and fmax keep no FFT bin (one bin is \(Double(sr) / Double(nFFT)) Hz)") }
+        }
         standardize = try r.bool("standardize") ?? false
         if let s = try r.ints("resize") {
             guard s.count == 2, s[0] > 0, s[1] > 0 else { throw r.bad("resize", "must be two positive integers [H, W]") }
@@ -93,26 +124,56 @@ public struct FrontEnd: Sendable {
     /// The network input for one signal sampled at `sampleRate` Hz.
     public func run(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
         var (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
+        let channels = sources.count
         if let resize {
-            s = bilinearResize(s, height: rows, width: cols, toHeight: resize.height, width: resize.width)
+            var out: [Float] = []
+            out.reserveCapacity(channels * resize.height * resize.width)
+            for c in 0..<channels {
+                out += bilinearResize(Array(s[(c * rows * cols)..<((c + 1) * rows * cols)]), height: rows, width: cols,
+                                      toHeight: resize.height, width: resize.width)
+            }
+            s = out
             (rows, cols) = resize
         }
-        if standardize { QEMLSignal.standardize(&s) }
-        return Tensor(shape: [1, 1, rows, cols], data: s)
+        if standardize {
+            let plane = rows * cols
+            for c in 0..<channels {
+                var p = Array(s[(c * plane)..<((c + 1) * plane)])
+                QEMLSignal.standardize(&p)
+                s.replaceSubrange((c * plane)..<((c + 1) * plane), with: p)
+            }
+        }
+        return Tensor(shape: [1, channels, rows, cols], data: s)
     }
 
-    /// The scaled spectrogram before `resize` and `standardize`, `[1, 1, bins or n_mels, frames]`:
+    /// The FFT bins whose frequency k·sr/n_fft lies in [fmin, fmax] (all without a band).
+    static func bins(fmin: Double, fmax: Double?, nFFT: Int, sampleRate: Int) -> Range<Int> {
+        let hz = Double(sampleRate) / Double(nFFT)
+        let lo = Int((fmin / hz - 1e-9).rounded(.up))
+        let hi = fmax.map { Int(($0 / hz + 1e-9).rounded(.down)) } ?? nFFT / 2
+        return max(0, lo)..<min(nFFT / 2 + 1, hi + 1)
+    }
+
+    /// The FFT bins kept without mel bands.
+    public func keptBins(sampleRate rate: Int) -> Range<Int> {
+        nMels == nil ? Self.bins(fmin: fmin, fmax: fmax, nFFT: stft.nFFT, sampleRate: sampleRate ?? rate) : 0..<stft.bins
+    }
+
+    /// The scaled spectrogram before `resize` and `standardize`, `[1, C, bins or n_mels, frames]`:
     /// what `SpectrogramImage` draws with true time and frequency axes.
     public func spectrogram(_ signal: [Float], sampleRate rate: Int) throws -> Tensor {
         let (s, rows, cols) = try spectrogramRows(signal, sampleRate: rate)
-        return Tensor(shape: [1, 1, rows, cols], data: s)
+        return Tensor(shape: [1, sources.count, rows, cols], data: s)
     }
 
-    /// A picture of `spectrogram(signal)` with this front end's axes.
-    public func picture(_ signal: [Float], sampleRate rate: Int) throws -> [UInt8] {
+    /// A picture of one channel of `spectrogram(signal)` with this front end's axes.
+    public func picture(_ signal: [Float], sampleRate rate: Int, channel: Int = 0) throws -> [UInt8] {
         let melRange = nMels.map { _ in fmin...(fmax ?? Double(sampleRate ?? rate) / 2) }
-        return try SpectrogramImage.png(spectrogram(signal, sampleRate: rate), sampleRate: sampleRate ?? rate, hop: stft.hop,
-                                        nFFT: stft.nFFT, melRange: melRange, unit: scale == "db" ? "dB" : "")
+        let all = try spectrogram(signal, sampleRate: rate)
+        let plane = all.shape[2] * all.shape[3], c = min(max(0, channel), sources.count - 1)
+        let map = Tensor(shape: [all.shape[2], all.shape[3]], data: Array(all.data[(c * plane)..<((c + 1) * plane)]))
+        return try SpectrogramImage.png(map, sampleRate: sampleRate ?? rate, hop: stft.hop, nFFT: stft.nFFT, melRange: melRange,
+                                        firstBin: keptBins(sampleRate: rate).lowerBound, unit: scale == "db" ? "dB" : "")
     }
 
     private func spectrogramRows(_ signal: [Float], sampleRate rate: Int) throws -> ([Float], Int, Int) {
@@ -124,8 +185,25 @@ public struct FrontEnd: Sendable {
         if let length {
             if x.count > length { x.removeLast(x.count - length) } else { x.append(contentsOf: [Float](repeating: 0, count: length - x.count)) }
         }
-        if envelope { x = hilbertEnvelope(x) }
         let frames = try stft.checkedFrameCount(x.count)
+        var all: [Float] = []
+        var rows = 0
+        for source in sources {
+            let input: [Float]
+            switch source {
+            case .signal: input = x
+            case .envelope: input = hilbertEnvelope(x)
+            case .rectified: input = x.map(abs)
+            }
+            let (s, r) = try channelRows(input, frames: frames, sampleRate: rate)
+            all += s
+            rows = r
+        }
+        return (all, rows, frames)
+    }
+
+    /// One channel's scaled map, `rows` × `frames`.
+    private func channelRows(_ x: [Float], frames: Int, sampleRate rate: Int) throws -> ([Float], rows: Int) {
         let usesPower = scale == "power" || scale == "db"
         var rows = stft.bins
         var s: [Float]
@@ -137,9 +215,14 @@ public struct FrontEnd: Sendable {
             if scale == "log1p" { log1pInPlace(&s) }
         } else {
             s = try stft(x, output: scale == "log1p" ? .log1p : usesPower ? .power : .magnitude)
+            let kept = keptBins(sampleRate: rate)
+            if kept.count != rows {
+                s = Array(s[(kept.lowerBound * frames)..<(kept.upperBound * frames)])
+                rows = kept.count
+            }
         }
         if scale == "db" { try powerToDB(&s, ref: ref, amin: amin, topDB: topDB) }
-        return (s, rows, frames)
+        return (s, rows)
     }
 
     /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.
@@ -147,8 +230,8 @@ public struct FrontEnd: Sendable {
         let n = length ?? samples
         let frames = stft.frameCount(length: n)
         guard n > 0, frames > 0 else { return nil }
-        if let resize { return [1, 1, resize.height, resize.width] }
-        return [1, 1, nMels ?? stft.bins, frames]
+        if let resize { return [1, sources.count, resize.height, resize.width] }
+        return [1, sources.count, nMels ?? keptBins(sampleRate: sampleRate ?? 1).count, frames]
     }
 }
 
@@ -157,8 +240,8 @@ private struct SpecReader {
     let spec: FrontendSpec
     init(_ spec: FrontendSpec) { self.spec = spec }
 
-    func bad(_ key: String, _ what: String) -> SignalError {
-        SignalError("frontend: \(key) \(what)", fix: FrontendSpec.keys.first { $0.name == key }.map { "\(key): \($0.summary)" })
+    func bad(_ key: String, _ what: String, fix: String? = nil) -> SignalError {
+        SignalError("frontend: \(key) \(what)", fix: fix ?? FrontendSpec.keys.first { $0.name == key }.map { "\(key): \($0.summary)" })
     }
 
     private func value(_ key: String) -> Attribute? { spec[key] }
@@ -181,6 +264,11 @@ private struct SpecReader {
     func string(_ key: String) throws -> String? {
         guard let v = value(key) else { return nil }
         guard let s = v.string else { throw bad(key, "must be a string, not \(v)") }
+        return s
+    }
+    func strings(_ key: String) throws -> [String]? {
+        guard let v = value(key) else { return nil }
+        guard case .strings(let s) = v else { throw bad(key, "must be a list of strings, not \(v)") }
         return s
     }
     func ints(_ key: String) throws -> [Int]? {

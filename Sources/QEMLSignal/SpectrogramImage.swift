@@ -7,9 +7,9 @@ import QEMLTensor
 public enum SpectrogramImage {
     /// `spec`: [bins, frames] or [1, 1, bins, frames], rows = frequency as the front end writes
     /// them. `melRange` (fmin…fmax Hz) labels mel rows by their centre frequencies. `unit`
-    /// titles the colour bar (e.g. "dB").
+    /// titles the colour bar (e.g. "dB"). Linear rows start at FFT bin `firstBin`.
     public static func png(_ spec: Tensor, sampleRate: Int, hop: Int, nFFT: Int,
-                           melRange: ClosedRange<Double>? = nil, unit: String = "") throws -> [UInt8] {
+                           melRange: ClosedRange<Double>? = nil, firstBin: Int = 0, unit: String = "") throws -> [UInt8] {
         guard spec.rank >= 2, spec.shape.dropLast(2).allSatisfy({ $0 == 1 }), spec.count > 0 else {
             throw SignalError("a spectrogram picture needs a [bins, frames] map, not \(describeShape(spec.shape))")
         }
@@ -43,9 +43,9 @@ public enum SpectrogramImage {
             let m0 = MelFilterBank.hzToMel(melRange.lowerBound), m1 = MelFilterBank.hzToMel(melRange.upperBound)
             rowOf = { (MelFilterBank.hzToMel($0) - m0) / (m1 - m0) * Double(bins + 1) - 1 }
         } else {
-            rowOf = { $0 * Double(nFFT) / Double(sampleRate) }
+            rowOf = { $0 * Double(nFFT) / Double(sampleRate) - Double(firstBin) }
         }
-        let fTop = melRange?.upperBound ?? nyquist
+        let fTop = melRange?.upperBound ?? min(nyquist, Double(firstBin + bins - 1) * Double(sampleRate) / Double(nFFT))
         let fStep = niceStep(fTop, target: 6)
         var f = 0.0
         while f <= fTop + 1e-9 {

@@ -22,7 +22,14 @@ enum CFrontEnd {
             throw ExportError("the frontend section sets no length; the exported runtime sizes its buffers for a fixed signal length",
                               fix: "add `length = <samples>` to the frontend section (signals are cropped or zero-padded to it)")
         }
-        if fe.envelope { throw ExportError("frontend envelope = true is not supported by the exported runtime yet", fix: "export a model without the envelope setting") }
+        if fe.sources != [.signal] {
+            throw ExportError("the exported runtime's front end does not compute the Hilbert envelope yet (frontend channels/envelope)",
+                              fix: "export a model whose frontend takes the signal alone, or classify with `qemlc run`")
+        }
+        if fe.nMels == nil, fe.keptBins(sampleRate: fe.sampleRate ?? 1).count != fe.stft.bins {
+            throw ExportError("the exported runtime's front end keeps every FFT bin: a linear fmin/fmax band is not supported yet",
+                              fix: "export a model without fmin/fmax (or with n_mels), or classify with `qemlc run`")
+        }
         if fe.nMels != nil, fe.sampleRate == nil {
             throw ExportError("frontend n_mels needs sample_rate: the exported runtime's mel bank is built at export time",
                               fix: "add `sample_rate = <Hz>` to the frontend section")

@@ -2,7 +2,8 @@ import Foundation
 
 /// Progress for long work (compiling, exporting, benchmarking): a self-rewriting line on a
 /// terminal, nothing when stderr is not a terminal (logs and pipes stay clean).
-final class Progress {
+/// Unchecked Sendable: callers that step it from worker threads serialise the calls (a lock).
+final class Progress: @unchecked Sendable {
     private let title: String
     private let total: Int
     private let enabled: Bool
