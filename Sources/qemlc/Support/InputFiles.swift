@@ -11,13 +11,12 @@ enum InputFiles {
     }
 
     static func load(path: String, name: String?, graph: Graph, channel: String?, resample: Bool) throws -> Bound {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw UserError("\(path): no such file", fix: "check the path given to --input")
-        }
+        try requireInputFile(path, given: "--input")
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         switch ext {
         case "npy":
             let t = try NPY.read(path: path)
+            try t.requireFinite(path: path)
             let target = try targetValue(name, graph: graph, path: path)
             return Bound(name: target, tensor: try conform(t, to: graph, value: target, path: path))
         case "wav", "wave", "csv", "tsv", "txt":
