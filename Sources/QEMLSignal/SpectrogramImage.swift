@@ -150,13 +150,13 @@ struct Canvas {
         vline(x: x, y: y, h: h); vline(x: x + w - 1, y: y, h: h)
     }
 
-    mutating func text(_ s: String, x: Int, y: Int, scale: Int) {
+    mutating func text(_ s: String, x: Int, y: Int, scale: Int, colour: UInt8 = Canvas.black) {
         for (i, ch) in s.enumerated() {
             guard let rows = BitmapFont.glyphs[ch] else { continue }
             let gx = x + i * (BitmapFont.width + 1) * scale
             for (ry, bits) in rows.enumerated() {
                 for rx in 0..<BitmapFont.width where bits & (1 << (BitmapFont.width - 1 - rx)) != 0 {
-                    for dy in 0..<scale { for dx in 0..<scale { self[gx + rx * scale + dx, y + ry * scale + dy] = Canvas.black } }
+                    for dy in 0..<scale { for dx in 0..<scale { self[gx + rx * scale + dx, y + ry * scale + dy] = colour } }
                 }
             }
         }

@@ -38,6 +38,7 @@ enum InputFiles {
                             fix: "write --input \(path) (or --input \(spec.output)=\(path))")
         }
         let (recording, channelIndex) = try readSignal(path, channel: channel)
+        if spec["channel"] == nil { warnIfChannelUnchosen(recording, path: path, channel: channelIndex) }
         let tensor = try FrontEnd(spec: spec).run(recording, path: path, channel: channelIndex, resample: resample)
         return Bound(name: spec.output, tensor: try conform(tensor, to: graph, value: spec.output, path: path))
     }
@@ -54,6 +55,12 @@ enum InputFiles {
             throw UserError("--channel \(channel): a WAV channel is a number from 0", fix: "e.g. --channel 1")
         }
         return (recording, c)
+    }
+
+    /// A multi-channel WAV read without --channel: say which channel is used and how to pick another.
+    static func warnIfChannelUnchosen(_ recording: Recording, path: String, channel: Int?, defaultChannel: Int = 0) {
+        guard channel == nil, recording.channels.count > 1 else { return }
+        FileHandle.standardError.write(Data("warning: \(path) has \(recording.channels.count) channels; using channel \(defaultChannel) (pass --channel N to choose)\n".utf8))
     }
 
     /// The value an input binds: the named one, else the graph's only input.
