@@ -8,8 +8,13 @@ public enum SpectrogramImage {
     /// `spec`: [bins, frames] or [1, 1, bins, frames], rows = frequency as the front end writes
     /// them. `melRange` (fmin…fmax Hz) labels mel rows by their centre frequencies. `unit`
     /// titles the colour bar (e.g. "dB").
+    ///
+    /// `source` is the map's size before a front end's `resize` (bins or mel bands, frames): the
+    /// axes then follow the bilinear resize (output row i samples source row (i + 0.5)·in/out − 0.5),
+    /// so a resized network input still shows true hertz and seconds.
     public static func png(_ spec: Tensor, sampleRate: Int, hop: Int, nFFT: Int,
-                           melRange: ClosedRange<Double>? = nil, unit: String = "") throws -> [UInt8] {
+                           melRange: ClosedRange<Double>? = nil, unit: String = "",
+                           source: (bins: Int, frames: Int)? = nil) throws -> [UInt8] {
         guard spec.rank >= 2, spec.shape.dropLast(2).allSatisfy({ $0 == 1 }), spec.count > 0 else {
             throw SignalError("a spectrogram picture needs a [bins, frames] map, not \(describeShape(spec.shape))")
         }
@@ -38,13 +43,15 @@ public enum SpectrogramImage {
 
         // Frequency axis.
         let nyquist = Double(sampleRate) / 2
-        let rowOf: (Double) -> Double
+        let srcBins = source?.bins ?? bins, srcFrames = source?.frames ?? frames
+        let sourceRowOf: (Double) -> Double
         if let melRange {
             let m0 = MelFilterBank.hzToMel(melRange.lowerBound), m1 = MelFilterBank.hzToMel(melRange.upperBound)
-            rowOf = { (MelFilterBank.hzToMel($0) - m0) / (m1 - m0) * Double(bins + 1) - 1 }
+            sourceRowOf = { (MelFilterBank.hzToMel($0) - m0) / (m1 - m0) * Double(srcBins + 1) - 1 }
         } else {
-            rowOf = { $0 * Double(nFFT) / Double(sampleRate) }
+            sourceRowOf = { $0 * Double(nFFT) / Double(sampleRate) }
         }
+        let rowOf: (Double) -> Double = { (sourceRowOf($0) + 0.5) * Double(bins) / Double(srcBins) - 0.5 }
         let fTop = melRange?.upperBound ?? nyquist
         let fStep = niceStep(fTop, target: 6)
         var f = 0.0
@@ -61,11 +68,11 @@ public enum SpectrogramImage {
         c.text("Hz", x: left - 10 - BitmapFont.measure("Hz", scale: scale), y: top - glyphH - 10, scale: scale)
 
         // Time axis: frame t at t·hop/sampleRate seconds.
-        let seconds = Double(frames - 1) * Double(hop) / Double(sampleRate)
+        let seconds = Double(srcFrames - 1) * Double(hop) / Double(sampleRate)
         let tStep = niceStep(max(seconds, 1e-6), target: 7)
         var t = 0.0
         while t <= seconds + 1e-9 {
-            let col = t * Double(sampleRate) / Double(hop)
+            let col = (t * Double(sampleRate) / Double(hop) + 0.5) * Double(frames) / Double(srcFrames) - 0.5
             let x = left + Int(((col + 0.5) * Double(plotW) / Double(frames)).rounded(.down))
             c.vline(x: x, y: top + plotH + 1, h: 6)
             let label = decimalLabel(t, step: tStep)

@@ -38,7 +38,7 @@ enum InputFiles {
                             fix: "write --input \(path) (or --input \(spec.output)=\(path))")
         }
         let (recording, channelIndex) = try readSignal(path, channel: channel)
-        if spec["channel"] == nil { warnIfChannelUnchosen(recording, path: path, channel: channelIndex) }
+        if !spec.settings.contains(where: { $0.0 == "channel" }) { warnIfChannelUnchosen(recording, path: path, channel: channelIndex) }
         let tensor = try FrontEnd(spec: spec).run(recording, path: path, channel: channelIndex, resample: resample)
         return Bound(name: spec.output, tensor: try conform(tensor, to: graph, value: spec.output, path: path))
     }
