@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference vectors for QEMLSignal's tests, from SciPy, librosa and soundfile.
 
-Writes Tests/QEMLSignalTests/Fixtures/{stft,ops,resample,frontend}.json and a few small WAV
+Writes Tests/QEMLSignalTests/Fixtures/{stft,ops,resample,frontend,scaling,envelope}.json and a few small WAV
 files. Run from the repository root:  python3 scripts/signal_reference.py
 
 How the `.qir` front end's STFT maps onto the references (tested both ways):
@@ -169,6 +169,63 @@ def frontend_cases():
     return out
 
 
+def scaling_cases():
+    """SciPy's STFT scaling and librosa's amplitude_to_db, as whole front ends (qemlc's
+    `scaling`, `ref`, `amin`, `top_db` settings and `spectrogram --scaling/--ref/--amin/--top-db`)."""
+    out = []
+    x = test_signal(1200, 7)
+    x[300:700] = 0.0  # a silent stretch, so the amin floor shows
+    for scaling, scale in [("spectrum", "log1p"), ("psd", "magnitude"), ("spectrum", "power")]:
+        _, _, Z = scipy.signal.stft(x.astype(np.float64), fs=SR, window="hann", nperseg=256, noverlap=256 - 64,
+                                    boundary="zeros", padded=False, scaling=scaling)
+        A = np.abs(Z)
+        E = {"log1p": np.log1p(A), "magnitude": A, "power": A ** 2}[scale]
+        out.append(dict(name=f"scipy_stft_{scaling}_{scale}",
+                        settings=dict(sample_rate=SR, n_fft=256, hop=64, center="constant", scaling=scaling, scale=scale),
+                        signal=f32(x), shape=[1, 1] + list(E.shape), expected=f32(E)))
+    S = np.abs(librosa.stft(x.astype(np.float64), n_fft=256, hop_length=64, center=True, pad_mode="reflect"))
+    for ref, amin, top_db in [(1.0, 1e-5, None), (2.0, 1e-3, 60.0)]:
+        D = librosa.amplitude_to_db(S, ref=ref, amin=amin, top_db=top_db)
+        settings = dict(sample_rate=SR, n_fft=256, hop=64, scale="db", ref=ref, amin=amin)
+        if top_db is not None:
+            settings["top_db"] = top_db
+        out.append(dict(name=f"librosa_amplitude_to_db_ref{ref:g}_amin{amin:g}_top{top_db}",
+                        settings=settings, signal=f32(x), shape=[1, 1] + list(D.shape), expected=f32(D)))
+    # The spectrum scaling with dB: scipy's |Z| through amplitude_to_db.
+    _, _, Z = scipy.signal.stft(x.astype(np.float64), fs=SR, window="hann", nperseg=256, noverlap=256 - 64,
+                                boundary="zeros", padded=False, scaling="spectrum")
+    D = librosa.amplitude_to_db(np.abs(Z), ref=1.0, amin=1e-4, top_db=80.0)
+    out.append(dict(name="scipy_spectrum_amplitude_to_db",
+                    settings=dict(sample_rate=SR, n_fft=256, hop=64, center="constant", scaling="spectrum", scale="db",
+                                  ref=1.0, amin=1e-4, top_db=80.0),
+                    signal=f32(x), shape=[1, 1] + list(D.shape), expected=f32(D)))
+    return out
+
+
+def envelope_cases():
+    """The envelope spectrum (`qemlc envelope`, QEMLSignal.envelopeSpectrum): the signal band-passed
+    to [lo, hi] Hz by zeroing FFT bins (an ideal band-pass), scipy.signal.hilbert's envelope, the
+    magnitude of its real FFT — the mean is kept, as SciPy keeps it."""
+    out = []
+    n, fs = 4096, 12000
+    t = np.arange(n) / fs
+    rng = np.random.default_rng(11)
+    carrier = np.sin(2 * np.pi * 3000 * t)
+    x = (1 + 0.8 * np.cos(2 * np.pi * 107.4 * t)) * carrier + 0.2 * rng.standard_normal(n)
+    for band in [None, (2000.0, 4000.0)]:
+        y = x.astype(np.float32).astype(np.float64)
+        if band is not None:
+            X = np.fft.fft(y)
+            f = np.abs(np.fft.fftfreq(n, 1 / fs))
+            X[(f < band[0]) | (f > band[1])] = 0
+            y = np.real(np.fft.ifft(X))
+        env = np.abs(scipy.signal.hilbert(y))
+        spec = np.abs(np.fft.rfft(env))
+        out.append(dict(name=f"envelope_{'full' if band is None else 'band'}", sample_rate=fs,
+                        band=None if band is None else list(band), signal=f32(x), envelope=f32(env), spectrum=f32(spec)))
+    return out
+
+
 def wav_files():
     """Small WAVs in every supported encoding, decoded by soundfile (librosa's reader)."""
     out = []
@@ -194,6 +251,8 @@ def main():
     dump("resample.json", resample_cases())
     dump("frontend.json", frontend_cases())
     dump("wav.json", wav_files())
+    dump("scaling.json", scaling_cases())
+    dump("envelope.json", envelope_cases())
     print("versions: numpy", np.__version__, "scipy", scipy.__version__, "librosa", librosa.__version__,
           "soundfile", soundfile.__version__, file=sys.stderr)
 

@@ -22,7 +22,7 @@ public enum QIR {
     public static func load(path: String) throws -> Graph {
         guard let data = FileManager.default.contents(atPath: path) else {
             let exists = FileManager.default.fileExists(atPath: path)
-            throw DiagnosticList([Diagnostic(exists ? "cannot read \(path)" : "no such file: \(path)",
+            throw DiagnosticList([Diagnostic(exists ? "\(path): cannot be read" : "\(path): no such file",
                                              notes: [exists ? "check the file's permissions" : "check the path; models end in .qir"])])
         }
         guard let text = String(data: data, encoding: .utf8) else {

@@ -13,6 +13,7 @@ import QEMLTensor
 /// NSString (that was most of the time the reader took).
 public enum CSVReader {
     public static func read(_ path: String, column: String? = nil) throws -> Recording {
+        try requireInputFile(path)
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw FileFormatError(path: path, place: "file", message: "cannot be read as UTF-8 text", fix: "check the path; save the file as UTF-8 CSV")

@@ -27,15 +27,15 @@ public func hilbertEnvelope(_ x: [Float], sampleRate: Int = 1, band: ClosedRange
 }
 
 /// The envelope spectrum used to read bearing fault frequencies: the magnitude of the real FFT of
-/// the mean-removed Hilbert envelope (of the signal band-passed to `band` Hz, if given),
-/// `n/2 + 1` bins at k · sampleRate / n Hz.
+/// the Hilbert envelope (of the signal band-passed to `band` Hz, if given), `n/2 + 1` bins at
+/// k · sampleRate / n Hz — `np.abs(np.fft.rfft(np.abs(scipy.signal.hilbert(x))))`. The mean is
+/// kept (bin 0), as SciPy keeps it; plots skip bin 0.
 public func envelopeSpectrum(_ x: [Float], sampleRate: Int = 1, band: ClosedRange<Double>? = nil) -> [Float] {
     let env = hilbertEnvelope(x, sampleRate: sampleRate, band: band)
     let n = env.count
     guard n > 0 else { return [] }
-    let mean = env.reduce(0, +) / Float(n)
     let buf = FFTBuffer(count: 2 * n), spectrum = FFTBuffer(count: 2 * n)
-    for i in 0..<n { buf.base[2 * i] = env[i] - mean; buf.base[2 * i + 1] = 0 }
+    for i in 0..<n { buf.base[2 * i] = env[i]; buf.base[2 * i + 1] = 0 }
     FFTW.shared.complex(n: n, forward: true).execute(input: buf, output: spectrum)
     return (0...(n / 2)).map { k in
         let re = spectrum.base[2 * k], im = spectrum.base[2 * k + 1]

@@ -23,7 +23,15 @@ public struct FrontEnd: Sendable {
     public enum Source: String, CaseIterable, Sendable { case signal, envelope, rectified }
     public let sources: [Source]
     public let scale: String
+    /// scipy.signal.stft's `scaling`: "none" (librosa, unscaled), "spectrum" (|X| ÷ sum(window)),
+    /// "psd" (|X| ÷ √(sample_rate · sum(window²))).
+    public let scaling: String
+    /// `db`'s reference and floor as amplitudes, as `librosa.amplitude_to_db(|X|, ref, amin, top_db)`
+    /// takes them (= `power_to_db(|X|², ref², amin², top_db)`).
     public let ref: Double, amin: Double, topDB: Double?
+    /// `ref` and `amin` as powers, what `powerToDB` takes.
+    public var powerRef: Double { ref * ref }
+    public var powerAmin: Double { amin * amin }
     public let nMels: Int?, fmin: Double, fmax: Double?
     public let standardize: Bool
     public let resize: (height: Int, width: Int)?
@@ -70,11 +78,15 @@ public struct FrontEnd: Sendable {
         guard ["magnitude", "power", "log1p", "db"].contains(scale) else {
             throw r.bad("scale", "must be \"magnitude\", \"power\", \"log1p\" or \"db\"")
         }
+        scaling = try r.string("scaling") ?? "none"
+        guard ["none", "spectrum", "psd"].contains(scaling) else { throw r.bad("scaling", "must be \"none\", \"spectrum\" or \"psd\"") }
+        if scaling == "psd", sampleRate == nil { throw r.bad("scaling", "\"psd\" needs the sample_rate setting") }
         ref = try r.double("ref") ?? 1
-        amin = try r.double("amin") ?? 1e-10
+        amin = try r.double("amin") ?? 1e-5
+        if !ref.isFinite || ref == 0 { throw r.bad("ref", "must be a finite non-zero number") }
         topDB = try r.double("top_db")
-        if amin <= 0 { throw r.bad("amin", "must be positive") }
-        if let t = topDB, t < 0 { throw r.bad("top_db", "must be non-negative") }
+        if !(amin > 0) || !amin.isFinite { throw r.bad("amin", "must be positive") }
+        if let t = topDB, !(t >= 0) || !t.isFinite { throw r.bad("top_db", "must be non-negative") }
         nMels = try r.int("n_mels")
         if let m = nMels, m <= 0 { throw r.bad("n_mels", "must be positive") }
         if let m = nMels, m > 4096 { throw r.bad("n_mels", "must be at most 4096 (the limit)") }
@@ -205,24 +217,40 @@ public struct FrontEnd: Sendable {
     /// One channel's scaled map, `rows` × `frames`.
     private func channelRows(_ x: [Float], frames: Int, sampleRate rate: Int) throws -> ([Float], rows: Int) {
         let usesPower = scale == "power" || scale == "db"
+        let factor = scalingFactor(sampleRate: sampleRate ?? rate)
         var rows = stft.bins
         var s: [Float]
-        if let nMels {
-            s = try stft(x, output: usesPower ? .power : .magnitude)
-            let bank = try MelFilterBank(sampleRate: sampleRate ?? rate, nFFT: stft.nFFT, nMels: nMels, fmin: fmin, fmax: fmax)
-            s = bank.apply(s, frames: frames)
-            rows = nMels
-            if scale == "log1p" { log1pInPlace(&s) }
+        if nMels == nil, factor == 1 {
+            s = try stft(x, output: scale == "log1p" ? .log1p : usesPower ? .power : .magnitude)  // the fused epilogue
         } else {
-            s = try stft(x, output: scale == "log1p" ? .log1p : usesPower ? .power : .magnitude)
-            let kept = keptBins(sampleRate: rate)
-            if kept.count != rows {
-                s = Array(s[(kept.lowerBound * frames)..<(kept.upperBound * frames)])
-                rows = kept.count
+            s = try stft(x, output: usesPower ? .power : .magnitude)
+            if factor != 1 {
+                let f = Float(usesPower ? factor * factor : factor)
+                for i in s.indices { s[i] *= f }
             }
+            if let nMels {
+                let bank = try MelFilterBank(sampleRate: sampleRate ?? rate, nFFT: stft.nFFT, nMels: nMels, fmin: fmin, fmax: fmax)
+                s = bank.apply(s, frames: frames)
+                rows = nMels
+            }
+            if scale == "log1p" { log1pInPlace(&s) }
         }
-        if scale == "db" { try powerToDB(&s, ref: ref, amin: amin, topDB: topDB) }
+        let kept = keptBins(sampleRate: rate)
+        if nMels == nil, kept.count != rows {
+            s = Array(s[(kept.lowerBound * frames)..<(kept.upperBound * frames)])
+            rows = kept.count
+        }
+        if scale == "db" { try powerToDB(&s, ref: powerRef, amin: powerAmin, topDB: topDB) }
         return (s, rows)
+    }
+
+    /// The factor `scaling` multiplies |X| by: 1, 1 / sum(w) or 1 / √(fs · sum(w²)) (scipy.signal.stft's).
+    public func scalingFactor(sampleRate fs: Int) -> Double {
+        switch scaling {
+        case "spectrum": return 1 / stft.window.reduce(0.0) { $0 + Double($1) }
+        case "psd": return 1 / (Double(fs) * stft.window.reduce(0.0) { $0 + Double($1) * Double($1) }).squareRoot()
+        default: return 1
+        }
     }
 
     /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.

@@ -56,6 +56,7 @@ public enum SignalFile {
     static func npy(_ path: String) throws -> Recording {
         let t = try NPY.read(path: path)
         try Recording.checkSampleCount(frames: t.count, channels: 1, path: path)
+        try t.requireFinite(path: path)
         switch t.rank {
         case 1: return Recording(channels: [t.data], sampleRate: nil)
         case 2:

@@ -8,8 +8,13 @@ public enum SpectrogramImage {
     /// `spec`: [bins, frames] or [1, 1, bins, frames], rows = frequency as the front end writes
     /// them. `melRange` (fmin…fmax Hz) labels mel rows by their centre frequencies. `unit`
     /// titles the colour bar (e.g. "dB"). Linear rows start at FFT bin `firstBin`.
+    ///
+    /// `source` is the map's size before a front end's `resize` (bins or mel bands, frames): the
+    /// axes then follow the bilinear resize (output row i samples source row (i + 0.5)·in/out − 0.5),
+    /// so a resized network input still shows true hertz and seconds.
     public static func png(_ spec: Tensor, sampleRate: Int, hop: Int, nFFT: Int,
-                           melRange: ClosedRange<Double>? = nil, firstBin: Int = 0, unit: String = "") throws -> [UInt8] {
+                           melRange: ClosedRange<Double>? = nil, firstBin: Int = 0, unit: String = "",
+                           source: (bins: Int, frames: Int)? = nil) throws -> [UInt8] {
         guard spec.rank >= 2, spec.shape.dropLast(2).allSatisfy({ $0 == 1 }), spec.count > 0 else {
             throw SignalError("a spectrogram picture needs a [bins, frames] map, not \(describeShape(spec.shape))")
         }
@@ -38,14 +43,16 @@ public enum SpectrogramImage {
 
         // Frequency axis.
         let nyquist = Double(sampleRate) / 2
-        let rowOf: (Double) -> Double
+        let srcBins = source?.bins ?? bins, srcFrames = source?.frames ?? frames
+        let sourceRowOf: (Double) -> Double
         if let melRange {
             let m0 = MelFilterBank.hzToMel(melRange.lowerBound), m1 = MelFilterBank.hzToMel(melRange.upperBound)
-            rowOf = { (MelFilterBank.hzToMel($0) - m0) / (m1 - m0) * Double(bins + 1) - 1 }
+            sourceRowOf = { (MelFilterBank.hzToMel($0) - m0) / (m1 - m0) * Double(srcBins + 1) - 1 }
         } else {
-            rowOf = { $0 * Double(nFFT) / Double(sampleRate) - Double(firstBin) }
+            sourceRowOf = { $0 * Double(nFFT) / Double(sampleRate) - Double(firstBin) }
         }
-        let fTop = melRange?.upperBound ?? min(nyquist, Double(firstBin + bins - 1) * Double(sampleRate) / Double(nFFT))
+        let rowOf: (Double) -> Double = { (sourceRowOf($0) + 0.5) * Double(bins) / Double(srcBins) - 0.5 }
+        let fTop = melRange?.upperBound ?? min(nyquist, Double(firstBin + srcBins - 1) * Double(sampleRate) / Double(nFFT))
         let fStep = niceStep(fTop, target: 6)
         var f = 0.0
         while f <= fTop + 1e-9 {
@@ -61,11 +68,11 @@ public enum SpectrogramImage {
         c.text("Hz", x: left - 10 - BitmapFont.measure("Hz", scale: scale), y: top - glyphH - 10, scale: scale)
 
         // Time axis: frame t at t·hop/sampleRate seconds.
-        let seconds = Double(frames - 1) * Double(hop) / Double(sampleRate)
+        let seconds = Double(srcFrames - 1) * Double(hop) / Double(sampleRate)
         let tStep = niceStep(max(seconds, 1e-6), target: 7)
         var t = 0.0
         while t <= seconds + 1e-9 {
-            let col = t * Double(sampleRate) / Double(hop)
+            let col = (t * Double(sampleRate) / Double(hop) + 0.5) * Double(frames) / Double(srcFrames) - 0.5
             let x = left + Int(((col + 0.5) * Double(plotW) / Double(frames)).rounded(.down))
             c.vline(x: x, y: top + plotH + 1, h: 6)
             let label = decimalLabel(t, step: tStep)
@@ -150,13 +157,13 @@ struct Canvas {
         vline(x: x, y: y, h: h); vline(x: x + w - 1, y: y, h: h)
     }
 
-    mutating func text(_ s: String, x: Int, y: Int, scale: Int) {
+    mutating func text(_ s: String, x: Int, y: Int, scale: Int, colour: UInt8 = Canvas.black) {
         for (i, ch) in s.enumerated() {
             guard let rows = BitmapFont.glyphs[ch] else { continue }
             let gx = x + i * (BitmapFont.width + 1) * scale
             for (ry, bits) in rows.enumerated() {
                 for rx in 0..<BitmapFont.width where bits & (1 << (BitmapFont.width - 1 - rx)) != 0 {
-                    for dy in 0..<scale { for dx in 0..<scale { self[gx + rx * scale + dx, y + ry * scale + dy] = Canvas.black } }
+                    for dy in 0..<scale { for dx in 0..<scale { self[gx + rx * scale + dx, y + ry * scale + dy] = colour } }
                 }
             }
         }

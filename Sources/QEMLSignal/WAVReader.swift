@@ -7,6 +7,7 @@ import QEMLTensor
 /// floats unchanged. Unknown chunks (LIST, fact, cue, …) are skipped with their pad byte.
 public enum WAVReader {
     public static func read(_ path: String) throws -> Recording {
+        try requireInputFile(path)
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
             throw FileFormatError(path: path, place: "file", message: "cannot be read (\(error.localizedDescription))",
@@ -69,6 +70,11 @@ public enum WAVReader {
             for c in 0..<format.channels {
                 let o = dataRange.lowerBound + f * frameBytes + c * bytes
                 channels[c][f] = sample(b, o, format)
+            }
+        }
+        if format.float {
+            for (c, samples) in channels.enumerated() {
+                try requireFinite(samples, path: path, what: format.channels > 1 ? "channel \(c), sample" : "sample")
             }
         }
         return Recording(channels: channels, sampleRate: format.sampleRate)

@@ -18,6 +18,7 @@ public final class MappedFile: @unchecked Sendable {
     public init(path: String) throws(FileFormatError) {
         self.path = path
         let fd = open(path, O_RDONLY)
+        if fd < 0, errno == ENOENT { throw .missing(path) }
         guard fd >= 0 else {
             throw FileFormatError(path: path, place: "file", message: "cannot open: \(String(cString: strerror(errno)))",
                                   fix: "check the path and that the file is readable")
@@ -57,6 +58,7 @@ public final class MappedFile: @unchecked Sendable {
 /// renamed over the target, so a crash or full disk never leaves a truncated file behind.
 /// Refuses to replace an existing file unless `overwrite` is true.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String, overwrite: Bool) throws(FileFormatError) {
+    try requireOutputFolder(path)
     if !overwrite, access(path, F_OK) == 0 {
         throw FileFormatError(path: path, place: "file", message: "already exists",
                               fix: "choose another output path or allow overwriting (--force)")

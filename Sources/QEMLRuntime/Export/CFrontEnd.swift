@@ -30,6 +30,9 @@ enum CFrontEnd {
             throw ExportError("the exported runtime's front end keeps every FFT bin: a linear fmin/fmax band is not supported yet",
                               fix: "export a model without fmin/fmax (or with n_mels), or classify with `qemlc run`")
         }
+        if fe.scaling != "none" {
+            throw ExportError("frontend scaling = \"\(fe.scaling)\" is not supported by the exported runtime yet", fix: "export a model without the scaling setting (scaling = \"none\")")
+        }
         if fe.nMels != nil, fe.sampleRate == nil {
             throw ExportError("frontend n_mels needs sample_rate: the exported runtime's mel bank is built at export time",
                               fix: "add `sample_rate = <Hz>` to the frontend section")
@@ -313,13 +316,13 @@ enum CFrontEnd {
                 """)
         }
         if fe.scale == "db" {
-            let offset = 10 * log10(max(fe.amin, abs(fe.ref)))
+            let offset = 10 * log10(max(fe.powerAmin, abs(fe.powerRef)))
             c.append("""
                 /* librosa's power_to_db: 10·log10(max(amin, S)) − 10·log10(max(amin, ref))\(fe.topDB != nil ? ", floored at max − top_db" : ""). */
                 static void fe_db(float *s, size_t count) {
                     double peak = -1.0 / 0.0;
                     for (size_t i = 0; i < count; i++) {
-                        const double v = 10.0 * log10(s[i] > \(cDouble(fe.amin)) ? (double)s[i] : \(cDouble(fe.amin))) - \(cDouble(offset));
+                        const double v = 10.0 * log10(s[i] > \(cDouble(fe.powerAmin)) ? (double)s[i] : \(cDouble(fe.powerAmin))) - \(cDouble(offset));
                         s[i] = (float)v;
                         if (v > peak) peak = v;
                     }

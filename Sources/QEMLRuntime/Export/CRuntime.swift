@@ -97,7 +97,8 @@ extension ExportedModel {
                 \(P)_ERROR_WEIGHTS_ALIGNMENT = 7, /* a weights buffer not 64-byte aligned */
                 \(P)_ERROR_NO_WEIGHTS = 8,        /* run before weights were loaded */
                 \(P)_ERROR_NO_FRONTEND = 9,       /* run_signal on a model without a frontend section */
-                \(P)_ERROR_MEMORY = 10            /* malloc failed */
+                \(P)_ERROR_MEMORY = 10,           /* malloc failed */
+                \(P)_ERROR_NONFINITE = 11         /* a NaN or Inf in the signal or input (the message names its index) */
             } \(p)_status;
 
             typedef struct \(p)_context \(p)_context;
@@ -335,10 +336,32 @@ extension ExportedModel {
                     for (int p = 0; p < hw; p++) dst[ch * hw + p] = src[((ch / LANES) * hw + p) * LANES + ch % LANES];
             }
 
+            /* The index of the first NaN or Inf in x[0..n), or n. Tests the exponent bits, so it
+               holds under -ffast-math too (where isfinite may be folded to 1). */
+            static size_t first_nonfinite(const float *x, size_t n) {
+                for (size_t i = 0; i < n; i++) {
+                    uint32_t bits;
+                    memcpy(&bits, &x[i], 4);
+                    if ((bits & 0x7f800000u) == 0x7f800000u) return i;
+                }
+                return n;
+            }
+
+            static const char *nonfinite_name(float v) {
+                uint32_t bits;
+                memcpy(&bits, &v, 4);
+                return (bits & 0x007fffffu) ? "NaN" : (bits >> 31) ? "-Inf" : "+Inf";
+            }
+
             int \(p)_run_spectrogram(\(p)_context *ctx, const float *input) {
                 if (!ctx) return \(P)_ERROR_ARGUMENT;
                 if (!input) return fail(ctx, \(P)_ERROR_ARGUMENT, "run_spectrogram: the input is NULL");
                 if (!ctx->weights) return fail(ctx, \(P)_ERROR_NO_WEIGHTS, "no weights loaded: call \(p)_load_weights_file first");
+                {
+                    const size_t n = (size_t)\(inputStorage.channels) * \(inputStorage.height * inputStorage.width);
+                    const size_t bad = first_nonfinite(input, n);
+                    if (bad < n) return fail(ctx, \(P)_ERROR_NONFINITE, "input value %zu: %s is not a finite number", bad, nonfinite_name(input[bad]));
+                }
                 block(input, ctx->arena + \(input.offset), \(inputStorage.channels), \(inputStorage.height * inputStorage.width));
                 run_steps(ctx->arena, ctx->weights);
             \(unblock.joined(separator: "\n"))
@@ -373,6 +396,10 @@ extension ExportedModel {
                     if (!ctx) return \(P)_ERROR_ARGUMENT;
                     if (!signal || count == 0) return fail(ctx, \(P)_ERROR_ARGUMENT, "run_signal: the signal is empty");
                     if (!ctx->weights) return fail(ctx, \(P)_ERROR_NO_WEIGHTS, "no weights loaded: call \(p)_load_weights_file first");
+                    {
+                        const size_t bad = first_nonfinite(signal, count);
+                        if (bad < count) return fail(ctx, \(P)_ERROR_NONFINITE, "sample %zu: %s is not a finite number", bad, nonfinite_name(signal[bad]));
+                    }
                     ctx->fe_last = fe_run(signal, count, ctx->fe_padded, ctx->fe_work, ctx->fe_spec, ctx->fe_resized);
                     return \(p)_run_spectrogram(ctx, ctx->fe_last);
                 }
@@ -431,6 +458,7 @@ extension ExportedModel {
             case \(P)_ERROR_NO_WEIGHTS: return "no weights loaded";
             case \(P)_ERROR_NO_FRONTEND: return "the model has no front end";
             case \(P)_ERROR_MEMORY: return "out of memory";
+            case \(P)_ERROR_NONFINITE: return "non-finite input (NaN or Inf)";
             default: return "unknown status";
             }
         }

@@ -9,92 +9,151 @@ extension ExportedModel {
              *
              *   ./classify [--weights FILE] [--spectrogram-out FILE] SIGNAL...
              *
-             * SIGNAL is a WAV file (PCM 16-bit or float 32-bit; the first channel) or a raw signal of
-             * little-endian float32 samples\(hasFrontEnd ? "" : " — this model has no frontend section, so a raw file holds the network input itself"). For each signal, prints `label probability` lines,
-             * highest first (with several signals, a `file:` line before each). Exit status: 0 ok,
-             * 1 bad input, 2 the runtime refused (message on stderr).
+             * SIGNAL is a WAV file (PCM 16-bit or float 32-bit; the first channel), or raw little-endian
+             * float32 samples in a .f32/.raw file or on stdin (-)\(hasFrontEnd ? "" : " — this model has no frontend section, so a raw file holds the network input itself"). For each signal, prints `label probability` lines,
+             * highest first (with several signals, a `file:` line before each).
+             * Without --weights, \(stem).weights is looked for beside this program, then in the working directory.
+             * Exit status: 0 ok, 1 bad input or weights (message on stderr), 64 usage.
              */
+            #define _DEFAULT_SOURCE  /* readlink */
             #include "\(stem).h"
 
+            #include <ctype.h>
             #include <stdint.h>
             #include <stdio.h>
             #include <stdlib.h>
             #include <string.h>
+            #include <unistd.h>
+
+            enum { EXIT_BAD_INPUT = 1, EXIT_USAGE = 64 };
 
             static uint32_t u32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
             static uint16_t u16(const unsigned char *p) { return (uint16_t)(p[0] | p[1] << 8); }
 
-            /* The whole file, or NULL with a message. */
+            /* Does path end in suffix (ignoring case)? */
+            static int ends_with(const char *path, const char *suffix) {
+                size_t n = strlen(path), m = strlen(suffix);
+                if (n < m) return 0;
+                for (size_t i = 0; i < m; i++)
+                    if (tolower((unsigned char)path[n - m + i]) != tolower((unsigned char)suffix[i])) return 0;
+                return 1;
+            }
+
+            /* The whole file (or stdin for "-"), or NULL with a message. */
             static unsigned char *slurp(const char *path, size_t *size) {
-                FILE *f = fopen(path, "rb");
-                if (!f) { fprintf(stderr, "error: cannot open %s\\n", path); return NULL; }
-                long n = -1;
-                if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
-                if (n < 0 || fseek(f, 0, SEEK_SET) != 0) { fclose(f); fprintf(stderr, "error: cannot read %s\\n", path); return NULL; }
-                unsigned char *data = (unsigned char *)malloc((size_t)n + 1);
-                if (!data) { fclose(f); fprintf(stderr, "error: out of memory reading %s\\n", path); return NULL; }
-                if (fread(data, 1, (size_t)n, f) != (size_t)n) { fclose(f); free(data); fprintf(stderr, "error: cannot read %s\\n", path); return NULL; }
-                fclose(f);
-                *size = (size_t)n;
+                const int is_stdin = strcmp(path, "-") == 0;
+                FILE *f = is_stdin ? stdin : fopen(path, "rb");
+                if (!f) { fprintf(stderr, "error: %s: no such file\\n", path); return NULL; }
+                size_t cap = 1 << 16, n = 0;
+                unsigned char *data = (unsigned char *)malloc(cap);
+                while (data) {
+                    if (n == cap) {
+                        unsigned char *bigger = (unsigned char *)realloc(data, cap * 2);
+                        if (!bigger) { free(data); data = NULL; break; }
+                        data = bigger;
+                        cap *= 2;
+                    }
+                    size_t got = fread(data + n, 1, cap - n, f);
+                    n += got;
+                    if (got == 0) break;
+                }
+                const int failed = !data || ferror(f);
+                if (!is_stdin) fclose(f);
+                if (failed) { free(data); fprintf(stderr, "error: %s: cannot be read\\n", path); return NULL; }
+                *size = n;
                 return data;
             }
 
-            /* A WAV file's first channel (PCM16 or float32), or a raw float32 signal. */
+            /* A WAV file's first channel (PCM16 or float32), with qemlc's checks and words. */
+            static float *read_wav(const char *path, const unsigned char *d, size_t size, size_t *count, int *rate) {
+                int format = 0, channels = 0, bits = 0;
+                const unsigned char *data = NULL;
+                size_t data_bytes = 0, data_at = 0;
+                for (size_t at = 12; at + 8 <= size;) {
+                    const size_t len = u32(d + at + 4), remaining = size - at - 8;
+                    const unsigned char *body = d + at + 8;
+                    if (len > remaining) {
+                        if (memcmp(d + at, "data", 4) == 0)
+                            fprintf(stderr, "error: %s: byte %zu: the data chunk says %zu bytes but only %zu follow\\n"
+                                            "  fix: the file is truncated or its header lies: export it again\\n", path, at, len, remaining);
+                        else
+                            fprintf(stderr, "error: %s: byte %zu: chunk '%c%c%c%c' says %zu bytes but only %zu follow\\n"
+                                            "  fix: the file is truncated or corrupt: export it again\\n", path, at,
+                                    isprint(d[at]) ? d[at] : '?', isprint(d[at + 1]) ? d[at + 1] : '?',
+                                    isprint(d[at + 2]) ? d[at + 2] : '?', isprint(d[at + 3]) ? d[at + 3] : '?', len, remaining);
+                        return NULL;
+                    }
+                    if (memcmp(d + at, "fmt ", 4) == 0 && len >= 16) {
+                        format = u16(body);
+                        channels = u16(body + 2);
+                        *rate = (int)u32(body + 4);
+                        bits = u16(body + 14);
+                        if (format == 0xFFFE && len >= 26) format = u16(body + 24);  /* WAVE_FORMAT_EXTENSIBLE */
+                    } else if (memcmp(d + at, "data", 4) == 0) {
+                        data = body;
+                        data_bytes = len;
+                        data_at = at;
+                    }
+                    at += 8 + len + (len & 1);
+                }
+                if (!data || format == 0) {
+                    fprintf(stderr, "error: %s: the WAV file has no %s chunk (truncated or not a recording?)\\n",
+                            path, format == 0 ? "fmt" : "data");
+                    return NULL;
+                }
+                if (channels < 1 || !((format == 1 && bits == 16) || (format == 3 && bits == 32))) {
+                    fprintf(stderr, "error: %s: only PCM 16-bit and float 32-bit WAV files are read (format %d, %d bits, %d channels)\\n",
+                            path, format, bits, channels);
+                    return NULL;
+                }
+                const size_t frame = (size_t)channels * (size_t)(bits / 8);
+                if (data_bytes % frame != 0) {
+                    fprintf(stderr, "error: %s: byte %zu: the data chunk (%zu bytes) is not a whole number of %zu-byte frames\\n"
+                                    "  fix: the file is truncated: export it again\\n", path, data_at, data_bytes, frame);
+                    return NULL;
+                }
+                *count = data_bytes / frame;
+                float *out = (float *)malloc((*count ? *count : 1) * sizeof(float));
+                for (size_t i = 0; out && i < *count; i++) {
+                    const unsigned char *s = data + i * frame;
+                    if (format == 1) {
+                        out[i] = (float)(int16_t)u16(s) / 32768.0f;
+                    } else {
+                        uint32_t bitsv = u32(s);
+                        memcpy(&out[i], &bitsv, 4);
+                    }
+                }
+                return out;
+            }
+
+            /* A WAV file, or raw float32 samples from a .f32/.raw file or stdin (-). */
             static float *read_signal(const char *path, size_t *count, int *rate) {
+                const int raw = strcmp(path, "-") == 0 || ends_with(path, ".f32") || ends_with(path, ".raw");
+                const int wav = ends_with(path, ".wav") || ends_with(path, ".wave");
+                if (!raw && !wav) {
+                    const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
+                    fprintf(stderr, "error: %s: file name: unknown signal format '%s'\\n"
+                                    "  fix: give a .wav file, or raw little-endian float32 samples as a .f32/.raw file or on stdin (-)\\n",
+                            path, dot && (!slash || dot > slash) ? dot : "(no extension)");
+                    return NULL;
+                }
                 size_t size = 0;
                 unsigned char *d = slurp(path, &size);
                 if (!d) return NULL;
                 float *out = NULL;
                 *rate = 0;
                 if (size >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WAVE", 4) == 0) {
-                    int format = 0, channels = 0, bits = 0;
-                    const unsigned char *data = NULL;
-                    size_t data_bytes = 0;
-                    for (size_t at = 12; at + 8 <= size;) {
-                        size_t len = u32(d + at + 4);
-                        const unsigned char *body = d + at + 8;
-                        if (len > size - at - 8) len = size - at - 8;  /* a truncated last chunk */
-                        if (memcmp(d + at, "fmt ", 4) == 0 && len >= 16) {
-                            format = u16(body);
-                            channels = u16(body + 2);
-                            *rate = (int)u32(body + 4);
-                            bits = u16(body + 14);
-                            if (format == 0xFFFE && len >= 26) format = u16(body + 24);  /* WAVE_FORMAT_EXTENSIBLE */
-                        } else if (memcmp(d + at, "data", 4) == 0) {
-                            data = body;
-                            data_bytes = len;
-                        }
-                        at += 8 + len + (len & 1);
-                    }
-                    if (!data || format == 0) {
-                        fprintf(stderr, "error: %s: the WAV file has no %s chunk (truncated or not a recording?)\\n",
-                                path, format == 0 ? "fmt" : "data");
-                        free(d);
-                        return NULL;
-                    }
-                    if (channels < 1 || !((format == 1 && bits == 16) || (format == 3 && bits == 32))) {
-                        fprintf(stderr, "error: %s: only PCM 16-bit and float 32-bit WAV files are read (format %d, %d bits, %d channels)\\n",
-                                path, format, bits, channels);
-                        free(d);
-                        return NULL;
-                    }
-                    const size_t frame = (size_t)channels * (size_t)(bits / 8);
-                    *count = data_bytes / frame;
-                    out = (float *)malloc((*count ? *count : 1) * sizeof(float));
-                    for (size_t i = 0; out && i < *count; i++) {
-                        const unsigned char *s = data + i * frame;
-                        if (format == 1) {
-                            out[i] = (float)(int16_t)u16(s) / 32768.0f;
-                        } else {
-                            uint32_t bitsv = u32(s);
-                            float v;
-                            memcpy(&v, &bitsv, 4);
-                            out[i] = v;
-                        }
-                    }
+                    out = read_wav(path, d, size, count, rate);
+                    free(d);
+                    if (!out) return NULL;
+                } else if (wav) {
+                    fprintf(stderr, "error: %s: byte 0: not a WAV file (expected 'RIFF' … 'WAVE')\\n"
+                                    "  fix: pass a .wav recording, or raw float32 samples as a .f32/.raw file\\n", path);
+                    free(d);
+                    return NULL;
                 } else {
                     if (size % 4 != 0) {
-                        fprintf(stderr, "error: %s is neither a WAV file nor raw float32 samples (%zu bytes is not a multiple of 4)\\n", path, size);
+                        fprintf(stderr, "error: %s: %zu bytes is not a whole number of float32 samples (a multiple of 4)\\n", path, size);
                         free(d);
                         return NULL;
                     }
@@ -104,52 +163,85 @@ extension ExportedModel {
                         uint32_t bitsv = u32(d + 4 * i);
                         memcpy(&out[i], &bitsv, 4);
                     }
+                    free(d);
                 }
-                free(d);
                 if (!out) fprintf(stderr, "error: out of memory reading %s\\n", path);
                 return out;
             }
 
+            \(embedded ? "" : """
+            /* The weights file when --weights is not given: beside this program, then in the working
+               directory. Returns the path found (in buffer) or NULL after naming the places searched. */
+            static const char *find_weights(const char *argv0, char *buffer, size_t size) {
+                char self[4096];
+                ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+                if (n > 0) self[n] = 0;
+                else snprintf(self, sizeof self, "%s", argv0);
+                char *slash = strrchr(self, '/');
+                char beside[4096];
+                if (slash) { *slash = 0; snprintf(beside, sizeof beside, "%s/\(stem).weights", self); }
+                else snprintf(beside, sizeof beside, "./\(stem).weights");
+                const char *places[2] = {beside, "\(stem).weights"};
+                for (int i = 0; i < 2; i++) {
+                    FILE *f = fopen(places[i], "rb");
+                    if (f) { fclose(f); snprintf(buffer, size, "%s", places[i]); return buffer; }
+                }
+                fprintf(stderr, "error: \(stem).weights not found; looked beside the program (%s) and in the working directory\\n"
+                                "  fix: pass --weights FILE\\n", beside);
+                return NULL;
+            }
+
+            """)
             static const float *sort_probs;
             static int by_probability(const void *a, const void *b) {
                 const float x = sort_probs[*(const int *)a], y = sort_probs[*(const int *)b];
                 return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
             }
 
+            static int usage(const char *argv0, FILE *to) {
+                fprintf(to, "usage: %s [--weights FILE] [--spectrogram-out FILE] SIGNAL.wav|SIGNAL.f32|- ...\\n"
+                            "model %s (%s), hash %s, runtime %s\\n", argv0, "\(graph.name)", \(p)_target(), \(p)_model_hash(), \(p)_version());
+                return to == stdout ? 0 : EXIT_USAGE;
+            }
+
             int main(int argc, char **argv) {
                 const char *weights = NULL, *spectrogram_out = NULL;
                 int first = 1;
                 while (first < argc && strncmp(argv[first], "--", 2) == 0) {
-                    if (strcmp(argv[first], "--weights") == 0 && first + 1 < argc) weights = argv[first + 1];
-                    else if (strcmp(argv[first], "--spectrogram-out") == 0 && first + 1 < argc) spectrogram_out = argv[first + 1];
-                    else { fprintf(stderr, "error: unknown option %s\\n", argv[first]); return 1; }
+                    if (strcmp(argv[first], "--help") == 0) return usage(argv[0], stdout);
+                    if (strcmp(argv[first], "--") == 0) { first++; break; }
+                    const int known = strcmp(argv[first], "--weights") == 0 || strcmp(argv[first], "--spectrogram-out") == 0;
+                    if (!known) { fprintf(stderr, "error: unknown option %s\\n", argv[first]); return usage(argv[0], stderr); }
+                    if (first + 1 >= argc) { fprintf(stderr, "error: %s needs a FILE\\n", argv[first]); return usage(argv[0], stderr); }
+                    if (strcmp(argv[first], "--weights") == 0) weights = argv[first + 1];
+                    else spectrogram_out = argv[first + 1];
                     first += 2;
                 }
-                if (first >= argc) {
-                    fprintf(stderr, "usage: %s [--weights FILE] [--spectrogram-out FILE] SIGNAL.wav|SIGNAL.f32 ...\\n"
-                                    "model %s (%s), hash %s, runtime %s\\n", argv[0], "\(graph.name)", \(p)_target(), \(p)_model_hash(), \(p)_version());
-                    return 1;
-                }
+                if (first >= argc) return usage(argv[0], stderr);
                 \(p)_context *ctx = \(p)_create(NULL, 0);
-                if (!ctx) { fprintf(stderr, "error: cannot allocate the context (%zu bytes)\\n", \(p)_context_bytes()); return 2; }
+                if (!ctx) { fprintf(stderr, "error: cannot allocate the context (%zu bytes)\\n", \(p)_context_bytes()); return EXIT_BAD_INPUT; }
                 int status;
-                \(embedded ? "if (!weights) status = \(p)_load_embedded_weights(ctx); else" : "if (!weights) weights = \"\(stem).weights\";")
+                \(embedded ? "if (!weights) status = \(p)_load_embedded_weights(ctx); else" : """
+            char found[4096];
+                if (!weights) weights = find_weights(argv[0], found, sizeof found);
+                if (!weights) { \(p)_destroy(ctx); return EXIT_BAD_INPUT; }
+            """)
                 status = \(p)_load_weights_file(ctx, weights);
                 if (status != \(P)_OK) {
                     fprintf(stderr, "error: %s (%s)\\n", \(p)_error(ctx), \(p)_status_string(status));
                     \(p)_destroy(ctx);
-                    return 2;
+                    return EXIT_BAD_INPUT;
                 }
                 int result = 0;
                 for (int a = first; a < argc; a++) {
                     size_t count = 0;
                     int rate = 0;
                     float *signal = read_signal(argv[a], &count, &rate);
-                    if (!signal) { result = 1; continue; }
+                    if (!signal) { result = EXIT_BAD_INPUT; continue; }
                     if (rate != 0 && \(P)_SAMPLE_RATE != 0 && rate != \(P)_SAMPLE_RATE) {
                         fprintf(stderr, "error: %s is sampled at %d Hz; the model expects %d Hz (resample it first)\\n", argv[a], rate, \(P)_SAMPLE_RATE);
                         free(signal);
-                        result = 1;
+                        result = EXIT_BAD_INPUT;
                         continue;
                     }
                     \(hasFrontEnd ? "status = \(p)_run_signal(ctx, signal, count);" : """
@@ -158,7 +250,7 @@ extension ExportedModel {
                             if (count != need) {
                                 fprintf(stderr, "error: %s has %zu values; the model's input takes %zu (channels x height x width, float32)\\n", argv[a], count, need);
                                 free(signal);
-                                result = 1;
+                                result = EXIT_BAD_INPUT;
                                 continue;
                             }
                             status = \(p)_run_spectrogram(ctx, signal);
@@ -166,7 +258,8 @@ extension ExportedModel {
                     free(signal);
                     if (status != \(P)_OK) {
                         fprintf(stderr, "error: %s: %s (%s)\\n", argv[a], \(p)_error(ctx), \(p)_status_string(status));
-                        result = 2;
+                        if (status == \(P)_ERROR_NONFINITE) fprintf(stderr, "  fix: qemlc refuses non-finite input; clean the data first (numpy: np.isfinite(x).all())\\n");
+                        result = EXIT_BAD_INPUT;
                         continue;
                     }
                     if (spectrogram_out && \(p)_spectrogram(ctx)) {
@@ -174,7 +267,7 @@ extension ExportedModel {
                         const size_t n = (size_t)\(P)_INPUT_HEIGHT * \(P)_INPUT_WIDTH;
                         if (!f || fwrite(\(p)_spectrogram(ctx), sizeof(float), n, f) != n) {
                             fprintf(stderr, "error: cannot write %s\\n", spectrogram_out);
-                            result = 1;
+                            result = EXIT_BAD_INPUT;
                         }
                         if (f) fclose(f);
                     }
@@ -237,8 +330,17 @@ extension ExportedModel {
             ## Build and run
 
                 make                              # the host's cc; for the board: make CC=aarch64-linux-gnu-gcc
-                ./classify signal.wav             # a WAV file (PCM16/float32) or raw little-endian float32 samples
+                ./classify signal.wav             # a WAV file (PCM16/float32; its first channel)
+                ./classify samples.f32            # raw little-endian float32 samples: a .f32/.raw file, or - for stdin
                 ./classify --weights other.weights a.wav b.wav
+
+            Without `--weights`, `classify` loads \(embedded ? "the weights compiled into `\(stem).o`" : "`\(stem).weights` from the folder the program is in, then from\nthe working directory (an error names both places)").
+            A signal holding NaN or Inf is refused (status `\(upper)_ERROR_NONFINITE` from the C API), as is
+            a WAV file cut short inside its data or a file that is neither WAV nor `.f32`/`.raw`.
+
+            Exit status (the same scheme as qemlc): **0** every signal classified, **1** a bad signal or
+            weights file (the message on stderr names it; the other signals are still classified),
+            **64** a usage error (unknown option, no signal).
 
             Each signal prints `label probability` lines, highest first. \(hasFrontEnd
                 ? "Signals are \(frontEnd?.sampleRate.map { "sampled at \($0) Hz, " } ?? "")cropped\nor zero-padded to \(frontEnd?.length.map(String.init) ?? "the model's") samples."

@@ -25,13 +25,15 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON object instead of tables.") var json = false
 
     func validate() throws {
-        guard iterations > 0 else { throw ValidationError("--iterations must be at least 1") }
-        guard warmup >= 0 else { throw ValidationError("--warmup cannot be negative") }
-        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        try Validate.atLeast(iterations, 1, "--iterations", maximum: 1_000_000)
+        try Validate.atLeast(warmup, 0, "--warmup", maximum: 1_000_000)
+        try Validate.atLeast(batch, 1, "--batch", maximum: 65_536)
+        try Validate.atLeast(threads, 1, "--threads")
+        try Validate.positive(clockGHz, "--clock-ghz", maximum: 10, unit: " GHz")
     }
 
     func run() throws {
+        let threads = try Validate.threads(threads)
         let graph = try ModelFiles.graph(model)
         let (weightTensors, generated) = try ExecutableModel.weights(weights, for: graph)
         let target = try ExecutableModel.target(target)

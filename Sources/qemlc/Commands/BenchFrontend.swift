@@ -13,10 +13,15 @@ struct BenchFrontend: ParsableCommand {
     @Option(help: "Hop between frames.") var hop = 64
     @Option(help: "Timed repetitions.") var repeats = 300
 
+    func validate() throws {
+        try Validate.atLeast(length, 1, "--length", maximum: 1 << 24)
+        try Validate.atLeast(batch, 1, "--batch", maximum: 65_536)
+        try Validate.atLeast(nFFT, 2, "--n-fft", maximum: 1 << 20)
+        try Validate.atLeast(hop, 1, "--hop", maximum: 1 << 20)
+        try Validate.atLeast(repeats, 1, "--repeats", maximum: 1_000_000)
+    }
+
     func run() throws {
-        guard length > 0, batch > 0, nFFT >= 2, hop > 0, repeats > 0 else {
-            throw UserError("--length, --batch, --hop and --repeats must be positive and --n-fft at least 2")
-        }
         print(FrontEndBenchmark.report(try FrontEndBenchmark.run(length: length, batch: batch, nFFT: nFFT, hop: hop, repeats: repeats)))
     }
 }

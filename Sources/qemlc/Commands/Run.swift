@@ -23,11 +23,17 @@ struct Run: ParsableCommand {
     @Flag(help: "Resample a signal whose rate differs from the model's sample_rate.") var resample = false
     @Option(help: "Execution backend: jit (compiled kernels), blas (OpenBLAS convolutions) or interpret (reference).") var backend: Backend = .jit
     @Option(help: "Threads for jit/blas (default: every core).") var threads: Int?
-    @Option(help: "How many classes to print.") var top: Int?
+    @Option(help: "How many classes to print (default: every class).") var top: Int?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Overwrite existing --output files.") var force = false
 
+    func validate() throws {
+        try Validate.atLeast(top, 1, "--top")
+        try Validate.atLeast(threads, 1, "--threads")
+    }
+
     func run() throws {
+        let threads = try Validate.threads(threads)
         let graph = try ModelFiles.graph(model)
         let weightTensors = try ModelFiles.weights(weights, for: graph)
         var given: [String: Tensor] = [:]
@@ -86,16 +92,17 @@ struct ClassReport {
     func render(json: Bool, written: [(String, String)]) -> String {
         let batch = tensor.shape.first ?? 1
         let width = tensor.count / max(1, batch)
-        let k = min(top ?? width, width)
+        let k = max(0, min(top ?? width, width))
         var samples: [[(String, Float)]] = []
         for b in 0..<batch {
             let row = Array(tensor.data[(b * width)..<((b + 1) * width)])
-            let ranked = row.indices.sorted { row[$0] > row[$1] }.prefix(k)
+            // NaN-aware: a non-finite value ranks last (inputs are checked, so this is a model fault).
+            let ranked = row.indices.sorted { rankKey(row[$0]) > rankKey(row[$1]) || (rankKey(row[$0]) == rankKey(row[$1]) && $0 < $1) }.prefix(k)
             samples.append(ranked.map { (labels.count == width ? labels[$0] : "class \($0)", row[$0]) })
         }
         if json {
             let items = samples.enumerated().map { b, s in
-                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonQuote($0.0)), \"\(valueName)\": \($0.1)}" }.joined(separator: ", ") + "]}"
+                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonQuote($0.0)), \(jsonQuote(valueName)): \(jsonNumber($0.1))}" }.joined(separator: ", ") + "]}"
             }
             return "{\"output\": \(jsonQuote(valueName)), \"samples\": [" + items.joined(separator: ", ") + "]}"
         }
@@ -110,3 +117,9 @@ struct ClassReport {
         return text.joined(separator: "\n")
     }
 }
+
+/// Ranking value: NaN sorts below every number.
+private func rankKey(_ v: Float) -> Float { v.isNaN ? -.infinity : v }
+
+/// A JSON number; NaN and ±Inf (which JSON cannot spell) become null.
+func jsonNumber(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }

@@ -7,11 +7,13 @@ import QEMLTensor
 struct Spectrogram: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Draw a signal's spectrogram as a PNG (or write its numbers as .npy).",
-        discussion: "The STFT settings come from flags, or from a model's frontend section (--model), flags overriding it. By default the picture shows the spectrogram before the model's resize and standardization, so its axes are true seconds and hertz; --network-input shows exactly what the network is fed.")
+        usage: "qemlc spectrogram <signal> --output <output> [--model <model>] [--n-fft <n-fft>] [--hop <hop>] [--win-length <win-length>] [--window <window>] [--center <center>] [--scaling <scaling>] [--scale <scale>] [--ref <ref>] [--amin <amin>] [--top-db <top-db>] [--n-mels <n-mels>] [--channel <channel>] [--resample] [--network-input] [--force]",
+        discussion: "The STFT settings come from flags, or from a model's frontend section (--model), flags overriding it. By default the picture shows the spectrogram before the model's resize and standardization; --network-input shows exactly what the network is fed (what `qemlc run` feeds it), its axes following the resize. Either way the axes are true seconds and hertz. A recording at another rate than the model's sample_rate is refused unless --resample is given, as by `run`. --scaling, --ref, --amin and --top-db are named as SciPy and librosa name them: --scaling spectrum is scipy.signal.stft's default (|X| / sum(window)); --scale db with --ref/--amin/--top-db is librosa.amplitude_to_db(|X|, ref, amin, top_db).",)
 
     enum Center: String, ExpressibleByArgument, CaseIterable { case reflect, constant, none }
     enum Scale: String, ExpressibleByArgument, CaseIterable { case magnitude, power, log1p, db }
     enum Window: String, ExpressibleByArgument, CaseIterable { case hann, hamming, blackman, rectangular }
+    enum Scaling: String, ExpressibleByArgument, CaseIterable { case none, spectrum, psd }
 
     @Argument(help: "The signal (.wav or .csv).") var signal: String
     @Option(name: .shortAndLong, help: "Output file: .png (a picture) or .npy (the numbers).") var output: String
@@ -21,13 +23,32 @@ struct Spectrogram: ParsableCommand {
     @Option(help: "Window length (default n_fft).") var winLength: Int?
     @Option(help: "Window: hann, hamming, blackman, rectangular.") var window: Window?
     @Option(help: "Padding at both ends: reflect, constant or none.") var center: Center?
-    @Option(help: "Scaling: magnitude, power, log1p or db.") var scale: Scale?
+    @Option(help: "STFT scaling as scipy.signal.stft's: none (librosa's, the default), spectrum (÷ sum(window)), psd (÷ √(rate · sum(window²))).") var scaling: Scaling?
+    @Option(help: "Scale: magnitude, power, log1p or db.") var scale: Scale?
+    @Option(help: "db: reference amplitude (librosa.amplitude_to_db's ref; default 1).") var ref: Double?
+    @Option(help: "db: amplitude floor (librosa.amplitude_to_db's amin; default 1e-5).") var amin: Double?
+    @Option(help: "db: clip values below the maximum − top-db (librosa's top_db; default: no clipping).") var topDB: Double?
     @Option(help: "Mel bands (omit for linear frequency).") var nMels: Int?
     @Option(help: "Channel of a multi-channel WAV, or column (index or header) of a CSV.") var channel: String?
+    @Flag(help: "Resample a signal whose rate differs from the model's sample_rate (polyphase, as run --resample).") var resample = false
     @Flag(help: "Apply the model's resize and standardization too (what the network sees).") var networkInput = false
     @Flag(help: "Overwrite an existing output file.") var force = false
 
+    func validate() throws {
+        try Validate.atLeast(nFFT, 2, "--n-fft", maximum: 1 << 20)
+        try Validate.atLeast(hop, 1, "--hop", maximum: 1 << 20)
+        try Validate.atLeast(winLength, 1, "--win-length", maximum: nFFT ?? 1 << 20)
+        try Validate.atLeast(nMels, 1, "--n-mels", maximum: 4096)
+        try Validate.positive(amin, "--amin")
+        try Validate.finite(ref, "--ref")
+        if ref == 0 { throw ValidationError("--ref 0: must be a non-zero number") }
+        if let topDB, !(topDB >= 0) || !topDB.isFinite { throw ValidationError("--top-db \(topDB): must be a non-negative number") }
+        if resample && model == nil { throw ValidationError("--resample needs --model (the rate to resample to is the model's sample_rate)") }
+        if networkInput && model == nil { throw ValidationError("--network-input needs --model (the resize and standardization are the model's)") }
+    }
+
     func run() throws {
+        try requireInputFile(signal, given: "SIGNAL")
         var settings: [(String, Attribute)] = []
         var outputName = "spectrogram"
         if let model {
@@ -50,19 +71,29 @@ struct Spectrogram: ParsableCommand {
         set("center", center.map { .string($0.rawValue) })
         set("scale", scale.map { .string($0.rawValue) })
         set("n_mels", nMels.map(Attribute.int))
+        set("scaling", scaling.map { .string($0.rawValue) })
+        set("ref", ref.map(Attribute.float))
+        set("amin", amin.map(Attribute.float))
+        set("top_db", topDB.map(Attribute.float))
 
         let (recording, channelIndex) = try InputFiles.readSignal(signal, channel: channel)
-        let rate = recording.sampleRate ?? FrontendSpec(output: outputName, settings: settings)["sample_rate"]?.int ?? 0
-        guard rate > 0 else {
+        let modelSpec = FrontendSpec(output: outputName, settings: settings)
+        if !modelSpec.settings.contains(where: { $0.0 == "channel" }) { InputFiles.warnIfChannelUnchosen(recording, path: signal, channel: channelIndex) }
+        let modelRate = modelSpec["sample_rate"]?.int
+        guard let fileRate = recording.sampleRate ?? modelRate, fileRate > 0 else {
             throw UserError("\(signal) records no sample rate", fix: "use a WAV file, or --model with a sample_rate in its frontend")
         }
-        // The picture's axes are the signal's own: its rate, whatever the model expects.
-        set("sample_rate", .int(rate))
-        let spec = FrontendSpec(output: outputName, settings: settings)
-        let frontEnd = try FrontEnd(spec: spec)
-        let (samples, _) = try frontEnd.prepare(recording, path: signal, channel: channelIndex)
-        // Before resize and standardization unless asked: the axes stay true seconds and hertz.
+        // The model's rate when it has one: a recording at another rate is resampled when asked
+        // (as `run` does) and refused otherwise, so the picture is what the network would see.
+        let frontEnd = try FrontEnd(spec: modelSpec)
+        let (samples, rate) = try frontEnd.prepare(recording, path: signal, channel: channelIndex, resample: resample)
+        if let modelRate, modelRate != rate {
+            throw UserError("\(signal) is sampled at \(rate) Hz but the model's front end expects \(modelRate) Hz",
+                            fix: "pass --resample to resample it to \(modelRate) Hz (polyphase, like scipy.signal.resample_poly), or record at \(modelRate) Hz")
+        }
+        // Before resize and standardization unless asked.
         let tensor = networkInput ? try frontEnd.run(samples, sampleRate: rate) : try frontEnd.spectrogram(samples, sampleRate: rate)
+        let source = (bins: frontEnd.nMels ?? frontEnd.stft.bins, frames: frontEnd.stft.frameCount(length: frontEnd.length ?? samples.count))
 
         try ModelFiles.checkWritable(output, force: force)
         switch URL(fileURLWithPath: output).pathExtension.lowercased() {
@@ -72,7 +103,8 @@ struct Spectrogram: ParsableCommand {
             let mel = frontEnd.nMels.map { _ in frontEnd.fmin...(frontEnd.fmax ?? Double(rate) / 2) }
             let unit = ["db": "dB", "log1p": "log1p |X|", "power": "|X|²", "magnitude": "|X|"][frontEnd.scale] ?? ""
             let png = try SpectrogramImage.png(tensor, sampleRate: rate, hop: frontEnd.stft.hop, nFFT: frontEnd.stft.nFFT,
-                                               melRange: mel, unit: unit)
+                                               melRange: mel, unit: networkInput && frontEnd.standardize ? unit + " (standardized)" : unit,
+                                               source: source)
             try atomicWrite(Data(png), to: output)
         default:
             throw UserError("-o \(output): write a .png picture or .npy numbers")

@@ -11,13 +11,12 @@ enum InputFiles {
     }
 
     static func load(path: String, name: String?, graph: Graph, channel: String?, resample: Bool) throws -> Bound {
-        guard FileManager.default.fileExists(atPath: path) else {
-            throw UserError("\(path): no such file", fix: "check the path given to --input")
-        }
+        try requireInputFile(path, given: "--input")
         let ext = URL(fileURLWithPath: path).pathExtension.lowercased()
         switch ext {
         case "npy":
             let t = try NPY.read(path: path)
+            try t.requireFinite(path: path)
             let target = try targetValue(name, graph: graph, path: path)
             return Bound(name: target, tensor: try conform(t, to: graph, value: target, path: path))
         case "wav", "wave", "csv", "tsv", "txt":
@@ -39,6 +38,7 @@ enum InputFiles {
                             fix: "write --input \(path) (or --input \(spec.output)=\(path))")
         }
         let (recording, channelIndex) = try readSignal(path, channel: channel)
+        if !spec.settings.contains(where: { $0.0 == "channel" }) { warnIfChannelUnchosen(recording, path: path, channel: channelIndex) }
         let tensor = try FrontEnd(spec: spec).run(recording, path: path, channel: channelIndex, resample: resample)
         return Bound(name: spec.output, tensor: try conform(tensor, to: graph, value: spec.output, path: path))
     }
@@ -55,6 +55,12 @@ enum InputFiles {
             throw UserError("--channel \(channel): a WAV channel is a number from 0", fix: "e.g. --channel 1")
         }
         return (recording, c)
+    }
+
+    /// A multi-channel WAV read without --channel: say which channel is used and how to pick another.
+    static func warnIfChannelUnchosen(_ recording: Recording, path: String, channel: Int?, defaultChannel: Int = 0) {
+        guard channel == nil, recording.channels.count > 1 else { return }
+        FileHandle.standardError.write(Data("warning: \(path) has \(recording.channels.count) channels; using channel \(defaultChannel) (pass --channel N to choose)\n".utf8))
     }
 
     /// The value an input binds: the named one, else the graph's only input.

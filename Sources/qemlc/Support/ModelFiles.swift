@@ -7,6 +7,7 @@ import QEMLTensor
 enum ModelFiles {
     /// Parses, lowers and verifies a `.qir` file (fused ops are registered so dumps re-enter).
     static func graph(_ path: String) throws -> Graph {
+        try requireInputFile(path, given: "MODEL")
         return try QIR.load(path: path)
     }
 
@@ -18,6 +19,7 @@ enum ModelFiles {
             throw UserError("the model needs \(needed.count) weight tensors (\(needed.prefix(3).joined(separator: ", "))…)",
                             fix: "pass --weights FILE.safetensors (make one with `qemlc init-weights MODEL -o FILE.safetensors`)")
         }
+        try requireInputFile(path, given: "--weights")
         let file = try SafetensorsFile(path: path)
         var available: [String: [Int]] = [:]
         for name in needed { if let e = file.entry(name) { available[name] = e.shape } }
@@ -37,6 +39,7 @@ enum ModelFiles {
 
     /// Refuses to replace a file the user already has unless they said --force.
     static func checkWritable(_ path: String, force: Bool) throws {
+        try requireOutputFolder(path)
         if !force, FileManager.default.fileExists(atPath: path) {
             throw UserError("\(path) exists; qemlc does not overwrite files unless asked", fix: "pass --force, or choose another path")
         }
@@ -50,6 +53,7 @@ enum ModelFiles {
 }
 
 func atomicWrite(_ data: Data, to path: String) throws {
+    try requireOutputFolder(path)
     let url = URL(fileURLWithPath: path)
     let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
     do {
