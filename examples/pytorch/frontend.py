@@ -39,6 +39,7 @@ KEYS = {
     "channel": ("int", 0),
     "length": ("int", None),
     "envelope": ("bool", False),
+    "channels": ("strings", None),
     "n_fft": ("int", 256),
     "hop": ("int", 64),
     "win_length": ("int", None),
@@ -133,6 +134,8 @@ def _coerce(key: str, value):
         if isinstance(value, int) and not isinstance(value, bool):
             value = [value, value]
         ok = isinstance(value, list) and len(value) == 2 and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    elif kind == "strings":
+        ok = isinstance(value, list) and all(v in ("signal", "envelope", "rectified") for v in value) and 0 < len(value) == len(set(value))
     else:  # a choice
         ok = isinstance(value, str) and value in kind
     if not ok:
@@ -356,11 +359,27 @@ class Frontend:
         padded = n + 2 * self.pad
         return 0 if padded < self.n_fft else 1 + (padded - self.n_fft) // self.hop
 
+    @property
+    def sources(self) -> list[str]:
+        """What each input channel is a spectrogram of: "signal", "envelope" (Hilbert) or "rectified" (|x|)."""
+        return list(self.get("channels") or ["envelope" if self.get("envelope") else "signal"])
+
+    def kept_bins(self, rate: int | None = None) -> range:
+        """Without mel bands, the FFT bins whose frequency k*sr/n_fft lies in [fmin, fmax]."""
+        full = range(self.n_fft // 2 + 1)
+        if self.get("n_mels") or (self.get("fmin") == 0 and self.get("fmax") is None):
+            return full
+        hz = (self.get("sample_rate") or rate) / self.n_fft
+        lo = math.ceil(self.get("fmin") / hz - 1e-9)
+        hi = full.stop - 1 if self.get("fmax") is None else math.floor(self.get("fmax") / hz + 1e-9)
+        return range(max(0, lo), min(full.stop, hi + 1))
+
     def output_shape(self, samples: int) -> list[int]:
         n = self.get("length") or samples
+        c = len(self.sources)
         if self.get("resize"):
-            return [1, 1, *self.get("resize")]
-        return [1, 1, self.get("n_mels") or self.n_fft // 2 + 1, self.frames(n)]
+            return [1, c, *self.get("resize")]
+        return [1, c, self.get("n_mels") or len(self.kept_bins()), self.frames(n)]
 
     def prepare(self, x: np.ndarray, rate: int | None, resample: bool = False) -> tuple[np.ndarray, int]:
         sr = self.get("sample_rate")
@@ -374,7 +393,7 @@ class Frontend:
         return np.asarray(x, dtype=np.float32), rate
 
     def spectrogram(self, x: np.ndarray, rate: int | None = None) -> np.ndarray:
-        """The scaled spectrogram before resize and standardize: float64 [bins or n_mels, frames]."""
+        """The scaled spectrogram before resize and standardize: float64 [channels, bins or n_mels, frames]."""
         g = self.get
         x = np.asarray(x, dtype=np.float64)
         n = g("length")
@@ -382,9 +401,20 @@ class Frontend:
             x = x[:n] if len(x) >= n else np.concatenate([x, np.zeros(n - len(x))])
         if len(x) == 0:
             raise ValueError("the signal is empty")
-        if g("envelope"):
-            from scipy.signal import hilbert
-            x = np.abs(hilbert(x))
+        maps = []
+        for source in self.sources:
+            if source == "envelope":
+                from scipy.signal import hilbert
+                y = np.abs(hilbert(x))
+            elif source == "rectified":
+                y = np.abs(x)
+            else:
+                y = x
+            maps.append(self._channel(y, rate))
+        return np.stack(maps)
+
+    def _channel(self, x: np.ndarray, rate: int | None) -> np.ndarray:
+        g = self.get
         frames = self.frames(len(x))
         if frames == 0:
             raise ValueError(f"the signal has {len(x)} samples, fewer than n_fft = {self.n_fft} without centring")
@@ -399,6 +429,9 @@ class Frontend:
         if g("n_mels"):
             sr = g("sample_rate") or rate
             s = mel_bank(sr, self.n_fft, g("n_mels"), g("fmin"), g("fmax")) @ s
+        else:
+            kept = self.kept_bins(rate)
+            s = s[kept.start:kept.stop]
         if scale == "log1p":
             s = np.log1p(s)
         elif scale == "db":
@@ -409,22 +442,24 @@ class Frontend:
         return s
 
     def __call__(self, x: np.ndarray, rate: int | None = None, resample: bool = False) -> np.ndarray:
-        """The network input, float32 [1, 1, H, W]."""
+        """The network input, float32 [1, C, H, W] (each channel resized and standardized on its own)."""
         x, rate = self.prepare(x, rate, resample)
-        s = self.spectrogram(x, rate)
-        if self.get("resize"):
-            s = bilinear_resize(s, *self.get("resize"))
-        if self.get("standardize"):
-            std = s.std()
-            s = (s - s.mean()) / std if std > 0 else np.zeros_like(s)
-        return s.astype(np.float32)[None, None]
+        out = []
+        for s in self.spectrogram(x, rate):
+            if self.get("resize"):
+                s = bilinear_resize(s, *self.get("resize"))
+            if self.get("standardize"):
+                std = s.std()
+                s = (s - s.mean()) / std if std > 0 else np.zeros_like(s)
+            out.append(s)
+        return np.stack(out).astype(np.float32)[None]
 
     def file(self, path: str, channel: int | None = None, resample: bool = False) -> np.ndarray:
         x, rate = read_signal(path, self.get("channel") if channel is None else channel)
         return self(x, rate, resample)
 
     def batch(self, signals, rate: int | None = None) -> np.ndarray:
-        """[N, 1, H, W] for a list (or [N, samples] array) of signals at one rate."""
+        """[N, C, H, W] for a list (or [N, samples] array) of signals at one rate."""
         return np.concatenate([self(s, rate) for s in signals], axis=0)
 
 

@@ -53,7 +53,7 @@ class Config:
 
 
 CONFIGS = {
-    "tiny": Config("tiny", 1, (32, 32), 8, (1, 1, 1, 1), (4, 8, 8, 16), 8, qir="examples/qemlnet-tiny.qir"),
+    "tiny": Config("tiny", 2, (32, 32), 8, (1, 1, 1, 1), (4, 8, 8, 16), 8, qir="examples/qemlnet-tiny.qir"),
     "edge": Config("edge", 1, (64, 64), 64, (3, 4, 6, 3), (64, 128, 256, 512), 16, qir="examples/qemlnet-edge.qir"),
     "paper": Config("paper", 3, (224, 224), 64, (3, 4, 6, 3), (64, 128, 256, 512), 16, qir="examples/qemlnet-paper.qir"),
 }
