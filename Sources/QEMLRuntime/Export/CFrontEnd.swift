@@ -22,13 +22,9 @@ enum CFrontEnd {
             throw ExportError("the frontend section sets no length; the exported runtime sizes its buffers for a fixed signal length",
                               fix: "add `length = <samples>` to the frontend section (signals are cropped or zero-padded to it)")
         }
-        if fe.sources != [.signal] {
-            throw ExportError("the exported runtime's front end does not compute the Hilbert envelope yet (frontend channels/envelope)",
-                              fix: "export a model whose frontend takes the signal alone, or classify with `qemlc run`")
-        }
-        if fe.nMels == nil, fe.keptBins(sampleRate: fe.sampleRate ?? 1).count != fe.stft.bins {
-            throw ExportError("the exported runtime's front end keeps every FFT bin: a linear fmin/fmax band is not supported yet",
-                              fix: "export a model without fmin/fmax (or with n_mels), or classify with `qemlc run`")
+        if fe.sources.contains(.envelope) {
+            throw ExportError("the exported runtime's front end does not compute the Hilbert envelope (frontend envelope / channels \"envelope\")",
+                              fix: "use channels = [\"rectified\"] (|x|, the envelope detector the runtime computes), or classify with `qemlc run`")
         }
         if fe.scaling != "none" {
             throw ExportError("frontend scaling = \"\(fe.scaling)\" is not supported by the exported runtime yet", fix: "export a model without the scaling setting (scaling = \"none\")")
@@ -40,9 +36,9 @@ enum CFrontEnd {
         guard let shape = fe.outputShape(samples: length) else {
             throw ExportError("the frontend produces no frames for length = \(length)", fix: "raise length or lower n_fft")
         }
-        guard input.channels == 1, input.height == shape[2], input.width == shape[3] else {
-            throw ExportError("the frontend produces [1, \(shape[2]), \(shape[3])] but the model's input is [\(input.channels), \(input.height), \(input.width)]",
-                              fix: "make the frontend's resize match the input shape")
+        guard input.channels == shape[1], input.height == shape[2], input.width == shape[3] else {
+            throw ExportError("the frontend produces [\(shape[1]), \(shape[2]), \(shape[3])] but the model's input is [\(input.channels), \(input.height), \(input.width)]",
+                              fix: "make the frontend's channels and resize match the input shape")
         }
     }
 
@@ -58,8 +54,14 @@ enum CFrontEnd {
         return try MelFilterBank(sampleRate: rate, nFFT: fe.stft.nFFT, nMels: nMels, fmin: fe.fmin, fmax: fe.fmax)
     }
 
-    /// Rows of the map before resizing: mel bands or FFT bins.
-    static func mapRows(_ fe: FrontEnd) -> Int { fe.nMels ?? fe.stft.bins }
+    /// Rows of the map before resizing: mel bands or the FFT bins kept (`fmin`…`fmax`).
+    static func mapRows(_ fe: FrontEnd) -> Int { fe.nMels ?? fe.keptBins(sampleRate: fe.sampleRate ?? 1).count }
+
+    /// Floats of the network input: every channel's [rows][cols].
+    static func outputFloats(_ fe: FrontEnd) -> Int {
+        let (rows, cols) = fe.resize ?? (mapRows(fe), fe.stft.frameCount(length: fe.length ?? 0))
+        return fe.sources.count * rows * cols
+    }
 
     /// Floats of the spectrogram buffer: the STFT, then (with mel bands) the mel map after it.
     static func specFloats(_ fe: FrontEnd, frames: Int) -> Int { (fe.stft.bins + (fe.nMels ?? 0)) * frames }
@@ -82,18 +84,24 @@ enum CFrontEnd {
             #define FE_ROWS \(rows)
             #define FE_COLS \(cols)
             #define FE_SAMPLE_RATE \(fe.sampleRate ?? 0)
+            #define FE_CHANNELS \(fe.sources.count)
+            /* the first FFT bin of the map (fmin) */
+            #define FE_BIN0 \(fe.nMels == nil ? fe.keptBins(sampleRate: fe.sampleRate ?? 1).lowerBound : 0)
             /* scratch floats: padded signal, spectrogram, resized map, frame + FFT work */
             #define FE_PADDED_FLOATS (FE_LENGTH + 2 * FE_PAD)
             #define FE_MAP_ROWS \(mapRows(fe))
             #define FE_SPEC_FLOATS \(specFloats(fe, frames: frames))
             #define FE_MAP_FLOATS (FE_MAP_ROWS * FE_FRAMES)
-            #define FE_OUT_FLOATS (FE_ROWS * FE_COLS)
+            #define FE_PLANE_FLOATS (FE_ROWS * FE_COLS)  /* one channel */
+            #define FE_OUT_FLOATS (FE_CHANNELS * FE_PLANE_FLOATS)
             /* Frames are transformed FE_TILE at a time, element k of frame f at [k * FE_TILE + f]: every
                butterfly is then a fixed-length loop over the tile, which compilers vectorize at -O2. */
             #define FE_TILE \(tile)
             #define FE_WORK_FLOATS (FE_TILE * (4 * FE_NFFT + 8))
 
             static const float fe_window[FE_NFFT] = {\(floats(fe.stft.window))};
+            /* Per channel: the signal itself (0) or its full-wave rectification |x| (1), an envelope detector. */
+            static const int fe_rectify[FE_CHANNELS] = {\(fe.sources.map { $0 == .rectified ? "1" : "0" }.joined(separator: ", "))};
 
             """)
         if isPowerOfTwo(n) && n >= 2 {
@@ -253,11 +261,11 @@ enum CFrontEnd {
                 }
             }
 
-            /* signal (count samples) → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
-            static void fe_spectrogram(const float *signal, size_t count, float *padded, float *work, float *spec) {
+            /* signal (count samples), or |signal| → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
+            static void fe_spectrogram(const float *signal, size_t count, int rectify, float *padded, float *work, float *spec) {
                 const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
                 float *x = padded + FE_PAD;
-                for (size_t i = 0; i < n; i++) x[i] = signal[i];
+                for (size_t i = 0; i < n; i++) x[i] = rectify ? fabsf(signal[i]) : signal[i];
                 for (size_t i = n; i < FE_LENGTH; i++) x[i] = 0.0f;
                 for (long i = 0; i < FE_PAD; i++) {
                     \(fe.stft.padding == .reflect
@@ -372,15 +380,16 @@ enum CFrontEnd {
 
                 """)
         }
-        let map = mel != nil ? "spec + FE_BINS * FE_FRAMES" : "spec"
-        let final = fe.resize != nil ? "resized" : "map"
+        let map = mel != nil ? "spec + FE_BINS * FE_FRAMES" : "spec + FE_BIN0 * FE_FRAMES"
+        let place = fe.resize != nil ? "    fe_resize(map, out);\n" : "    memcpy(out, map, sizeof(float) * FE_PLANE_FLOATS);\n"
         c.append("""
-            /* The network input [FE_ROWS][FE_COLS] for one signal; returns where it is (in spec or resized). */
+            /* The network input [FE_CHANNELS][FE_ROWS][FE_COLS] for one signal, written to `resized`. */
             static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
-                float *map = \(map);
-                (void)resized;
-                fe_spectrogram(signal, count, padded, work, spec);
-            \(mel != nil ? "    fe_mel(spec, map);\n" : "")\(fe.scale == "db" ? "    fe_db(map, FE_MAP_FLOATS);\n" : "")\(fe.resize != nil ? "    fe_resize(map, resized);\n" : "")\(fe.standardize ? "    fe_standardize(\(final), FE_OUT_FLOATS);\n" : "")    return \(final);
+                for (int ch = 0; ch < FE_CHANNELS; ch++) {
+                    float *map = \(map), *out = resized + (size_t)ch * FE_PLANE_FLOATS;
+                    fe_spectrogram(signal, count, fe_rectify[ch], padded, work, spec);
+            \(mel != nil ? "        fe_mel(spec, map);\n" : "")\(fe.scale == "db" ? "        fe_db(map, FE_MAP_FLOATS);\n" : "")    \(place)\(fe.standardize ? "        fe_standardize(out, FE_PLANE_FLOATS);\n" : "")    }
+                return resized;
             }
             """)
         return c.joined(separator: "\n")

@@ -34,7 +34,7 @@ extension ExportedModel {
         let p = prefix, P = upper
         let input = self.input.storage
         let spectrogramDoc = hasFrontEnd
-            ? "the front end's output (the network input) for the last qemlnet run_signal, [\(P)_INPUT_HEIGHT][\(P)_INPUT_WIDTH]"
+            ? "the front end's output (the network input) for the last qemlnet run_signal, [\(P)_INPUT_CHANNELS][\(P)_INPUT_HEIGHT][\(P)_INPUT_WIDTH]"
             : "NULL (this model has no frontend section)"
         return """
             /*
@@ -161,11 +161,10 @@ extension ExportedModel {
         var out = [("arena", r(plan.arenaBytesPerSample)), ("outputs", r(outputs.reduce(0) { $0 + $1.count } * 4))]
         if let fe = frontEnd, let length = fe.length {
             let frames = fe.stft.frameCount(length: length)
-            let (rows, cols) = fe.resize ?? (CFrontEnd.mapRows(fe), frames)
             out.append(("fe_work", r(CFrontEnd.tile * (4 * fe.stft.nFFT + 8) * 4)))
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
             out.append(("fe_spec", r(CFrontEnd.specFloats(fe, frames: frames) * 4)))
-            out.append(("fe_resized", r(rows * cols * 4)))
+            out.append(("fe_resized", r(CFrontEnd.outputFloats(fe) * 4)))
         }
         return out
     }

@@ -264,7 +264,7 @@ extension ExportedModel {
                     }
                     if (spectrogram_out && \(p)_spectrogram(ctx)) {
                         FILE *f = fopen(spectrogram_out, "wb");
-                        const size_t n = (size_t)\(P)_INPUT_HEIGHT * \(P)_INPUT_WIDTH;
+                        const size_t n = (size_t)\(P)_INPUT_CHANNELS * \(P)_INPUT_HEIGHT * \(P)_INPUT_WIDTH;
                         if (!f || fwrite(\(p)_spectrogram(ctx), sizeof(float), n, f) != n) {
                             fprintf(stderr, "error: cannot write %s\\n", spectrogram_out);
                             result = EXIT_BAD_INPUT;
