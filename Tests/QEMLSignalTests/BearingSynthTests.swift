@@ -94,3 +94,75 @@ final class ExampleSignalsTests: XCTestCase {
         }
     }
 }
+
+/// The fault classes added for the labelled data sets, the bearing table, and the data sets.
+final class FaultClassTests: XCTestCase {
+    /// The amplitude of the tone at `hz` (a one-bin DFT over the whole signal).
+    private func amplitude(_ x: [Float], at hz: Double, sampleRate: Double = 12_000) -> Double {
+        var re = 0.0, im = 0.0
+        for (n, v) in x.enumerated() {
+            let a = 2 * Double.pi * hz * Double(n) / sampleRate
+            re += Double(v) * cos(a)
+            im -= Double(v) * sin(a)
+        }
+        return 2 * (re * re + im * im).squareRoot() / Double(x.count)
+    }
+
+    func testShaftFaultsShapeTheRunningSpeedTones() throws {
+        func tones(_ fault: BearingSynth.Fault) throws -> [Double] {
+            var s = BearingSynth.Settings(fault: fault)
+            s.snrDB = nil
+            s.rpm = 1800  // 30 Hz: whole periods in 1 s, no leakage
+            let x = try BearingSynth.generate(s)
+            return (1...3).map { amplitude(x, at: 30 * Double($0)) }
+        }
+        let healthy = try tones(.healthy), unbalance = try tones(.unbalance), misalignment = try tones(.misalignment)
+        XCTAssertGreaterThan(unbalance[0], 10 * unbalance[1], "unbalance: a dominant 1×")
+        XCTAssertGreaterThan(misalignment[1], 3 * misalignment[0], "misalignment: 2× above 1×")
+        XCTAssertGreaterThan(misalignment[2], misalignment[0], "misalignment: 3× above 1×")
+        XCTAssertGreaterThan(healthy[0], 2 * healthy[1], "healthy: 1× above 2×")
+        XCTAssertLessThan(healthy[0], 4 * healthy[1], "healthy: not an unbalance")
+    }
+
+    func testInnerOuterCarriesBothImpactTrains() throws {
+        var s = BearingSynth.Settings(fault: .innerOuter)
+        s.snrDB = nil
+        let spec = envelopeSpectrum(try BearingSynth.generate(s), sampleRate: 12_000, band: 1_500...4_500)
+        let median = spec[5...600].sorted()[298]
+        let f = BearingSynth.Bearing.skf6205.frequencies(shaftHz: 1797.0 / 60)
+        for line in [f.bpfo, f.bpfi] {
+            let k = Int(line.rounded())
+            XCTAssertGreaterThan(spec[(k - 1)...(k + 1)].max()!, 10 * median, "line at \(line) Hz")
+        }
+    }
+
+    func testBearingTableAndGeometry() throws {
+        XCTAssertEqual(BearingSynth.Bearing.named("6205")?.balls, 9)
+        XCTAssertEqual(BearingSynth.Bearing.named("nu205")?.balls, 13)
+        let custom = try XCTUnwrap(BearingSynth.Bearing.named("n=9,d=7.94,D=39.04,angle=15"))
+        XCTAssertEqual(custom.contactAngle, 15 * .pi / 180, accuracy: 1e-12)
+        XCTAssertNil(BearingSynth.Bearing.named("n=9,d=7.94"), "D missing")
+        XCTAssertNil(BearingSynth.Bearing.named("n=9,d=40,D=39"), "balls larger than the pitch circle")
+        XCTAssertNil(BearingSynth.Bearing.named("6999"))
+    }
+
+    func testDatasetEntriesAreDeterministicAndWithinTheirRanges() {
+        var o = BearingDataset.Options(perClass: 20)
+        o.seed = 3
+        o.rpm = 1_000...1_200
+        o.snrDB = 0...5
+        o.bearing = nil
+        let a = BearingDataset.entries(o), b = BearingDataset.entries(o)
+        XCTAssertEqual(a.count, 160)
+        XCTAssertEqual(a.map(\.csvRow), b.map(\.csvRow), "same seed, same recordings")
+        XCTAssertEqual(Set(a.map(\.label)), Set(BearingSynth.Fault.allCases.map(\.rawValue)))
+        XCTAssertEqual(Set(a.map(\.path)).count, 160, "every recording has its own file")
+        for e in a {
+            XCTAssertTrue(o.rpm.contains(e.settings.rpm) && o.snrDB.contains(e.settings.snrDB ?? .nan), e.csvRow)
+            XCTAssertTrue((2_000...4_500).contains(e.settings.resonance) && (0.03...0.08).contains(e.settings.damping), e.csvRow)
+        }
+        XCTAssertGreaterThan(Set(a.map(\.bearingName)).count, 1, "--bearing all draws from the table")
+        o.seed = 4
+        XCTAssertNotEqual(BearingDataset.entries(o).map(\.settings.seed), a.map(\.settings.seed), "another seed, other recordings")
+    }
+}

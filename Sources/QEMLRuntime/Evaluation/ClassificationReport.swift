@@ -10,8 +10,14 @@ public struct ClassificationReport: Codable, Sendable {
         public var recall: Double
         public var f1: Double
         public var support: Int
-        /// One-vs-rest ROC AUC; nil when the class has no positive or no negative sample.
+        /// One-vs-rest ROC AUC; nil (JSON null) when the class has no positive or no negative sample.
         public var auc: Double?
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(precision, forKey: .precision); try c.encode(recall, forKey: .recall)
+            try c.encode(f1, forKey: .f1); try c.encode(support, forKey: .support); try c.encode(auc, forKey: .auc)
+        }
     }
 
     public var labels: [String]

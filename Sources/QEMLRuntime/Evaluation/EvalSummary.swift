@@ -61,6 +61,19 @@ public struct EvalSummary: Sendable {
             case recordingsPerSecond = "recordings_per_second", latencyP50Ms = "latency_p50_ms", batch, frontEndMs = "front_end_ms_per_recording"
             case skipped, by
         }
+
+        /// Written out so that a missing AUC or breakdown is `null`, not an absent key.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(model, forKey: .model); try c.encode(data, forKey: .data)
+            try c.encode(backend, forKey: .backend); try c.encode(precision, forKey: .precision)
+            try c.encode(labels, forKey: .labels); try c.encode(count, forKey: .count)
+            try c.encode(accuracy, forKey: .accuracy); try c.encode(macroF1, forKey: .macroF1); try c.encode(auc, forKey: .auc)
+            try c.encode(perClass, forKey: .perClass); try c.encode(confusion, forKey: .confusion)
+            try c.encode(recordingsPerSecond, forKey: .recordingsPerSecond); try c.encode(latencyP50Ms, forKey: .latencyP50Ms)
+            try c.encode(batch, forKey: .batch); try c.encode(frontEndMs, forKey: .frontEndMs)
+            try c.encode(skipped, forKey: .skipped); try c.encode(by, forKey: .by)
+        }
     }
 
     /// One JSON object (every number finite: an AUC that does not exist is null).

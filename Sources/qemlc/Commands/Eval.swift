@@ -25,8 +25,9 @@ struct Eval: ParsableCommand {
     @Option(help: "COLUMN[:EDGES]: accuracy by a manifest column (e.g. snr_db:-5,0,10,20, rpm, bearing).") var by: String?
     @Flag(help: "Skip recordings that cannot be read (each is named in the summary) instead of stopping.") var skipBad = false
     @Option(help: "Draw the confusion matrix into this PNG file.") var plot: String?
+    @Option(help: "Write every recording's path, label, predicted class and probabilities to this CSV file.") var predictions: String?
     @Flag(help: "Print the result as one JSON object.") var json = false
-    @Flag(help: "Overwrite an existing --plot file.") var force = false
+    @Flag(help: "Overwrite existing --plot and --predictions files.") var force = false
 
     func validate() throws {
         _ = try Validate.threads(threads)
@@ -45,7 +46,7 @@ struct Eval: ParsableCommand {
             throw UserError("\(model) has no frontend feeding its only input, so it cannot classify recordings",
                             fix: "add a frontend section (ir/LANGUAGE.md) or evaluate with `qemlc run` on tensors")
         }
-        if let plot { try ModelFiles.checkWritable(plot, force: force) }
+        for out in [plot, predictions].compactMap({ $0 }) { try ModelFiles.checkWritable(out, force: force) }
         let recordings = try LabelledRecordings(data)
         let breakdown = try by.map { try Breakdown.Spec($0, columns: recordings.columnNames, source: recordings.source) }
         for item in recordings.items where !labels.contains(item.label) {
@@ -113,9 +114,23 @@ struct Eval: ParsableCommand {
                                                              title: "\(graph.name): accuracy \(String(format: "%.1f", 100 * report.accuracy)) %, \(truth.count) recordings"),
                                     to: plot, overwrite: force)
         }
+        if let predictions {
+            var lines = ["path,label,predicted," + labels.map { "p_" + $0 }.joined(separator: ",")]
+            for (item, row) in zip(scored, probabilities) {
+                lines.append(([Self.csvField(item.path), Self.csvField(item.label), labels[ClassificationReport.argmax(row)]]
+                              + row.map { String(format: "%.6g", $0) }).joined(separator: ","))
+            }
+            try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: predictions, overwrite: force)
+        }
         let summary = EvalSummary(model: graph.name, data: recordings.source, backend: runner.label, precision: "f32", report: report,
                                   timing: timing, skipped: skipped, breakdown: groups.map { (breakdown!.column, $0) })
         print(json ? try summary.json() : summary.text(plot: plot))
+        if let predictions, !json { print("wrote every recording's prediction to \(predictions)") }
+    }
+
+    /// A CSV field, quoted when it holds a comma or a quote.
+    static func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     /// Each recording's network input, or why it could not be made; computed in parallel.

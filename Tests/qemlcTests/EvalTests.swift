@@ -1,0 +1,141 @@
+import Foundation
+import XCTest
+
+/// `qemlc eval` and `qemlc synth --dataset` from the command line: the shipped tiny model on a
+/// freshly synthesized held-out set, and every refusal with its words and exit code.
+final class EvalTests: CommandLineTestCase {
+    static let labels = ["healthy", "inner_race", "outer_race", "ball", "cage", "inner_outer", "misalignment", "unbalance"]
+
+    /// The shipped weights diagnose recordings they never saw: other seeds, and shaft speeds
+    /// partly outside the training range (1500–1800 rpm), SNR −5…20 dB.
+    func testShippedTinyModelDiagnosesAHeldOutSet() throws {
+        let data = path("held-out")
+        let synth = try qemlc("synth", "--dataset", data, "--per-class", "50", "--seed", "2027", "--rpm", "1450:1850")
+        XCTAssertEqual(synth.status, 0, synth.stderr)
+        XCTAssertTrue(synth.stdout.contains("wrote 400 recordings (8 classes × 50"), synth.stdout)
+        let manifest = try String(contentsOfFile: data + "/manifest.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(manifest.first, "path,label,rpm,snr_db,sample_rate,load,bearing,seed,resonance_hz,damping,severity,slip")
+        XCTAssertEqual(manifest.count, 401)
+
+        let r = try qemlc("eval", "examples/qemlnet-tiny.qir", data, "--weights", "examples/qemlnet-tiny.safetensors", "--json",
+                          "--by", "snr_db:-5,0,10,20", "--plot", path("confusion.png"), "--predictions", path("predictions.csv"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        XCTAssertEqual(json["count"] as? Int, 400)
+        XCTAssertEqual(json["labels"] as? [String], Self.labels)
+        let accuracy = try XCTUnwrap(json["accuracy"] as? Double)
+        XCTAssertGreaterThanOrEqual(accuracy, 0.95, "accuracy of the shipped tiny model on a held-out set")
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(json["macro_f1"] as? Double), 0.95)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(json["auc"] as? Double), 0.98)
+        let confusion = try XCTUnwrap(json["confusion"] as? [[Int]])
+        XCTAssertEqual(confusion.map { $0.reduce(0, +) }, Array(repeating: 50, count: 8), "50 recordings of every class")
+        let perClass = try XCTUnwrap(json["per_class"] as? [String: [String: Any]])
+        XCTAssertEqual(Set(perClass.keys), Set(Self.labels))
+        let groups = try XCTUnwrap((json["by"] as? [String: Any])?["groups"] as? [[String: Any]])
+        XCTAssertEqual(groups.compactMap { $0["count"] as? Int }.reduce(0, +), 400)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("confusion.png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+        let rows = try String(contentsOfFile: path("predictions.csv"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(rows.count, 401)
+        XCTAssertEqual(rows.first, "path,label,predicted," + Self.labels.map { "p_" + $0 }.joined(separator: ","))
+        let right = rows.dropFirst().filter { $0.split(separator: ",")[1] == $0.split(separator: ",")[2] }.count
+        XCTAssertEqual(Double(right) / 400, accuracy, accuracy: 1e-9, "the predictions file agrees with the accuracy")
+    }
+
+    /// Every bundled recording comes out as its true class with the shipped weights.
+    func testShippedTinyModelClassifiesEveryExample() throws {
+        for label in Self.labels {
+            let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors",
+                              "--input", "examples/signals/\(label).wav", "--top", "1", "--json")
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.contains("\"label\": \"\(label)\""), "\(label).wav: \(r.stdout)")
+        }
+    }
+
+    /// A small folder of example recordings (healthy and ball), laid out as label folders.
+    func smallFolder() throws -> String {
+        let root = path("small")
+        for label in ["healthy", "ball"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + label, withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: Self.repo.path + "/examples/signals/\(label).wav", toPath: root + "/\(label)/a.wav")
+        }
+        return root
+    }
+
+    func testEvalOnAScannedFolderAndItsRefusals() throws {
+        let root = try smallFolder()
+        let ok = try qemlc("eval", "examples/qemlnet-tiny.qir", root, "--weights", "examples/qemlnet-tiny.safetensors", "--backend", "interpret")
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        XCTAssertTrue(ok.stdout.contains("2 recordings, backend interpret (reference interpreter), f32"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("confusion matrix (rows: true class, columns: predicted"), ok.stdout)
+
+        // --by needs a manifest column.
+        let by = try qemlc("eval", "examples/qemlnet-tiny.qir", root, "--weights", "examples/qemlnet-tiny.safetensors", "--by", "rpm")
+        XCTAssertEqual(by.status, 1)
+        XCTAssertTrue(by.stderr.contains("--by rpm: \(root) has no such column (a scanned folder has none: use a manifest)"), by.stderr)
+
+        // An unreadable recording stops the run and names it; --skip-bad reports it instead.
+        try Data("RIFF".utf8).write(to: URL(fileURLWithPath: root + "/ball/broken.wav"))
+        let bad = try qemlc("eval", "examples/qemlnet-tiny.qir", root, "--weights", "examples/qemlnet-tiny.safetensors")
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.hasPrefix("error: \(root)/ball/broken.wav: "), bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("fix: fix or remove the recording, or pass --skip-bad to skip unreadable ones"), bad.stderr)
+        let skip = try qemlc("eval", "examples/qemlnet-tiny.qir", root, "--weights", "examples/qemlnet-tiny.safetensors", "--skip-bad", "--json")
+        XCTAssertEqual(skip.status, 0, skip.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(skip.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["count"] as? Int, 2)
+        XCTAssertEqual((json["skipped"] as? [[String: Any]])?.first?["path"] as? String, root + "/ball/broken.wav")
+
+        // A label the model does not know names the file and the model's labels.
+        try FileManager.default.createDirectory(atPath: root + "/bogus", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/healthy/a.wav", toPath: root + "/bogus/b.wav")
+        let unknown = try qemlc("eval", "examples/qemlnet-tiny.qir", root, "--weights", "examples/qemlnet-tiny.safetensors", "--skip-bad")
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertTrue(unknown.stderr.contains("error: \(root)/bogus/b.wav: label 'bogus' is not one of examples/qemlnet-tiny.qir's labels (\(Self.labels.joined(separator: ", ")))"), unknown.stderr)
+    }
+
+    func testEvalArgumentsAndManifests() throws {
+        let batch = try qemlc("eval", "examples/qemlnet-tiny.qir", "x", "--weights", "examples/qemlnet-tiny.safetensors", "--batch", "0")
+        XCTAssertEqual(batch.status, 64, batch.stderr)
+        XCTAssertTrue(batch.stderr.contains("--batch 0: must be at least 1"), batch.stderr)
+        let missing = try qemlc("eval", "examples/qemlnet-tiny.qir", path("nothing"), "--weights", "examples/qemlnet-tiny.safetensors")
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("\(path("nothing")): no such file or folder"), missing.stderr)
+        let noColumns = try write("m.csv", "file,class\na.wav,healthy\n")
+        let header = try qemlc("eval", "examples/qemlnet-tiny.qir", noColumns, "--weights", "examples/qemlnet-tiny.safetensors")
+        XCTAssertEqual(header.status, 1)
+        XCTAssertTrue(header.stderr.contains("\(noColumns):1: the header has no path and label columns (it has file, class)"), header.stderr)
+        let ragged = try write("r.csv", "path,label,rpm\n\(Self.repo.path)/examples/signals/cage.wav,cage\n")
+        let rows = try qemlc("eval", "examples/qemlnet-tiny.qir", ragged, "--weights", "examples/qemlnet-tiny.safetensors")
+        XCTAssertEqual(rows.status, 1)
+        XCTAssertTrue(rows.stderr.contains("\(ragged):2: 2 fields, the header has 3"), rows.stderr)
+        // A manifest with absolute paths and an extra column, broken down by it.
+        let manifest = try write("ok.csv", "path,label,site\n\(Self.repo.path)/examples/signals/cage.wav,cage,north\n\(Self.repo.path)/examples/signals/unbalance.wav,unbalance,south\n")
+        let ok = try qemlc("eval", "examples/qemlnet-tiny.qir", manifest, "--weights", "examples/qemlnet-tiny.safetensors", "--by", "site", "--json")
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(ok.stdout.utf8)) as? [String: Any])
+        let groups = try XCTUnwrap((json["by"] as? [String: Any])?["groups"] as? [[String: Any]])
+        XCTAssertEqual(groups.compactMap { $0["group"] as? String }, ["north", "south"])
+    }
+
+    func testDatasetOptionsAreChecked() throws {
+        let noCount = try qemlc("synth", "--dataset", path("d"))
+        XCTAssertEqual(noCount.status, 64)
+        XCTAssertTrue(noCount.stderr.contains("Missing expected argument '--per-class <n>'"), noCount.stderr)
+        let range = try qemlc("synth", "--dataset", path("d"), "--per-class", "2", "--rpm", "1800:1500")
+        XCTAssertEqual(range.status, 64)
+        XCTAssertTrue(range.stderr.contains("--rpm 1800:1500: must be between 60 and 60000 rpm, MIN ≤ MAX"), range.stderr)
+        let bearing = try qemlc("synth", "--dataset", path("d"), "--per-class", "2", "--bearing", "6999")
+        XCTAssertEqual(bearing.status, 64)
+        XCTAssertTrue(bearing.stderr.contains("--bearing 6999: not a known bearing nor a geometry (one of 6205-2RS, 6203, NU205, all, or n=9,d=7.94,D=39.04,angle=0)"), bearing.stderr)
+        // Deterministic: the same seed writes the same bytes; all bearings drawn with --bearing all.
+        for name in ["a", "b"] {
+            let r = try qemlc("synth", "--dataset", path(name), "--per-class", "2", "--seed", "5", "--bearing", "all")
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a/manifest.csv"))), try Data(contentsOf: URL(fileURLWithPath: path("b/manifest.csv"))))
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("a/cage/0001.wav"))), try Data(contentsOf: URL(fileURLWithPath: path("b/cage/0001.wav"))))
+        let again = try qemlc("synth", "--dataset", path("a"), "--per-class", "2")
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("\(path("a"))/manifest.csv exists: \(path("a")) already holds a data set"), again.stderr)
+    }
+}
