@@ -106,8 +106,11 @@ def load_features(root: str, fe: Frontend, labels: list[str], resample: bool, wo
         X = np.stack([_frontend_one(j) for j in jobs])
     print(f"{root}: {len(rows)} recordings, front end {X.shape[1:]} in {time.time() - t:.1f} s")
     if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        np.save(cache_file, X)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            np.save(cache_file, X)
+        except OSError as e:
+            print(f"warning: cannot cache the front end in {cache_dir}: {e}")
     return X.astype(np.float32), y, rows
 
 
