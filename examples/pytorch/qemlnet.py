@@ -194,9 +194,36 @@ def qemlc_state_dict(model: nn.Module) -> dict[str, torch.Tensor]:
             for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
 
 
+def write_safetensors(tensors: dict[str, torch.Tensor], path: str, metadata: dict[str, str] | None = None) -> None:
+    """A safetensors file with a reproducible byte layout: tensors and metadata in sorted name
+    order (safetensors.torch.save_file orders the metadata by a hash map: same weights, different
+    bytes from run to run). Readable by safetensors and qemlc alike."""
+    import json
+    import struct
+
+    header, blobs, offset = {}, [], 0
+    if metadata:
+        header["__metadata__"] = {k: str(metadata[k]) for k in sorted(metadata)}
+    dtypes = {torch.float32: "F32", torch.float64: "F64", torch.float16: "F16", torch.bfloat16: "BF16",
+              torch.int64: "I64", torch.int32: "I32"}
+    for name in sorted(tensors):
+        t = tensors[name].detach().cpu().contiguous()
+        data = t.numpy().tobytes() if t.dtype != torch.bfloat16 else t.view(torch.int16).numpy().tobytes()
+        header[name] = {"dtype": dtypes[t.dtype], "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
+        blobs.append(data)
+        offset += len(data)
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * (-len(text) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for b in blobs:
+            f.write(b)
+
+
 def save_weights(model: nn.Module, path: str, metadata: dict[str, str] | None = None) -> None:
-    from safetensors.torch import save_file
-    save_file(qemlc_state_dict(model), path, metadata=metadata)
+    """qemlc_state_dict(model) as safetensors (float32, no num_batches_tracked, reproducible bytes)."""
+    write_safetensors(qemlc_state_dict(model), path, metadata)
 
 
 def load_weights(model: nn.Module, path: str) -> nn.Module:
@@ -244,7 +271,7 @@ if __name__ == "__main__":
     if a.randomize_bn:
         randomize_bn(m)
     if a.keep_counters:
-        from safetensors.torch import save_file
+        from safetensors.torch import save_file  # the raw state_dict, as users would save it
         save_file({k: v.contiguous() for k, v in m.state_dict().items()}, a.output)
     else:
         save_weights(m, a.output)

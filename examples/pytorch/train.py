@@ -37,7 +37,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from frontend import Frontend, parse_labels, read_signal  # noqa: E402
-from qemlnet import CONFIGS, QEMLNet, qemlc_state_dict  # noqa: E402
+from qemlnet import CONFIGS, QEMLNet, save_weights  # noqa: E402
 
 SIGNAL_EXTS = (".wav", ".wave", ".csv", ".npy")
 
@@ -106,8 +106,11 @@ def load_features(root: str, fe: Frontend, labels: list[str], resample: bool, wo
         X = np.stack([_frontend_one(j) for j in jobs])
     print(f"{root}: {len(rows)} recordings, front end {X.shape[1:]} in {time.time() - t:.1f} s")
     if cache:
-        os.makedirs(cache_dir, exist_ok=True)
-        np.save(cache_file, X)
+        try:
+            os.makedirs(cache_dir, exist_ok=True)
+            np.save(cache_file, X)
+        except OSError as e:
+            print(f"warning: cannot cache the front end in {cache_dir}: {e}")
     return X.astype(np.float32), y, rows
 
 
@@ -264,9 +267,8 @@ def main(argv=None):
     for k, m in results.items():
         print(f"{k}: accuracy {m['accuracy']:.4f}  macro-F1 {m['macro_f1']:.4f}  AUC {m['auc']:.4f}  ({m['count']} recordings)")
 
-    from safetensors.torch import save_file
     meta = {"config": a.config, "seed": str(a.seed), "labels": json.dumps(labels), "epoch": str(best_epoch)}
-    save_file(qemlc_state_dict(model), a.output, metadata=meta)
+    save_weights(model, a.output, metadata=meta)
     report = {
         "command": " ".join([os.path.basename(sys.executable)] + sys.argv) if argv is None else " ".join(["train.py"] + list(argv)),
         "config": a.config, "qir": os.path.relpath(qir, REPO), "seed": a.seed, "args": vars(a),
