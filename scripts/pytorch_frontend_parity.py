@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Checks examples/pytorch/frontend.py against `qemlc run … --output spectrogram=…` (and, with
+"""Checks examples/pytorch/frontend.py (NumPy and Frontend.torch) against `qemlc run … --output spectrogram=…` (and, with
 --model, the PyTorch model against qemlc's probs/features) for a set of frontend variants.
 
     python scripts/pytorch_frontend_parity.py --qemlc .build/release/qemlc --weights W.safetensors \
@@ -118,7 +118,9 @@ def main():
                         failed = True
                         continue
                     e = err(ours, theirs)
-                    extra = ""
+                    e_torch = err(fe.torch(x[None], rate).numpy(), theirs)  # Frontend.torch, same numbers
+                    e = max(e, e_torch)
+                    extra = f"  torch {e_torch:.2e}"
                     if model is not None:
                         probs, feats = model.predict(ours)
                         ep, ef = err(probs.numpy(), np.load(f"{tmp}/p.npy")), err(feats.numpy(), np.load(f"{tmp}/f.npy"))

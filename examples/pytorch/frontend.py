@@ -19,6 +19,9 @@ the .qir is an error here as it is there.
 WAV scaling (Sources/QEMLSignal/WAVReader.swift): PCM 8-bit (v - 128)/128, 16-bit v/32768,
 24-bit v/2^23, 32-bit v/2^31, float32/64 unchanged; all samples become float32.
 
+`fe.torch(signals [N, samples], rate)` computes the same in torch (batched, differentiable,
+on the signals' device); it equals the NumPy path to float32 rounding.
+
 Computation runs in float64 (qemlc uses float32 with FFTW); results agree to ~1e-6 of the
 largest value. `python frontend.py MODEL.qir FILE.wav -o spec.npy` writes what
 `qemlc run MODEL.qir --input FILE.wav --output spectrogram=spec.npy` writes.
@@ -453,6 +456,66 @@ class Frontend:
                 s = (s - s.mean()) / std if std > 0 else np.zeros_like(s)
             out.append(s)
         return np.stack(out).astype(np.float32)[None]
+
+    def torch(self, signals, rate: int | None = None):
+        """The same computation in torch (float64 inside) on a batch [N, samples] of signals at
+        the model's rate (resample first if needed): float32 tensor [N, 1, H, W], on the
+        signals' device. Differentiable; usable for on-the-fly augmentation."""
+        import torch
+        import torch.nn.functional as F
+
+        g = self.get
+        x = torch.as_tensor(signals).to(torch.float64)
+        if x.ndim == 1:
+            x = x[None]
+        sr = g("sample_rate") or rate
+        if g("sample_rate") is not None and rate is not None and rate != g("sample_rate"):
+            raise ValueError(f"the signals are sampled at {rate} Hz but the front end expects {g('sample_rate')} Hz")
+        n = g("length")
+        if n is not None:
+            x = x[:, :n] if x.shape[1] >= n else F.pad(x, (0, n - x.shape[1]))
+        if g("envelope"):  # |analytic signal|, as scipy.signal.hilbert
+            m = x.shape[1]
+            h = torch.zeros(m, dtype=torch.float64, device=x.device)
+            h[0] = 1
+            if m % 2 == 0:
+                h[m // 2] = 1
+                h[1:m // 2] = 2
+            else:
+                h[1:(m + 1) // 2] = 2
+            x = torch.fft.ifft(torch.fft.fft(x) * h).abs()
+        frames = self.frames(x.shape[1])
+        if frames == 0:
+            raise ValueError(f"the signal has {x.shape[1]} samples, fewer than n_fft = {self.n_fft} without centring")
+        if self.pad:
+            if g("center") == "reflect":
+                idx = torch.from_numpy(reflect_pad(np.arange(x.shape[1]), self.pad)).to(x.device)
+                x = x[:, idx]
+            else:
+                x = F.pad(x, (self.pad, self.pad))
+        fr = x.unfold(1, self.n_fft, self.hop)[:, :frames]  # [N, frames, n_fft]
+        spec = torch.fft.rfft(fr * torch.from_numpy(self.window).to(x.device), dim=2).transpose(1, 2)
+        power = spec.real ** 2 + spec.imag ** 2
+        scale = g("scale")
+        s = power if scale in ("power", "db") else power.sqrt()
+        if g("n_mels"):
+            bank = torch.from_numpy(mel_bank(sr, self.n_fft, g("n_mels"), g("fmin"), g("fmax"))).to(x.device)
+            s = bank @ s
+        if scale == "log1p":
+            s = torch.log1p(s)
+        elif scale == "db":
+            amin, ref, top_db = g("amin"), g("ref"), g("top_db")
+            s = 10 * torch.log10(s.clamp(min=amin)) - 10 * math.log10(max(amin, abs(ref)))
+            if top_db is not None:
+                s = torch.maximum(s, s.amax(dim=(1, 2), keepdim=True) - top_db)
+        s = s[:, None]
+        if g("resize"):
+            s = F.interpolate(s, size=tuple(g("resize")), mode="bilinear", align_corners=False)
+        if g("standardize"):
+            mean = s.mean(dim=(1, 2, 3), keepdim=True)
+            std = s.std(dim=(1, 2, 3), keepdim=True, unbiased=False)
+            s = torch.where(std > 0, (s - mean) / torch.where(std > 0, std, torch.ones_like(std)), torch.zeros_like(s))
+        return s.to(torch.float32)
 
     def file(self, path: str, channel: int | None = None, resample: bool = False) -> np.ndarray:
         x, rate = read_signal(path, self.get("channel") if channel is None else channel)

@@ -6,7 +6,7 @@ Dataset layout (what `qemlc synth --dataset DIR` writes):
                                    (path relative to DIR or absolute); without it the folders are scanned
 
     python examples/pytorch/train.py --config tiny --train data/train --val-fraction 0.2 \
-        --test data/test --epochs 20 --batch 64 --lr 3e-3 --seed 0 -o qemlnet-tiny.safetensors
+        --test data/test --epochs 30 --batch 32 --lr 1e-2 --seed 0 -o qemlnet-tiny.safetensors
     qemlc run examples/qemlnet-tiny.qir --weights qemlnet-tiny.safetensors --input x.wav
 
 The front end of the model's .qir (examples/qemlnet-<config>.qir unless --qir) is computed once
@@ -170,9 +170,9 @@ def main(argv=None):
     p.add_argument("--val", help="validation folder (default: --val-fraction of --train)")
     p.add_argument("--val-fraction", type=float, default=0.2)
     p.add_argument("--test", action="append", default=[], help="held-out folder (repeatable)")
-    p.add_argument("--epochs", type=int, default=20)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=3e-3)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--lr", type=float, default=1e-2)
     p.add_argument("--weight-decay", type=float, default=1e-4)
     p.add_argument("--schedule", choices=["cosine", "constant"], default="cosine")
     p.add_argument("--keep", choices=["best", "last"], default="best", help="weights of the best validation epoch, or the last")
