@@ -75,7 +75,7 @@ let package = Package(
                     swiftSettings: llvmC),
         .testTarget(name: "QEMLCodegenTests", dependencies: ["QEMLCodegen", "QEMLRuntime", "QEMLIR", "QEMLTensor"],
                     swiftSettings: llvmC),
-        .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum", "TestSupport"], exclude: ["Fixtures"],
+        .testTarget(name: "QEMLRuntimeTests", dependencies: ["QEMLRuntime", "QEMLIR", "QEMLTensor", "QEMLQuantum", "QEMLSignal", "TestSupport"], exclude: ["Fixtures"],
                     swiftSettings: llvmC),
         .testTarget(name: "qemlcTests", dependencies: ["qemlc", "TestSupport"]),
         .testTarget(name: "RobustnessTests",

@@ -10,8 +10,9 @@ import QEMLTensor
 /// ranges asked for; the structural resonance (2–4.5 kHz, below 0.4 × the sample rate) and its
 /// damping (0.03–0.08); slip (0.5–2 % of the impact period); defect severity (0.6–1.4); how
 /// deeply the load zone modulates a turning defect (0.2–0.7) and where it starts; the amplitudes
-/// of the running-speed tones (healthy: 1× 0.05–0.10, 2× 0.02–0.04; unbalance: 1× 0.3–0.5;
-/// misalignment: 2× 0.20–0.35 and 3× 0.06–0.14 over a small 1×); and the bearing from the table
+/// of the running-speed tones (healthy and bearing faults: 1× 0.04–0.08, 2× 0.02–0.04;
+/// unbalance: 1× 0.3–0.5 with 2× at most a tenth of it, 0.01–0.03, as ISO 10816-style guides
+/// describe it; misalignment: 2× 0.20–0.35 and 3× 0.06–0.14 over a small 1×); and the bearing from the table
 /// when `bearing` is nil.
 public enum BearingDataset {
     public struct Options: Sendable {
@@ -67,9 +68,9 @@ public enum BearingDataset {
                 s.loadModulation = uniform(0.2...0.7)
                 s.loadPhase = uniform(0...(2 * .pi))
                 switch fault {
-                case .unbalance: s.tones = [uniform(0.3...0.5), uniform(0.02...0.04)]
+                case .unbalance: s.tones = [uniform(0.3...0.5), uniform(0.01...0.03)]
                 case .misalignment: s.tones = [uniform(0.05...0.1), uniform(0.2...0.35), uniform(0.06...0.14)]
-                default: s.tones = [uniform(0.05...0.1), uniform(0.02...0.04)]
+                default: s.tones = [uniform(0.04...0.08), uniform(0.02...0.04)]
                 }
                 let (name, geometry) = o.bearing ?? {
                     let pick = BearingSynth.Bearing.named[Int(rng.next() % UInt64(BearingSynth.Bearing.named.count))]

@@ -185,6 +185,24 @@ public enum BearingSynth {
         return (x, noise)
     }
 
+    /// A recording whose condition changes: `segments` (fault, seconds) one after another, each
+    /// with `base`'s settings and its own seed (base.seed + index), under one gain so levels
+    /// keep their proportions (`qemlc synth --timeline healthy:20,outer_race:20`).
+    public static func timeline(_ segments: [(fault: Fault, seconds: Double)], base: Settings) throws -> [Float] {
+        var x: [Double] = []
+        for (i, seg) in segments.enumerated() {
+            var s = base
+            s.fault = seg.fault
+            s.duration = seg.seconds
+            s.seed = base.seed &+ UInt64(i)
+            let (clean, noise) = try components(s)
+            x += zip(clean, noise).map { $0 + $1 }
+        }
+        let top = x.map(abs).max() ?? 0
+        let gain = top > 0 ? base.peak / top : 0
+        return x.map { Float($0 * gain) }
+    }
+
     public static func generate(_ s: Settings) throws -> [Float] {
         let (clean, noise) = try components(s)
         let x = zip(clean, noise).map { $0 + $1 }

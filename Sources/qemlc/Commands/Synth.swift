@@ -7,6 +7,7 @@ struct Synth: ParsableCommand {
         abstract: "Synthesize bearing vibration as WAV: one recording, the bundled examples, or a labelled data set.",
         usage: """
             qemlc synth <fault> --output <output> [--duration <duration>] [--sample-rate <sample-rate>] [--rpm <rpm>] [--resonance <resonance>] [--snr <snr>] [--bearing <bearing>] [--seed <seed>] [--float32] [--force]
+            qemlc synth --timeline <fault:seconds,…> --output <output> [--sample-rate <sample-rate>] [--rpm <rpm>] [--snr <snr>] [--bearing <bearing>] [--seed <seed>] [--float32] [--force]
             qemlc synth --examples <folder> [--force]
             qemlc synth --dataset <folder> --per-class <n> [--seed <seed>] [--sample-rate <sample-rate>] [--duration <duration>] [--rpm <min:max>] [--snr <min:max>] [--bearing <bearing>|all] [--force]
             """,
@@ -29,18 +30,21 @@ struct Synth: ParsableCommand {
     @Option(help: "Write the bundled example recordings into this folder instead (created if missing).") var examples: String?
     @Option(help: "Write a labelled data set into this folder instead (created if missing; see below).") var dataset: String?
     @Option(help: "Recordings per fault class, with --dataset.") var perClass: Int?
+    @Option(help: "A recording whose condition changes, as FAULT:SECONDS,… (e.g. healthy:20,outer_race:20,inner_race:20).") var timeline: String?
     @Flag(help: "Overwrite existing files.") var force = false
 
     func validate() throws {
         if examples != nil {
-            guard fault == nil, output == nil, dataset == nil else {
-                throw ValidationError("--examples writes the bundled recordings: give no <fault>, --output or --dataset with it")
+            guard fault == nil, output == nil, dataset == nil, timeline == nil else {
+                throw ValidationError("--examples writes the bundled recordings: give no <fault>, --output, --dataset or --timeline with it")
             }
             return
         }
         try Validate.positive(duration, "--duration", maximum: 3600, unit: " seconds")
         if dataset != nil {
-            guard fault == nil, output == nil else { throw ValidationError("--dataset writes every fault class into a folder: give no <fault> and no --output with it") }
+            guard fault == nil, output == nil, timeline == nil else {
+                throw ValidationError("--dataset writes every fault class into a folder: give no <fault>, --output or --timeline with it")
+            }
             guard let perClass else { throw ValidationError("Missing expected argument '--per-class <n>' (recordings per fault class)") }
             try Validate.atLeast(perClass, 1, "--per-class", maximum: 1_000_000)
             try Validate.positive(duration, "--duration", maximum: 60, unit: " seconds for a data set")
@@ -50,7 +54,11 @@ struct Synth: ParsableCommand {
             return
         }
         let faults = BearingSynth.Fault.allCases.map(\.rawValue).joined(separator: ", ")
-        guard let fault else { throw ValidationError("Missing expected argument '<fault>' (one of \(faults))") }
+        if timeline != nil {
+            guard fault == nil else { throw ValidationError("--timeline names the faults itself: give no <fault> with it") }
+            _ = try segments()
+        }
+        guard let fault = fault ?? (timeline != nil ? "healthy" : nil) else { throw ValidationError("Missing expected argument '<fault>' (one of \(faults))") }
         guard BearingSynth.Fault(rawValue: fault) != nil else { throw ValidationError("unknown fault '\(fault)': choose one of \(faults)") }
         guard output != nil else { throw ValidationError("Missing expected argument '--output <output>' (a .wav file)") }
         guard perClass == nil else { throw ValidationError("--per-class goes with --dataset") }
@@ -75,7 +83,7 @@ struct Synth: ParsableCommand {
             print("wrote \(ExampleSignals.all.map(\.file).joined(separator: ", ")) to \(examples)")
             return
         }
-        guard let fault, let kind = BearingSynth.Fault(rawValue: fault), let output else { return }
+        guard let output, let kind = BearingSynth.Fault(rawValue: fault ?? "healthy") else { return }
         var s = BearingSynth.Settings(fault: kind)
         s.duration = duration
         s.sampleRate = sampleRate
@@ -83,12 +91,17 @@ struct Synth: ParsableCommand {
         s.resonance = resonance
         s.seed = seed
         s.bearing = try geometry(allowAll: false)!.geometry
-        let samples = try BearingSynth.generate(s)
+        let parts = try timeline.map { _ in try segments() }
+        let samples = try parts.map { try BearingSynth.timeline($0, base: s) } ?? BearingSynth.generate(s)
         try ModelFiles.checkWritable(output, force: force)
         try WAVWriter.write([samples], sampleRate: sampleRate, to: output, encoding: float32 ? .float32 : .pcm16, overwrite: force)
         let f = s.bearing.frequencies(shaftHz: s.rpm / 60)
+        let what = parts.map { p in
+            var t = 0.0
+            return p.map { seg in defer { t += seg.seconds }; return String(format: "%@ from %.2f s", seg.fault.rawValue, t) }.joined(separator: ", ")
+        } ?? kind.rawValue
         print(String(format: "wrote %@: %@, %.2f s at %d Hz (shaft %.2f Hz, BPFO %.1f Hz, BPFI %.1f Hz, BSF %.1f Hz, FTF %.2f Hz)",
-                     output, kind.rawValue, duration, sampleRate, f.shaft, f.bpfo, f.bpfi, f.bsf, f.ftf))
+                     output, what, Double(samples.count) / Double(sampleRate), sampleRate, f.shaft, f.bpfo, f.bpfi, f.bsf, f.ftf))
     }
 
     private func writeDataset(to folder: String) throws {
@@ -105,6 +118,22 @@ struct Synth: ParsableCommand {
         progress.finish()
         print(String(format: "wrote %d recordings (%d classes × %d, %.2f s at %d Hz) and manifest.csv to %@ in %.1f s",
                      entries.count, o.faults.count, perClass, duration, sampleRate, folder, Date().timeIntervalSince(start)))
+    }
+
+    /// The --timeline segments: FAULT:SECONDS, comma-separated, at most an hour in all.
+    private func segments() throws -> [(fault: BearingSynth.Fault, seconds: Double)] {
+        let faults = BearingSynth.Fault.allCases.map(\.rawValue).joined(separator: ", ")
+        let parts = (timeline ?? "").split(separator: ",").map { $0.split(separator: ":").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let out = try parts.map { p -> (fault: BearingSynth.Fault, seconds: Double) in
+            guard p.count == 2, let fault = BearingSynth.Fault(rawValue: p[0]), let seconds = Double(p[1]), seconds.isFinite, seconds > 0 else {
+                throw ValidationError("--timeline \(timeline ?? ""): each part is FAULT:SECONDS with FAULT one of \(faults) and SECONDS above 0 (e.g. healthy:20,outer_race:20)")
+            }
+            return (fault, seconds)
+        }
+        guard !out.isEmpty, out.reduce(0, { $0 + $1.seconds }) <= 3600 else {
+            throw ValidationError("--timeline \(timeline ?? ""): give one or more FAULT:SECONDS parts, an hour at most in all")
+        }
+        return out
     }
 
     /// One recording's shaft speed and SNR (nil: no noise).
