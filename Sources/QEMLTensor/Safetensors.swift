@@ -57,15 +57,18 @@ public enum Safetensors {
     }
 }
 
-/// Element types a safetensors tensor may have that qemlc converts to f32.
+/// Element types a safetensors tensor may have that qemlc converts to f32. Integers are read
+/// too: a PyTorch `state_dict` carries BatchNorm's I64 `num_batches_tracked` counters, so
+/// `save_file(model.state_dict())` loads as is (f32 holds integers exactly up to 2^24).
 public enum SafetensorsDType: String, CaseIterable, Sendable {
-    case F32, F16, BF16, F64
+    case F32, F16, BF16, F64, I64, I32, I16, I8, U8
 
     public var byteSize: Int {
         switch self {
-        case .F32: return 4
-        case .F16, .BF16: return 2
-        case .F64: return 8
+        case .F32, .I32: return 4
+        case .F16, .BF16, .I16: return 2
+        case .F64, .I64: return 8
+        case .I8, .U8: return 1
         }
     }
 
@@ -225,6 +228,16 @@ public final class SafetensorsFile: Sendable {
                 for i in 0..<count { out[i] = HalfFloat.float(fromHalf: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
             case .BF16:
                 for i in 0..<count { out[i] = HalfFloat.float(fromBFloat16: UInt16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            case .I64:
+                for i in 0..<count { out[i] = Float(Int64(littleEndian: src.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))) }
+            case .I32:
+                for i in 0..<count { out[i] = Float(Int32(littleEndian: src.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self))) }
+            case .I16:
+                for i in 0..<count { out[i] = Float(Int16(littleEndian: src.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self))) }
+            case .I8:
+                for i in 0..<count { out[i] = Float(src.load(fromByteOffset: i, as: Int8.self)) }
+            case .U8:
+                for i in 0..<count { out[i] = Float(src[i]) }
             }
             initialized = count
         }
