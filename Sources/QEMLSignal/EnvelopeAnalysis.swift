@@ -189,14 +189,14 @@ public struct EnvelopeAnalysis: Sendable {
 
 extension Canvas {
     /// Bresenham.
-    mutating func line(from a: (Int, Int), to b: (Int, Int)) {
+    mutating func line(from a: (Int, Int), to b: (Int, Int), colour: UInt8 = Canvas.black) {
         var (x0, y0) = a
         let (x1, y1) = b
         let dx = abs(x1 - x0), dy = -abs(y1 - y0)
         let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
         var err = dx + dy
         while true {
-            self[x0, y0] = Canvas.black
+            self[x0, y0] = colour
             if x0 == x1 && y0 == y1 { return }
             let e2 = 2 * err
             if e2 >= dy { err += dy; x0 += sx }

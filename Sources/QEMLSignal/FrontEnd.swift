@@ -188,6 +188,14 @@ public struct FrontEnd: Sendable {
                                         firstBin: keptBins(sampleRate: rate).lowerBound, unit: scale == "db" ? "dB" : "")
     }
 
+    /// The signal's own spectrogram (first kind of channel: the signal itself) over the whole
+    /// recording, not cropped to `length` and not resized: the strip a timeline draws.
+    public func strip(_ signal: [Float], sampleRate rate: Int) throws -> (map: Tensor, hop: Int, nFFT: Int, firstBin: Int) {
+        let frames = try stft.checkedFrameCount(signal.count)
+        let (s, rows) = try channelRows(signal, frames: frames, sampleRate: rate)
+        return (Tensor(shape: [rows, frames], data: s), stft.hop, stft.nFFT, nMels == nil ? keptBins(sampleRate: rate).lowerBound : 0)
+    }
+
     private func spectrogramRows(_ signal: [Float], sampleRate rate: Int) throws -> ([Float], Int, Int) {
         if let expected = sampleRate, expected != rate {
             throw SignalError("the signal is sampled at \(rate) Hz but the model's front end expects \(expected) Hz",

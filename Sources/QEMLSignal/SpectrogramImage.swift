@@ -131,10 +131,16 @@ public enum SpectrogramImage {
 
 /// Palette pixels: the colour map's levels, then white, black.
 struct Canvas {
-    static let levels = 254
-    static let white = UInt8(levels), black = UInt8(levels + 1)
+    /// 244 viridis levels, 10 categorical colours (matplotlib's tab10, for classes), white, black.
+    static let levels = 244
+    static let categorical: [(UInt8, UInt8, UInt8)] = [0x1F77B4, 0xFF7F0E, 0x2CA02C, 0xD62728, 0x9467BD, 0x8C564B, 0xE377C2, 0x7F7F7F,
+                                                       0xBCBD22, 0x17BECF].map { (UInt8($0 >> 16), UInt8(($0 >> 8) & 0xFF), UInt8($0 & 0xFF)) }
+    static let white = UInt8(levels + categorical.count), black = UInt8(levels + categorical.count + 1)
     static let palette: [(UInt8, UInt8, UInt8)] = (0..<levels).map { viridis(Double($0) / Double(levels - 1)) }
-        + [(255, 255, 255), (0, 0, 0)]
+        + categorical + [(255, 255, 255), (0, 0, 0)]
+
+    /// The palette index of class `k`'s colour (they repeat after ten).
+    static func classColour(_ k: Int) -> UInt8 { UInt8(levels + k % categorical.count) }
 
     let width: Int, height: Int
     var pixels: [UInt8]

@@ -25,17 +25,24 @@ struct Run: ParsableCommand {
     @Option(help: "Threads for jit/blas (default: every core).") var threads: Int?
     @Option(help: "How many classes to print (default: every class).") var top: Int?
     @Flag(help: "Print the result as JSON.") var json = false
-    @Flag(help: "Overwrite existing --output files.") var force = false
+    @Flag(help: "Overwrite existing --output and --plot files.") var force = false
+    @Flag(help: "Classify a long recording window by window, as a monitor would: one line per window (the frontend's length) every --hop.") var stream = false
+    @Option(help: "With --stream: seconds between windows (default: a quarter of the window).") var hop: Double?
+    @Option(help: "With --stream: draw the timeline (spectrogram, class probabilities, top class) into this PNG file.") var plot: String?
 
     func validate() throws {
         try Validate.atLeast(top, 1, "--top")
         try Validate.atLeast(threads, 1, "--threads")
+        try Validate.positive(hop, "--hop", maximum: 3600, unit: " seconds")
+        if !stream, hop != nil || plot != nil { throw ValidationError("--hop and --plot go with --stream") }
+        if stream, !outputs.isEmpty { throw ValidationError("--stream prints a line per window; --output goes with a single run") }
     }
 
     func run() throws {
         let threads = try Validate.threads(threads)
         let graph = try ModelFiles.graph(model)
         let weightTensors = try ModelFiles.weights(weights, for: graph)
+        if stream { return try runStream(graph: graph, weights: weightTensors, threads: threads) }
         var given: [String: Tensor] = [:]
         for arg in inputs {
             let (name, path) = ModelFiles.binding(arg)
