@@ -27,6 +27,22 @@ public struct FrontendSpec: Hashable, Sendable {
         return FrontendSpec.keys.first(where: { $0.name == key })?.defaultValue
     }
 
+    /// The shape the front end produces for a signal of `samples` samples, `[1, 1, rows, frames]`:
+    /// `[1, 1, H, W]` with `resize = [H, W]`; otherwise rows = `n_mels`, or `n_fft / 2 + 1` bins,
+    /// and frames = 1 + (L + 2·pad − n_fft) / hop (integer division) for L = `length` (else
+    /// `samples`) and pad = n_fft / 2 unless `center = "none"`. Nil when neither `resize` nor a
+    /// length fixes it, or the signal is too short for one frame. The one rule `check`, the
+    /// suggested `input` line and QEMLSignal's `FrontEnd.outputShape` use (ir/LANGUAGE.md).
+    public func outputShape(samples: Int? = nil) -> [Int]? {
+        if let r = self["resize"]?.ints, r.count == 2 { return [1, 1, r[0], r[1]] }
+        let nFFT = self["n_fft"]?.int ?? 256, hop = self["hop"]?.int ?? 64
+        guard nFFT >= 2, hop >= 1, let n = self["length"]?.int ?? samples, n > 0 else { return nil }
+        let pad = self["center"]?.string == "none" ? 0 : nFFT / 2
+        let padded = n + 2 * pad
+        guard padded >= nFFT else { return nil }
+        return [1, 1, self["n_mels"]?.int ?? nFFT / 2 + 1, 1 + (padded - nFFT) / hop]
+    }
+
     public struct Key: Sendable {
         public var name: String
         public var kind: AttributeKind

@@ -170,13 +170,10 @@ public struct FrontEnd: Sendable {
         }
     }
 
-    /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.
+    /// The output shape for a signal of `samples` samples (after `length`), or nil if too short:
+    /// `FrontendSpec.outputShape`, the one rule.
     public func outputShape(samples: Int) -> [Int]? {
-        let n = length ?? samples
-        let frames = stft.frameCount(length: n)
-        guard n > 0, frames > 0 else { return nil }
-        if let resize { return [1, 1, resize.height, resize.width] }
-        return [1, 1, nMels ?? stft.bins, frames]
+        spec.outputShape(samples: samples)
     }
 }
 
