@@ -43,7 +43,7 @@ struct Export: ParsableCommand {
         var shown = output
         while shown.count > 1, shown.hasSuffix("/") { shown.removeLast() }
         for name in exported.fileNames(embedWeights: embedWeights) {
-            try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force)
+            try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force, folderMayBeCreated: true)
         }
         let bundle: ExportBundle
         do {
