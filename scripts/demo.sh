@@ -3,7 +3,7 @@
 # model, and classify a synthetic outer-race-fault recording end to end (front end + network).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --quiet
 swift build -c release --product qemlc
 qemlc=.build/release/qemlc
 work=$(mktemp -d)
