@@ -246,6 +246,14 @@ final class HardeningTests: CommandLineTestCase {
         XCTAssertEqual(try qemlc("spectrogram", wav48, "-o", path("a.png"), "--model", tiny, "--network-input", "--resample").status, 0)
     }
 
+    func testSpectrogramSaysWhenTheFrontEndCrops() throws {
+        let wav = path("long.wav")
+        XCTAssertEqual(try qemlc("synth", "ball", "-o", wav, "--duration", "2").status, 0)
+        let r = try qemlc("spectrogram", wav, "-o", path("l.png"), "--model", tiny)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(r.stderr, "note: the front end takes the first 12000 samples (length = 12000, 1.00 s at 12000 Hz) of 24000\n")
+    }
+
     func testStereoWAVWarnsAndNamesChannel() throws {
         let w = try tinyWeights()
         let stereo = "examples/signals/stereo_float32.wav"
