@@ -319,6 +319,13 @@ final class HardeningTests: CommandLineTestCase {
         XCTAssertTrue(r.stdout.contains("plan-memory: arena 80.0 KiB (naive "), r.stdout)
     }
 
+    func testBenchRowsStayNarrow() throws {
+        let r = try qemlc("bench", tiny, "--iterations", "2", "--warmup", "0", "--threads", "1")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let widest = r.stdout.split(separator: "\n").map(\.count).max() ?? 0
+        XCTAssertLessThanOrEqual(widest, 125, r.stdout)
+    }
+
     func testExportPrintsTheFolderOnce() throws {
         let w = try tinyWeights()
         let r = try qemlc("export", tiny, "--weights", w, "-o", path("edge") + "/")

@@ -157,7 +157,7 @@ struct BenchResult {
                     return String(format: "%.1f", 100 * s)
                 } ?? "" : ""
                 // Long node names and shapes are cut to keep rows narrow; --json has them whole.
-                t.add([String(i), Self.cut(k.node, 32), k.kernel, Self.cut(k.shape, 48), String(format: "%.3f", k.p50), String(format: "%.3f", k.p90),
+                t.add([String(i), Self.cut(k.node, 24), Self.cut(k.kernel, 20), Self.cut(k.shape, 40), String(format: "%.3f", k.p50), String(format: "%.3f", k.p90),
                        k.flops > 0 ? String(format: "%.1f", g) : "", peak])
             }
             out.append(t.render())
