@@ -326,6 +326,16 @@ final class HardeningTests: CommandLineTestCase {
         XCTAssertLessThanOrEqual(widest, 125, r.stdout)
     }
 
+    func testExportRefusesAScalingItCannotRun() throws {
+        let w = try tinyWeights()
+        let text = try String(contentsOfFile: Self.repo.appendingPathComponent(tiny).path, encoding: .utf8)
+        let m = try write("scaled.qir", text.replacingOccurrences(of: "  scale = \"log1p\"\n", with: "  scaling = \"spectrum\"\n  scale = \"log1p\"\n"))
+        XCTAssertEqual(try qemlc("check", m, "--summary").status, 0)
+        let r = try qemlc("export", m, "--weights", w, "-o", path("scaled"))
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("frontend scaling = \"spectrum\" is not supported by the exported runtime yet"), r.stderr)
+    }
+
     func testExportPrintsTheFolderOnce() throws {
         let w = try tinyWeights()
         let r = try qemlc("export", tiny, "--weights", w, "-o", path("edge") + "/")
