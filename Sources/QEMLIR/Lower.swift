@@ -85,6 +85,8 @@ final class Lowering {
     var reserved: Set<String> = []
     var statements = 0
     var callStack: [String] = []
+    /// The value the `frontend` section produces (known before the statements are lowered).
+    var frontendOutput: String?
     var currentCall: (String, SourceLocation)?
 
     init(file: String) { self.file = file }
@@ -130,6 +132,7 @@ final class Lowering {
             defs[d.name] = d
         }
         for case .stmt(let s) in items { collectReserved(s) }
+        for case .frontend(let name, _, _) in items { frontendOutput = name }
 
         let top = Frame(scope: "", inDef: false, callSite: nil)
         var outputs: [(String, SourceLocation)]?
@@ -412,7 +415,10 @@ final class Lowering {
             let name: String
             do throws(Diagnostic) { name = try eval(f).text(t) } catch { report(error); return .poisoned }
             guard let entry = f.value(name) else {
-                report("undefined value %\(name)", l, notes: suggestion(name, f.knownValueNames))
+                let fromFrontend = name == frontendOutput && graph.inputs.allSatisfy { graph[$0].name != name }
+                report("undefined value %\(name)", l, notes: fromFrontend
+                       ? ["the frontend produces %\(name), but no input line declares it (the frontend's error below gives the line to write)"]
+                       : suggestion(name, f.knownValueNames))
                 return .poisoned
             }
             return entry.binding
