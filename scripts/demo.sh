@@ -5,7 +5,7 @@
 # weights here are deterministic initial ones (not trained: too large to ship).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --quiet
 swift build -c release --product qemlc
 qemlc=.build/release/qemlc
 work=$(mktemp -d)

@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what qemlc needs to build on Debian/Ubuntu: FFTW (single precision), OpenBLAS,
 # the LLVM C API, and the tools the edge-export tests use. Safe to run again: it installs
-# only what is missing.
+# only what is missing. `--quiet` (used by demo.sh, which runs it again after the
+# README's own `bash scripts/setup.sh`) prints only what it installs and what is wrong, so the
+# "ok" line appears once.
 set -euo pipefail
+quiet=0
+[[ "${1:-}" == "--quiet" ]] && quiet=1
 
 packages=(libfftw3-dev libopenblas-dev llvm-dev pkg-config)
 # Edge export tests: cross compiler and user-mode emulator for AArch64.
@@ -28,4 +32,4 @@ fi
 command -v swift >/dev/null || { echo "qemlc setup: swift not found on PATH (Swift 6 toolchain required, see swift.org)" >&2; exit 1; }
 command -v llvm-config >/dev/null || ls /usr/lib/llvm-*/bin/llvm-config >/dev/null 2>&1 \
     || { echo "qemlc setup: llvm-config not found after installing llvm-dev" >&2; exit 1; }
-echo "qemlc setup: ok ($(swift --version 2>&1 | head -1); LLVM $(llvm-config --version 2>/dev/null || echo '?'))"
+((quiet)) || echo "qemlc setup: ok ($(swift --version 2>&1 | head -1); LLVM $(llvm-config --version 2>/dev/null || echo '?'))"

@@ -5,5 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 swift build --build-tests
-swift test --skip-build
+# Every test is an XCTest case; --disable-swift-testing skips SwiftPM's second, empty runner
+# (it printed "Test run with 0 tests in 0 suites passed" after the XCTest summary).
+swift test --skip-build --disable-swift-testing
 bash scripts/fuzz.sh all "${QEMLC_FUZZ_SECONDS:-8}"

@@ -194,7 +194,9 @@ struct CircuitLowering {
             }
         default:
             let names = GateKind.allCases.map(\.rawValue) + CircuitLowering.templates.sorted() + CircuitLowering.measurements.sorted()
-            throw Diagnostic("unknown gate '\(name)'", at: l, notes: suggestion(name, names) + ["gates: " + GateKind.allCases.map(\.rawValue).joined(separator: " ")])
+            // The nearest name when there is one (ir/LANGUAGE.md promises it); the list otherwise.
+            let near = suggestion(name, names)
+            throw Diagnostic("unknown gate '\(name)'", at: l, notes: near.isEmpty ? ["gates: " + GateKind.allCases.map(\.rawValue).joined(separator: " ")] : near)
         }
     }
 

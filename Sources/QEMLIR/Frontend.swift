@@ -27,6 +27,40 @@ public struct FrontendSpec: Hashable, Sendable {
         return FrontendSpec.keys.first(where: { $0.name == key })?.defaultValue
     }
 
+    /// The shape the front end produces for a signal of `samples` samples, `[1, 1, rows, frames]`:
+    /// `[1, C, H, W]` with `resize = [H, W]` (C: one channel per `channels` entry, else 1);
+    /// otherwise rows = `n_mels`, or the FFT bins from `fmin` to `fmax` (`bins`: all n_fft / 2 + 1 without them),
+    /// and frames = 1 + (L + 2·pad − n_fft) / hop (integer division) for L = `length` (else
+    /// `samples`) and pad = n_fft / 2 unless `center = "none"`. Nil when neither `resize` nor a
+    /// length fixes it, or the signal is too short for one frame. The one rule `check`, the
+    /// suggested `input` line and QEMLSignal's `FrontEnd.outputShape` use (ir/LANGUAGE.md).
+    public func outputShape(samples: Int? = nil) -> [Int]? {
+        var channels = 1
+        if case .strings(let names)? = self["channels"] { channels = max(1, names.count) }
+        if let r = self["resize"]?.ints, r.count == 2 { return [1, channels, r[0], r[1]] }
+        let nFFT = self["n_fft"]?.int ?? 256, hop = self["hop"]?.int ?? 64
+        guard nFFT >= 2, hop >= 1, let n = self["length"]?.int ?? samples, n > 0 else { return nil }
+        let pad = self["center"]?.string == "none" ? 0 : nFFT / 2
+        let padded = n + 2 * pad
+        guard padded >= nFFT else { return nil }
+        var rows = nFFT / 2 + 1
+        if let mels = self["n_mels"]?.int {
+            rows = mels
+        } else if let sr = self["sample_rate"]?.int, sr > 0 {
+            rows = Self.bins(fmin: self["fmin"]?.double ?? 0, fmax: self["fmax"]?.double, nFFT: nFFT, sampleRate: sr).count
+        }
+        return [1, channels, rows, 1 + (padded - nFFT) / hop]
+    }
+
+    /// Without mel bands, the FFT bins kept: those whose frequency k·sr/n_fft lies in [fmin, fmax]
+    /// (every bin, 0…n_fft/2, without a band).
+    public static func bins(fmin: Double, fmax: Double?, nFFT: Int, sampleRate: Int) -> Range<Int> {
+        let hz = Double(sampleRate) / Double(nFFT)
+        let lo = Int((fmin / hz - 1e-9).rounded(.up))
+        let hi = fmax.map { Int(($0 / hz + 1e-9).rounded(.down)) } ?? nFFT / 2
+        return max(0, lo)..<max(max(0, lo), min(nFFT / 2 + 1, hi + 1))
+    }
+
     public struct Key: Sendable {
         public var name: String
         public var kind: AttributeKind

@@ -110,7 +110,7 @@ struct Lexer {
                     continue
                 }
                 guard Lexer.puncts1.contains(c) else {
-                    error("unexpected character '\(c)'", at: start)
+                    error("unexpected character '\(c.isASCII && c.value >= 32 && c.value < 127 ? String(c) : c.escaped(asASCII: true))'", at: start)
                     advance()
                     continue
                 }

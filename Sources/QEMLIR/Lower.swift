@@ -85,6 +85,8 @@ final class Lowering {
     var reserved: Set<String> = []
     var statements = 0
     var callStack: [String] = []
+    /// The value the `frontend` section produces (known before the statements are lowered).
+    var frontendOutput: String?
     var currentCall: (String, SourceLocation)?
 
     init(file: String) { self.file = file }
@@ -130,6 +132,7 @@ final class Lowering {
             defs[d.name] = d
         }
         for case .stmt(let s) in items { collectReserved(s) }
+        for case .frontend(let name, _, _) in items { frontendOutput = name }
 
         let top = Frame(scope: "", inDef: false, callSite: nil)
         var outputs: [(String, SourceLocation)]?
@@ -182,6 +185,13 @@ final class Lowering {
             graph.outputs = [last]
         } else if let first = graph.inputs.first, diagnostics.isEmpty {
             graph.outputs = [first]
+        }
+        // The labels name the classes of the class output (the first output): one per class.
+        if let l = seen["labels"], !graph.labels.isEmpty, diagnostics.isEmpty, let first = graph.outputs.first,
+           !graph.outputs.contains(where: { graph.type(of: $0).dims.last?.value == graph.labels.count }) {
+            let width = graph.type(of: first).dims.last?.value.map(String.init) ?? "?"
+            report("labels has \(graph.labels.count) name\(graph.labels.count == 1 ? "" : "s") but the class output %\(graph[first].name) has \(width) classes", l,
+                   notes: ["give one label per class (the last dimension of \(graph.type(of: first)))"])
         }
         return graph
     }
@@ -270,9 +280,22 @@ final class Lowering {
                 ok = false
             }
         }
-        if graph.inputs.first(where: { graph[$0].name == name }) == nil {
+        let produced = FrontendSpec(output: name, settings: out).outputShape()
+        let suggested = "input %\(name): f32[" + (produced.map { $0.map(String.init).joined(separator: ",") } ?? "1,1,H,W") + "]"
+        if let input = graph.inputs.first(where: { graph[$0].name == name }) {
+            // The declared input must be what the front end makes of a signal (batch 1, or symbolic).
+            let declared = graph.type(of: input)
+            if let produced, ok {
+                let fits = declared.rank == produced.count && zip(declared.dims, produced).allSatisfy { d, p in d.value.map { $0 == p } ?? true }
+                if !fits {
+                    report("the frontend produces f32[\(produced.map(String.init).joined(separator: ","))] but %\(name) is declared \(declared)", l,
+                           notes: ["change the input line to `\(suggested)`, or the frontend's resize/length/n_fft/hop/n_mels (ir/LANGUAGE.md says what shape a frontend produces)"])
+                    ok = false
+                }
+            }
+        } else {
             report("the frontend produces %\(name), which is not a declared input", l,
-                   notes: ["declare it: input %\(name): f32[1,1,64,64]"])
+                   notes: ["declare it: \(suggested)" + (produced == nil ? " (the frontend fixes no shape: set resize = [H, W] or length)" : "")])
             ok = false
         }
         if ok { graph.frontend = FrontendSpec(output: name, settings: out) }
@@ -392,7 +415,10 @@ final class Lowering {
             let name: String
             do throws(Diagnostic) { name = try eval(f).text(t) } catch { report(error); return .poisoned }
             guard let entry = f.value(name) else {
-                report("undefined value %\(name)", l, notes: suggestion(name, f.knownValueNames))
+                let fromFrontend = name == frontendOutput && graph.inputs.allSatisfy { graph[$0].name != name }
+                report("undefined value %\(name)", l, notes: fromFrontend
+                       ? ["the frontend produces %\(name), but no input line declares it (the frontend's error below gives the line to write)"]
+                       : suggestion(name, f.knownValueNames))
                 return .poisoned
             }
             return entry.binding
@@ -800,16 +826,21 @@ func suggestion(_ name: String, _ candidates: [String]) -> [String] {
     return best.map { ["did you mean '\($0.0)'?"] } ?? []
 }
 
+/// Edit distance counting a swap of two neighbours as one edit (optimal string alignment):
+/// `cnto` is one edit from `cnot`.
 func editDistance(_ a: String, _ b: String) -> Int {
     let x = Array(a.unicodeScalars), y = Array(b.unicodeScalars)
     if x.isEmpty { return y.count }
     if y.isEmpty { return x.count }
+    var before = [Int](repeating: 0, count: y.count + 1)
     var prev = Array(0...y.count)
     for i in 1...x.count {
         var cur = [i] + [Int](repeating: 0, count: y.count)
         for j in 1...y.count {
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            if i > 1, j > 1, x[i - 1] == y[j - 2], x[i - 2] == y[j - 1] { cur[j] = min(cur[j], before[j - 2] + 1) }
         }
+        before = prev
         prev = cur
     }
     return prev[y.count]

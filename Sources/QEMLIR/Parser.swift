@@ -1,7 +1,12 @@
 /// Recursive-descent parser: tokens → `TopItem`s. On a syntax error it records a diagnostic,
 /// skips to the end of the statement and goes on, so one run reports every syntax error.
 struct Parser {
-    struct Failure: Error { var diagnostic: Diagnostic }
+    struct Failure: Error {
+        var diagnostic: Diagnostic
+        /// Already in `diagnostics` (an unterminated block, placed first): parsing resumes at the
+        /// top-level keyword that follows.
+        var recorded = false
+    }
 
     var tokens: [Token]
     var p = 0
@@ -85,6 +90,34 @@ struct Parser {
 
     mutating func skipNewlines() { while case .newline = tok.kind { next() } }
 
+    /// Keywords that only begin top-level items. Met at the start of a line inside a block, they
+    /// mean the block's `}` is missing: the block is reported unterminated there and parsing
+    /// resumes at the keyword instead of cascading through the rest of the file.
+    static let topLevelKeywords: Set<String> = ["model", "labels", "note", "frontend", "input", "weight", "output", "def"]
+
+    /// Whether the current token starts a top-level item (`def name(`, `input %x`, `labels [`, …).
+    var atTopLevelKeyword: Bool {
+        guard case .ident(let kw) = tok.kind, Parser.topLevelKeywords.contains(kw), p + 1 < tokens.count else { return false }
+        let previous = p > 0 ? tokens[p - 1].kind : .newline
+        guard case .newline = previous else { return false }
+        switch (kw, tokens[p + 1].kind) {
+        case ("def", .ident), ("frontend", .value), ("input", .value), ("output", .value), ("weight", .weight),
+             ("model", .string), ("note", .string), ("labels", .punct("[")):
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The unterminated-block diagnostic, placed before the errors recorded since the block opened.
+    mutating func unterminated(_ what: String, open: SourceLocation, errorsBefore: Int) -> Failure {
+        let next = describe(tok)
+        let d = Diagnostic("unterminated \(what): '{' has no matching '}'", at: open,
+                           notes: ["the next top-level item, \(next) at line \(loc.line), begins before it is closed"])
+        diagnostics.insert(d, at: min(errorsBefore, diagnostics.count))
+        return Failure(diagnostic: d, recorded: true)
+    }
+
     /// After an error: skip to the end of the statement (balancing braces), leaving `}` unconsumed.
     mutating func synchronize() {
         var nest = 0
@@ -129,6 +162,7 @@ struct Parser {
                 items.append(item)
                 try endStatement()
             } catch {
+                if error.recorded { continue }  // resume at the top-level keyword
                 diagnostics.append(error.diagnostic)
                 synchronize()
                 if isPunct("}") { next() }
@@ -162,12 +196,14 @@ struct Parser {
             let name = try valueName("the value the front end produces, e.g. %spectrogram")
             let open = loc
             try expect("{", "to open the frontend section")
+            let errorsBefore = diagnostics.count
             var settings: [(String, Expr, SourceLocation)] = []
             while true {
                 skipNewlines()
                 if isPunct("}") { next(); break }
                 if isPunct(";") { next(); continue }  // error recovery stops at ';': step over it
                 if case .eof = tok.kind { throw fail("unterminated frontend section: '{' has no matching '}'", at: open) }
+                if atTopLevelKeyword { throw unterminated("frontend section", open: open, errorsBefore: errorsBefore) }
                 let kl = loc
                 do {
                     let key = try ident("a frontend setting name")
@@ -284,17 +320,19 @@ struct Parser {
         try expect("{", "to open a block")
         try enter()
         defer { depth -= 1 }
+        let errorsBefore = diagnostics.count
         var stmts: [Stmt] = []
         while true {
             skipNewlines()
             if isPunct("}") { next(); return stmts }
             if isPunct(";") { next(); continue }
             if case .eof = tok.kind { throw fail("unterminated block: '{' has no matching '}'", at: open) }
+            if atTopLevelKeyword { throw unterminated("block", open: open, errorsBefore: errorsBefore) }
             do {
                 stmts.append(try statement())
                 try endStatement()
             } catch {
-                if error.diagnostic.message.hasPrefix("unterminated block") { throw error }
+                if error.recorded || error.diagnostic.message.hasPrefix("unterminated block") { throw error }
                 diagnostics.append(error.diagnostic)
                 synchronize()
             }

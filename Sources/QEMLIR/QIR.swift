@@ -28,7 +28,17 @@ public enum QIR {
         guard let text = String(data: data, encoding: .utf8) else {
             throw DiagnosticList([Diagnostic("\(path) is not UTF-8 text", notes: ["a .qir model is a text file"])])
         }
-        return try parse(text, file: path)
+        let graph = try parse(text, file: path)
+        // A file is a whole model: something goes in and something comes out.
+        let start = SourceLocation(file: path, line: 1, column: 1)
+        if graph.inputs.isEmpty {
+            throw finish([Diagnostic("the model declares no input" + (text.allSatisfy(\.isWhitespace) ? " (the file is empty)" : ""), at: start,
+                                     notes: ["declare one, e.g. `input %spectrogram: f32[1,1,64,64]` (ir/LANGUAGE.md)"])], source: text, file: path)
+        }
+        if graph.outputs.isEmpty {
+            throw finish([Diagnostic("the model has no output", at: start, notes: ["name one, e.g. `output %probs`"])], source: text, file: path)
+        }
+        return graph
     }
 
     /// The graph as `.qir` text; `parse(print(g)) == g` for a verified, compacted graph.
@@ -65,9 +75,17 @@ public enum QIR {
 
     /// A source line for display: without "\r", tabs shown as one space each so the caret (one
     /// column per scalar) lines up.
+    /// The source line as shown under a diagnostic: a tab as a space, other control characters as
+    /// their one-column Unicode pictures (U+2400…, ␇ for BEL), so the caret stays aligned and no
+    /// raw control byte reaches the terminal.
     static func printable(_ line: Substring.UnicodeScalarView) -> String {
         var text = String.UnicodeScalarView()
-        for c in line where c != "\r" { text.append(c == "\t" ? " " : c) }
+        for c in line where c != "\r" {
+            if c == "\t" { text.append(" ") }
+            else if c.value < 0x20, let picture = Unicode.Scalar(0x2400 + c.value) { text.append(picture) }
+            else if c.value == 0x7F { text.append("\u{2421}") }
+            else { text.append(c) }
+        }
         return String(text)
     }
 }

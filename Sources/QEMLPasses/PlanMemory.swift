@@ -1,3 +1,4 @@
+import QEMLTensor
 import Foundation
 import QEMLIR
 
@@ -71,7 +72,7 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     public var summary: String {
         let ratio = arenaBytes > 0 ? Double(naiveBytes) / Double(arenaBytes) : 1
         return "arena \(Self.megabytes(arenaBytes)) (naive \(Self.megabytes(naiveBytes)), "
-            + String(format: "%.1f", ratio) + "× smaller), \(buffers.count) buffers, batch \(batch)"
+            + String(format: "%.1f", ratio) + "× smaller), \(plural(buffers.count, "buffer")), batch \(batch)"
     }
 
     /// One line per buffer, in definition order: name, offset, bytes, live node range.
@@ -84,7 +85,7 @@ public struct MemoryPlan: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func megabytes(_ bytes: Int) -> String {
-        bytes >= 100_000 ? String(format: "%.1f MB", Double(bytes) / 1e6) : String(format: "%.1f kB", Double(bytes) / 1e3)
+        formatBytes(bytes)
     }
 }
 

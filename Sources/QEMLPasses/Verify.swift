@@ -1,3 +1,4 @@
+import QEMLTensor
 import QEMLIR
 
 /// `verify`: fails on a malformed graph instead of letting a later pass or kernel misbehave.
@@ -9,7 +10,7 @@ public struct VerifyPass: Pass {
     public func run(_ g: Graph, _ ctx: PassContext) throws -> Graph {
         let problems = GraphChecks.problems(in: g)
         guard problems.isEmpty else { throw PassError.verificationFailed(after: name, problems: problems) }
-        ctx.log("\(g.nodes.count) nodes, \(g.values.count) values: ok")
+        ctx.log("\(plural(g.nodes.count, "node")), \(plural(g.values.count, "value")): ok")
         return g
     }
 }

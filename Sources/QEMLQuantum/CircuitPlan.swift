@@ -1,3 +1,4 @@
+import QEMLTensor
 import QEMLIR
 
 /// The strategy chosen for one circuit, with the reason the dump prints.
@@ -33,7 +34,7 @@ public struct CircuitPlan: Sendable {
         let program = base.restrictedToLightCone().mergingSingleQubitRuns()
         unfused = program
         let dropped = base.steps.count - base.restrictedToLightCone().steps.count
-        let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(circuit.gates.count) gates"
+        let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(plural(circuit.gates.count, "gate"))"
             + (dropped > 0 ? " (\(dropped) outside the measured light cone dropped)" : "")
         let why = FoldedObservables.inapplicability(program)
         if why == nil, let folded = FoldedObservables(program) {
@@ -68,11 +69,11 @@ public struct CircuitPlan: Sendable {
         if bestK == 0 {
             name = "fixed-unitary-folding"
             reason = "\(prefix): not foldable into observables (\(whyNot)); input-independent runs fold into fixed unitaries "
-                + "of up to \(min(n, 4)) wires: \(best.steps.count) steps over a 2^\(n) state vector" + compiled
+                + "of up to \(min(n, 4)) wires: \(plural(best.steps.count, "step")) over a 2^\(n) state vector" + compiled
         } else {
             name = "block-fusion k=\(bestK)"
             reason = "\(prefix): not foldable into observables (\(whyNot)); qsim-style fusion into blocks of at most "
-                + "\(bestK) wires (cheapest of k=2…5 by estimated cost): \(best.steps.count) blocks over a 2^\(n) state vector" + compiled
+                + "\(bestK) wires (cheapest of k=2…5 by estimated cost): \(plural(best.steps.count, "block")) over a 2^\(n) state vector" + compiled
         }
     }
 

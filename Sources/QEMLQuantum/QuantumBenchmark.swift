@@ -25,10 +25,12 @@ public enum QuantumBenchmark {
         public var evaluator: String = "swift"
 
         /// One JSON object per line, what the Python driver reads.
+        /// Valid JSON always: a NaN or infinite number (a broken kernel's deviation) is null.
         public var json: String {
+            func number(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
             let fields: [String: Any] = ["plan": plan, "reason": reason, "qubits": qubits, "gates": gates, "batch": batch,
-                                         "compile_s": compileSeconds, "seconds_per_call": secondsPerCall,
-                                         "samples_per_s": samplesPerSecond, "max_dev_vs_reference": maxDeviationFromReference,
+                                         "compile_s": number(compileSeconds), "seconds_per_call": number(secondsPerCall),
+                                         "samples_per_s": number(samplesPerSecond), "max_dev_vs_reference": number(maxDeviationFromReference),
                                          "evaluator": evaluator]
             let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
             return String(decoding: data, as: UTF8.self)

@@ -160,10 +160,7 @@ public struct FrontEnd: Sendable {
 
     /// The FFT bins whose frequency k·sr/n_fft lies in [fmin, fmax] (all without a band).
     static func bins(fmin: Double, fmax: Double?, nFFT: Int, sampleRate: Int) -> Range<Int> {
-        let hz = Double(sampleRate) / Double(nFFT)
-        let lo = Int((fmin / hz - 1e-9).rounded(.up))
-        let hi = fmax.map { Int(($0 / hz + 1e-9).rounded(.down)) } ?? nFFT / 2
-        return max(0, lo)..<min(nFFT / 2 + 1, hi + 1)
+        FrontendSpec.bins(fmin: fmin, fmax: fmax, nFFT: nFFT, sampleRate: sampleRate)
     }
 
     /// The FFT bins kept without mel bands.
@@ -261,13 +258,10 @@ public struct FrontEnd: Sendable {
         }
     }
 
-    /// The output shape for a signal of `samples` samples (after `length`), or nil if too short.
+    /// The output shape for a signal of `samples` samples (after `length`), or nil if too short:
+    /// `FrontendSpec.outputShape`, the one rule.
     public func outputShape(samples: Int) -> [Int]? {
-        let n = length ?? samples
-        let frames = stft.frameCount(length: n)
-        guard n > 0, frames > 0 else { return nil }
-        if let resize { return [1, sources.count, resize.height, resize.width] }
-        return [1, sources.count, nMels ?? keptBins(sampleRate: sampleRate ?? 1).count, frames]
+        spec.outputShape(samples: samples)
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Non-finite input (NaN, ±Inf) is refused where it enters: a NaN spectrogram or sample
 /// otherwise flows through every kernel and comes out as a confident class (or `-nan`). The
 /// readers (`WAVReader`, `CSVReader`, `SignalFile`) and the CLI's input binding call this, so
@@ -41,4 +43,17 @@ extension Tensor {
     public func requireFinite(path: String) throws {
         try QEMLTensor.requireFinite(data, path: path, shape: shape)
     }
+}
+
+/// "1 block", "2 blocks": a count and its noun (the regular English plural with -s).
+public func plural(_ n: Int, _ singular: String) -> String { "\(n) \(singular)\(n == 1 ? "" : "s")" }
+
+/// A byte count in binary units, the one format every report uses: "512 B", "80.0 KiB",
+/// "1.25 MiB", "2.00 GiB".
+public func formatBytes(_ n: Int) -> String {
+    let v = Double(n)
+    if v >= 1_073_741_824 { return String(format: "%.2f GiB", v / 1_073_741_824) }
+    if v >= 1_048_576 { return String(format: "%.2f MiB", v / 1_048_576) }
+    if v >= 1024 { return String(format: "%.1f KiB", v / 1024) }
+    return "\(n) B"
 }

@@ -169,7 +169,7 @@ final class LoweringTests: XCTestCase {
 
     func testLoadMissingFile() {
         XCTAssertThrowsError(try QIR.load(path: "/nonexistent/model.qir")) { error in
-            XCTAssertEqual("\(error)", "error: no such file: /nonexistent/model.qir\n  note: check the path; models end in .qir")
+            XCTAssertEqual("\(error)", "error: /nonexistent/model.qir: no such file\n  note: check the path; models end in .qir")
         }
     }
 

@@ -79,7 +79,8 @@ struct RandomGraphBuilder {
         if chance(0.3) { g.notes = ["fuse-quantum: strategy=folded (4 qubits)", "braces {x} and\nnewline"] }
         let c = int(1...4), h = int(4...9), w = int(4...9)
         let image = g.addInput(freshName("image"), TensorType([batch, .fixed(c), .fixed(h), .fixed(w)]))
-        if chance(0.3) {
+        // A front end makes one [1, 1, H, W] spectrogram: only such an input can be its output.
+        if chance(0.3), c == 1, batch != .fixed(2) {
             g.frontend = FrontendSpec(output: g[image].name, settings: [("sample_rate", .int(12000)), ("window", .string("hamming")), ("resize", .ints([h, w])), ("fmin", .float(20.5))])
         }
         var pool4: [ValueID] = [image]
@@ -157,6 +158,14 @@ struct RandomGraphBuilder {
         let all = pool4 + pool2
         g.outputs = [all.last!] + (chance(0.5) ? [pick(all)] : [])
         if g.outputs.count == 2 && g.outputs[0] == g.outputs[1] { g.outputs.removeLast() }
+        // One label per class of the first output (a mismatch is an error).
+        if !g.labels.isEmpty, let width = g.type(of: g.outputs[0]).dims.last?.value, width >= 1 {
+            let odd = g.labels.count > 1 && g.labels.last!.hasPrefix("odd")
+            g.labels = (0..<width).map { "class_\($0)" }
+            if odd { g.labels[width - 1] = "odd {label} \"q\" \\ end" }
+        } else {
+            g.labels = []
+        }
         return g
     }
 

@@ -104,7 +104,7 @@ final class PlanMemoryTests: XCTestCase {
         assertSound(plan)
         XCTAssertEqual(plan.naiveBytes, 6 * 8 * 8 * 8 * 4)
         XCTAssertEqual(plan.arenaBytes, 2 * 8 * 8 * 8 * 4, "a chain needs two buffers in turn")
-        XCTAssertEqual(g.notes, ["plan-memory: arena 4.1 kB (naive 12.3 kB, 3.0× smaller), 6 buffers, batch 1"])
+        XCTAssertEqual(g.notes, ["plan-memory: arena 4.0 KiB (naive 12.0 KiB, 3.0× smaller), 6 buffers, batch 1"])
         XCTAssertEqual(plan.offset(of: g.outputs[0]).map { $0 % 64 }, 0)
     }
 

@@ -36,3 +36,15 @@ final class QuantumBenchmarkTests: XCTestCase {
         }
     }
 }
+
+final class QuantumBenchmarkJSONTests: XCTestCase {
+    /// A broken kernel's NaN deviation must still print valid JSON (null), not an empty line.
+    func testNonFiniteNumbersAreNull() throws {
+        let r = QuantumBenchmark.Report(plan: "p", reason: "r", qubits: 2, gates: 3, batch: 4, compileSeconds: 0.5,
+                                        secondsPerCall: .infinity, samplesPerSecond: 8, maxDeviationFromReference: .nan)
+        let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.json.utf8)) as? [String: Any])
+        XCTAssertTrue(object["max_dev_vs_reference"] is NSNull)
+        XCTAssertTrue(object["seconds_per_call"] is NSNull)
+        XCTAssertEqual(object["samples_per_s"] as? Double, 8)
+    }
+}

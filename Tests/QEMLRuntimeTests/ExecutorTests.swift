@@ -82,8 +82,11 @@ final class ExecutorTests: XCTestCase {
     /// stage (identical blocks share one generated function per kernel), batch 2.
     func testMidSizeModelWithRepeatedBlocks() throws {
         var source = try String(contentsOfFile: examplePath("qemlnet-tiny.qir"), encoding: .utf8)
+        // Three channels are no front end's output (it makes one spectrogram): drop the section.
+        if let start = source.range(of: "frontend %spectrogram {"), let end = source.range(of: "}\n", range: start.upperBound..<source.endIndex) {
+            source.removeSubrange(start.lowerBound..<end.upperBound)
+        }
         for (old, new) in [("input %spectrogram: f32[N,1,32,32]", "input %spectrogram: f32[N,3,27,27]"),
-                           ("resize = [32, 32]", "resize = [27, 27]"),
                            ("stage(%stem, 1, 4, 1,", "stage(%stem, 2, 6, 1,"), ("stage(%layer1, 1, 8, 2,", "stage(%layer1, 2, 10, 2,"),
                            ("stage(%layer2, 1, 8, 2,", "stage(%layer2, 1, 20, 2,")] {
             XCTAssertTrue(source.contains(old), old)

@@ -148,6 +148,77 @@ final class ExportTests: XCTestCase {
         }
     }
 
+    /// `classify` as a new user meets it (issue #14): weights found beside the program from any
+    /// working directory, `--weights`, the places searched named; qemlc's reader checks and words
+    /// for a WAV cut inside its data; raw floats only from .f32/.raw or stdin; NaN refused by the
+    /// C API (ERROR_NONFINITE); exit 0 / 1 / 64.
+    func testClassifyFindsItsWeightsAndRefusesBadInput() throws {
+        _ = try requireTool("cc")
+        let (_, dir) = try exportTiny(target: .host, folder: "classify")
+        XCTAssertEqual(try run("make", [], in: dir).status, 0)
+        let classify = dir.appendingPathComponent("classify").path
+        let ball = examplePath("signals/ball.wav")
+        // From another folder: the weights beside the program are found.
+        let elsewhere = work.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let found = try run(classify, [ball], in: elsewhere)
+        XCTAssertEqual(found.status, 0, found.stderr)
+        XCTAssertEqual(found.stdout.split(separator: "\n").count, 8)
+        // Moved away: the places searched are named; --weights finds them.
+        let moved = elsewhere.appendingPathComponent("w.weights").path
+        try FileManager.default.moveItem(atPath: dir.appendingPathComponent("qemlnet-tiny.weights").path, toPath: moved)
+        let missing = try run(classify, [ball], in: elsewhere)
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertEqual(missing.stderr, "error: qemlnet-tiny.weights not found; looked beside the program (\(dir.resolvingSymlinksInPath().path)/qemlnet-tiny.weights) and in the working directory\n  fix: pass --weights FILE\n")
+        XCTAssertEqual(try run(classify, ["--weights", moved, ball], in: elsewhere).status, 0)
+        try FileManager.default.moveItem(atPath: moved, toPath: dir.appendingPathComponent("qemlnet-tiny.weights").path)
+
+        // A WAV cut inside its data: qemlc's reader words it the same way.
+        let wav = try Data(contentsOf: URL(fileURLWithPath: ball))
+        let cut = work.appendingPathComponent("cut.wav")
+        try wav.dropLast(1000).write(to: cut)
+        let truncated = try run(classify, [cut.path], in: dir)
+        XCTAssertEqual(truncated.status, 1)
+        XCTAssertThrowsError(try WAVReader.read(cut.path)) { e in
+            XCTAssertEqual(truncated.stderr, "error: \(e)\n", "classify and qemlc agree")
+        }
+        XCTAssertTrue(truncated.stderr.hasPrefix("error: \(cut.path): byte 36: the data chunk says 24000 bytes but only 23000 follow\n"), truncated.stderr)
+        // CSV is not raw floats.
+        let csv = work.appendingPathComponent("x.csv")
+        try "0.1\n0.2\n0.3\n".write(to: csv, atomically: true, encoding: .utf8)
+        let text = try run(classify, [csv.path], in: dir)
+        XCTAssertEqual(text.status, 1)
+        XCTAssertEqual(text.stderr, "error: \(csv.path): file name: unknown signal format '.csv'\n  fix: give a .wav file, or raw little-endian float32 samples as a .f32/.raw file or on stdin (-)\n")
+        // Raw floats from a .f32 file and from stdin agree.
+        let samples = try WAVReader.read(ball).channels[0]
+        let raw = work.appendingPathComponent("ball.f32")
+        try samples.withUnsafeBufferPointer { Data(buffer: $0) }.write(to: raw)
+        let fromFile = try run(classify, [raw.path], in: dir)
+        let fromStdin = try run("sh", ["-c", "\(classify) - < \(raw.path)"], in: dir)
+        XCTAssertEqual(fromFile.status, 0, fromFile.stderr)
+        XCTAssertEqual(fromStdin.status, 0, fromStdin.stderr)
+        XCTAssertEqual(fromFile.stdout, fromStdin.stdout)
+        // NaN: refused by the C API with its own status.
+        var bad = samples
+        bad[5] = .nan
+        let nan = work.appendingPathComponent("nan.wav").path
+        try WAVWriter.write([bad], sampleRate: 12000, to: nan, encoding: .float32)
+        let refused = try run(classify, [nan], in: dir)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.stdout, "")
+        XCTAssertEqual(refused.stderr, "error: \(nan): sample 5: NaN is not a finite number (non-finite input (NaN or Inf))\n  fix: qemlc refuses non-finite input; clean the data first (numpy: np.isfinite(x).all())\n")
+        let header = try String(contentsOf: dir.appendingPathComponent("qemlnet-tiny.h"), encoding: .utf8)
+        XCTAssertTrue(header.contains("QEMLNET_TINY_ERROR_NONFINITE = 11"), "the status is part of the C API")
+        // Usage errors exit 64.
+        XCTAssertEqual(try run(classify, [], in: dir).status, 64)
+        let unknown = try run(classify, ["--bogus", ball], in: dir)
+        XCTAssertEqual(unknown.status, 64)
+        XCTAssertTrue(unknown.stderr.hasPrefix("error: unknown option --bogus\nusage: "), unknown.stderr)
+        XCTAssertEqual(try run(classify, ["--help"], in: dir).status, 0)
+        let readme = try String(contentsOf: dir.appendingPathComponent("README.md"), encoding: .utf8)
+        XCTAssertTrue(readme.contains("Exit status (the same scheme as qemlc): **0** every signal classified, **1** a bad signal or"), readme)
+    }
+
     func testAArch64ExportUnderQEMUMatchesJIT() throws {
         _ = try requireTool("aarch64-linux-gnu-gcc")
         _ = try requireTool("qemu-aarch64")

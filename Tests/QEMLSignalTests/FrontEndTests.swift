@@ -5,7 +5,18 @@ import QEMLTensor
 
 final class FrontEndTests: XCTestCase {
     func testWholeFrontEndsMatchReferences() throws {
-        let cases = try XCTUnwrap(Fixtures.json("frontend.json") as? [[String: Any]])
+        try checkFrontEnds("frontend.json")
+    }
+
+    /// scipy.signal.stft's scaling="spectrum"/"psd" and librosa.amplitude_to_db's ref/amin/top_db
+    /// (amin floors the magnitude), as the `scaling`, `ref`, `amin` and `top_db` settings.
+    func testSciPyScalingAndLibrosaAmplitudeToDB() throws {
+        try checkFrontEnds("scaling.json", count: 6)
+    }
+
+    func checkFrontEnds(_ file: String, count: Int? = nil) throws {
+        let cases = try XCTUnwrap(Fixtures.json(file) as? [[String: Any]])
+        if let count { XCTAssertEqual(cases.count, count) }
         for c in cases {
             let name = c.string("name")!
             let settings = try XCTUnwrap(c["settings"] as? [String: Any]).sorted { $0.key < $1.key }.map { (k, v) -> (String, Attribute) in

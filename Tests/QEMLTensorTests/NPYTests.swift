@@ -56,7 +56,7 @@ final class NPYTests: XCTestCase {
 
     func testWriteIntoMissingFolderFailsClearly() {
         assertFormatError(try NPY.write(Tensor(shape: [1], data: [1]), to: "/nonexistent-qemlc/x.npy"),
-                          contains: ["/nonexistent-qemlc/x.npy", "temporary file", "fix:"])
+                          contains: ["/nonexistent-qemlc/x.npy: the folder '/nonexistent-qemlc' does not exist", "fix: create it first (mkdir -p '/nonexistent-qemlc'), or choose another path"])
     }
 
     func testBadFilesGiveClearErrors() {
@@ -70,7 +70,7 @@ final class NPYTests: XCTestCase {
             ("bad_extra.npy", ["4 bytes follow the 24 bytes"]),
             ("bad_magic.npy", ["byte 0", "not an .npy file"]),
             ("bad_shape_lie.npy", ["shape [3,3] of <f4 needs 36 data bytes but the file has 24"]),
-            ("does-not-exist.npy", ["cannot open"]),
+            ("does-not-exist.npy", ["does-not-exist.npy: no such file", "fix: check the path"]),
         ]
         for (name, fragments) in cases {
             assertFormatError(try NPY.read(path: fixture(name)), contains: [name] + fragments)

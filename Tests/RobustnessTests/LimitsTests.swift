@@ -72,7 +72,7 @@ final class LimitsTests: XCTestCase {
         let dir = try freshFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("huge.safetensors").path
-        FileManager.default.createFile(atPath: path, contents: Data(le(4_000_000_000, 8) + Array("{}".utf8)))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(le(4_000_000_000, 8) + Array("{}".utf8))))
         assertThrows(try Safetensors.read(path: path), path, "byte 0",
                      "the header length 4000000000 is larger than the 100000000-byte limit")
     }
@@ -82,7 +82,7 @@ final class LimitsTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("huge.safetensors").path
         let header = Array(#"{"w":{"dtype":"F32","shape":[1000000000,4],"data_offsets":[0,16000000000]}}"#.utf8)
-        FileManager.default.createFile(atPath: path, contents: Data(le(UInt64(header.count), 8) + header + [0, 0, 0, 0]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(le(UInt64(header.count), 8) + header + [0, 0, 0, 0])))
         assertThrows(try Safetensors.read(path: path), path, "tensor 'w'")
     }
 

@@ -130,7 +130,9 @@ final class CLITests: CommandLineTestCase {
         XCTAssertTrue(r.stdout.contains("FTF"), r.stdout)
         let size = try FileManager.default.attributesOfItem(atPath: f)[.size] as? Int
         XCTAssertEqual(size, 44 + 6000 * 2)
-        XCTAssertEqual(try qemlc("synth", "rust", "-o", f).status, 1)
+        let unknown = try qemlc("synth", "rust", "-o", f)
+        XCTAssertEqual(unknown.status, 64, "an unknown fault is a usage error")
+        XCTAssertTrue(unknown.stderr.hasPrefix("Error: unknown fault 'rust': choose one of healthy, outer_race, inner_race, ball, cage\n"), unknown.stderr)
     }
 
     func testSpectrogramPictureAndNumbers() throws {

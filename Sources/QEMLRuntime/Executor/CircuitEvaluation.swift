@@ -107,7 +107,7 @@ extension PlanBuilder {
         if case .foldedObservables(let folded) = plan.strategy,
            var d = try? KernelDefinition.foldedCircuit(folded, target: target, name: kernelName(i, n.op)) {
             d.kind = "circuit (\(plan.name))"
-            d.summary = "circuit \(bound.qubits) qubits, \(bound.gates.count) gates: \(plan.name), LLVM kernel (\(d.summary))"
+            d.summary = "circuit \(bound.qubits) qubits, \(plural(bound.gates.count, "gate")): \(plan.name), LLVM kernel (\(d.summary))"
             let out = try newSlot(for: r)
             slotOf[r] = out
             addKernel(d, key: "folded-circuit \(folded.inputWidth)→\(folded.outputs) \(folded.featureColumns)", slots: [try slot(x), out], node: i)

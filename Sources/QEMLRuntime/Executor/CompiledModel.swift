@@ -68,7 +68,7 @@ public final class CompiledModel {
         progress?("kernel plan, weight packing")
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
         timings.planning = lap()
-        progress?("LLVM: \(plan.definitions.count) kernels")
+        progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
         let module = try compiler.compile(plan.definitions)
         try plan.compileStateVectors(cache: options.cache)

@@ -124,9 +124,11 @@ extension ExportedModel {
             /* The weights compiled into \(stem).o (exported with --embed-weights), else \(P)_ERROR_NO_WEIGHTS. */
             int \(p)_load_embedded_weights(\(p)_context *ctx);
 
-            /* Classifies a raw signal sampled at \(P)_SAMPLE_RATE Hz: front end, then the network. */
+            /* Classifies a raw signal sampled at \(P)_SAMPLE_RATE Hz: front end, then the network. A NaN or
+               Inf sample is refused with \(P)_ERROR_NONFINITE (the message names its index), never a class. */
             int \(p)_run_signal(\(p)_context *ctx, const float *signal, size_t count);
-            /* Runs the network on its input (e.g. a spectrogram), plain [channels][height][width] floats. */
+            /* Runs the network on its input (e.g. a spectrogram), plain [channels][height][width] floats;
+               a non-finite value is refused with \(P)_ERROR_NONFINITE. */
             int \(p)_run_spectrogram(\(p)_context *ctx, const float *input);
 
             /* After a successful run: the class probabilities (\(P)_CLASSES floats), the most probable class. */

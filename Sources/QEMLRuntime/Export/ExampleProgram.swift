@@ -178,7 +178,7 @@ extension ExportedModel {
                 if (n > 0) self[n] = 0;
                 else snprintf(self, sizeof self, "%s", argv0);
                 char *slash = strrchr(self, '/');
-                char beside[4096];
+                char beside[sizeof self + \(stem.utf8.count + 16)];
                 if (slash) { *slash = 0; snprintf(beside, sizeof beside, "%s/\(stem).weights", self); }
                 else snprintf(beside, sizeof beside, "./\(stem).weights");
                 const char *places[2] = {beside, "\(stem).weights"};
@@ -222,7 +222,7 @@ extension ExportedModel {
                 if (!ctx) { fprintf(stderr, "error: cannot allocate the context (%zu bytes)\\n", \(p)_context_bytes()); return EXIT_BAD_INPUT; }
                 int status;
                 \(embedded ? "if (!weights) status = \(p)_load_embedded_weights(ctx); else" : """
-            char found[4096];
+            char found[4096 + \(stem.utf8.count + 16)];
                 if (!weights) weights = find_weights(argv[0], found, sizeof found);
                 if (!weights) { \(p)_destroy(ctx); return EXIT_BAD_INPUT; }
             """)

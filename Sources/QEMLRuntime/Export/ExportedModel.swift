@@ -83,7 +83,7 @@ public struct ExportedModel {
                               fix: "declare the input with batch 1 or a symbolic batch (f32[N,...])")
         }
         guard plan.inputs.count == 1, let port = plan.inputs.first else {
-            throw ExportError("the model has \(plan.inputs.count) inputs; the exported runtime feeds exactly one (the spectrogram)",
+            throw ExportError("the model has \(plural(plan.inputs.count, "input")); the exported runtime feeds exactly one (the spectrogram)",
                               fix: "give the model one input")
         }
         let offsets = plan.layout.offsets
@@ -109,7 +109,7 @@ public struct ExportedModel {
                 let c = try CircuitStep(f, firstBlock: blocks.count)
                 blocks.append(contentsOf: c.weightBlocks)
                 steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: c.weightBlocks.isEmpty ? nil : c.firstBlock,
-                                  comment: "\(s.node): circuit, \(c.qubits) qubits, \(c.gates.count) gates"))
+                                  comment: "\(s.node): circuit, \(c.qubits) qubits, \(plural(c.gates.count, "gate"))"))
             case .fallback(let f):
                 throw ExportError("\(f.node.op) %\(s.node) has no generated kernel (the JIT runs it on the reference interpreter), so it cannot be exported",
                                   fix: "the exported runtime supports generated kernels and circuits; rewrite the node with supported ops")

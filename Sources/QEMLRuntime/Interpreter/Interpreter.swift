@@ -36,7 +36,7 @@ public struct Interpreter: Sendable {
             let location = users[v.raw].first.flatMap { graph.nodes[$0].location }
             guard let t = weights[name] else {
                 throw Diagnostic("missing weight '\(name)' (the model needs \(value.type))", at: location,
-                                 notes: ["the weights hold \(weights.count) tensors; generate a complete set with `qemlc init-weights`"])
+                                 notes: ["the weights hold \(plural(weights.count, "tensor")); generate a complete set with `qemlc init-weights`"])
             }
             if let expected = value.type.fixedShape, expected != t.shape {
                 throw Diagnostic("weight '\(name)' has shape \(describeShape(t.shape)) but the model needs \(describeShape(expected))", at: location)

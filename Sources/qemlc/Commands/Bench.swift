@@ -147,12 +147,23 @@ struct BenchResult {
         }
         if !kernels.isEmpty {
             var t = TextTable(["#", "node", "kernel", "shape", "p50 ms", "p90 ms", "GFLOP/s", "% peak"], rightAligned: [0, 4, 5, 6, 7])
+            var aboveNominal = false
             for (i, k) in kernels.enumerated() {
                 let g = k.gflops(k.p50)
-                t.add([String(i), k.node, k.kernel, k.shape, String(format: "%.3f", k.p50), String(format: "%.3f", k.p90),
-                       k.flops > 0 ? String(format: "%.1f", g) : "", k.flops > 0 ? share(g).map { String(format: "%.1f", 100 * $0) } ?? "" : ""])
+                // Above 100 % means the core ran faster than the nominal clock the peak assumes (turbo):
+                // shown as ">100" with a note rather than as an impossible share.
+                let peak = k.flops > 0 ? share(g).map { s -> String in
+                    if s > 1 { aboveNominal = true; return ">100" }
+                    return String(format: "%.1f", 100 * s)
+                } ?? "" : ""
+                // Long node names and shapes are cut to keep rows narrow; --json has them whole.
+                t.add([String(i), Self.cut(k.node, 24), Self.cut(k.kernel, 20), Self.cut(k.shape, 40), String(format: "%.3f", k.p50), String(format: "%.3f", k.p90),
+                       k.flops > 0 ? String(format: "%.1f", g) : "", peak])
             }
             out.append(t.render())
+            if aboveNominal {
+                out.append("% peak >100: the core ran above the nominal clock the peak assumes (turbo); pass --clock-ghz with the real clock for a true share")
+            }
             let sum = kernels.reduce(0) { $0 + $1.p50 }
             out.append(String(format: "sum of kernel p50s %.3f ms", sum))
         }
@@ -163,6 +174,9 @@ struct BenchResult {
         out.append(String(format: "end to end: p50 %.3f ms, p90 %.3f ms, p99 %.3f ms, %.1f FPS", latency(0.5), latency(0.9), latency(0.99), fps))
         return out.joined(separator: "\n")
     }
+
+    /// `s` cut to `n` characters with an ellipsis.
+    static func cut(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
     var json: String {
         func num(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "null" } ?? "null" }

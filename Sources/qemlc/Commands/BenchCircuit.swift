@@ -1,4 +1,5 @@
 import ArgumentParser
+import QEMLTensor
 import QEMLCodegen
 import QEMLQuantum
 
@@ -12,15 +13,24 @@ struct BenchCircuit: ParsableCommand {
     @Argument(help: "Measure for at least this many seconds.") var minSeconds: Double = 1
     @Flag(help: "Time the generated LLVM kernel.") var compiled = false
     @Option(help: "Target for --compiled (see `qemlc targets`).") var target = "host"
-    @Flag(help: "Print the state-vector kernel's assembly instead of timing it.") var emitAsm = false
+    @Option(name: .customLong("emit-asm"), help: "Write the state-vector kernel's assembly to FILE (- for stdout) instead of timing it, as compile --emit-asm does.") var emitAsm: String?
+    @Flag(help: "Overwrite an existing --emit-asm file.") var force = false
     @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L2 size).") var localQubits: Int?
 
+    func validate() throws {
+        guard minSeconds.isFinite, minSeconds >= 0, minSeconds <= 600 else { throw ValidationError("<min-seconds> \(minSeconds): give 0 to 600 seconds") }
+        try Validate.atLeast(localQubits, 1, "--local-qubits", maximum: 24)
+    }
+
     func run() throws {
-        guard minSeconds >= 0, minSeconds <= 600 else { throw UserError("minimum time \(minSeconds) s: give 0 to 600 seconds") }
+        try requireInputFile(caseFile, given: "CASE-FILE")
         let t = try ExecutableModel.target(target)
-        if emitAsm {
+        if let emitAsm {
             let plan = try QuantumBenchmark.plan(caseFile: caseFile)
-            return print(try CompiledStateVector.assembly(plan.unfused, target: t, localQubits: localQubits))
+            let asm = try CompiledStateVector.assembly(plan.unfused, target: t, localQubits: localQubits)
+            if emitAsm == "-" { return print(asm) }
+            try ModelFiles.writeText(asm, to: emitAsm, force: force)
+            return print("wrote the state-vector kernel's assembly to \(emitAsm)")
         }
         print(try QuantumBenchmark.run(caseFile: caseFile, minSeconds: minSeconds, evaluator: compiled ? { try Self.kernel($0, $1, $2, target: t, localQubits: localQubits) } : nil).json)
     }

@@ -1,3 +1,4 @@
+import QEMLTensor
 import ArgumentParser
 import QEMLIR
 
@@ -14,7 +15,7 @@ struct Check: ParsableCommand {
         if !summary { print(report.table, terminator: "") }
         let inputs = graph.inputs.map { "%\(graph[$0].name): \(graph.type(of: $0))" }.joined(separator: ", ")
         let outputs = graph.outputs.map { "%\(graph[$0].name): \(graph.type(of: $0))" }.joined(separator: ", ")
-        print("model \(graph.name): \(graph.nodes.count) ops, \(graph.weights.count) weight tensors")
+        print("model \(graph.name): \(plural(graph.nodes.count, "op")), \(graph.weights.count) weight tensors")
         print("inputs  \(inputs)")
         print("outputs \(outputs)")
         print("parameters \(report.totalParameters) (\(humanCount(report.totalParameters)))")

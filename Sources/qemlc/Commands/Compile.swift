@@ -36,7 +36,7 @@ struct Compile: ParsableCommand {
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
         var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
-        progress.step("LLVM (\(plan.definitions.count) kernels)")
+        progress.step("LLVM (\(plural(plan.definitions.count, "kernel")))")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)
         let fromCache: Bool, objectBytes: Int
@@ -52,13 +52,13 @@ struct Compile: ParsableCommand {
         progress.step()
         progress.finish()
 
-        print("model \(graph.name): \(graph.nodes.count) ops → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
+        print("model \(graph.name): \(plural(graph.nodes.count, "op")) → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
         if weights == nil { print("weights: none given, packed zeros of the right shapes; pass --weights FILE to pack trained ones") }
         print("\npasses:")
         for r in passes.reports { for line in r.lines { print("  " + line) } }
         if timePasses { print("\n" + PassManager.timingTable(passes.reports)) }
 
-        print("\nkernels: \(plan.stepInfo.count) steps, \(plan.definitions.count) distinct generated functions (same-shape layers share code)"
+        print("\nkernels: \(plural(plan.stepInfo.count, "step")), \(plan.definitions.count) distinct generated functions (same-shape layers share code)"
               + (plan.fallbacks.isEmpty ? "" : ", \(plan.fallbacks.count) on the reference interpreter"))
         print(KernelTables.render(plan, all: allKernels))
         for f in plan.fallbacks { print("  reference interpreter: \(f)") }

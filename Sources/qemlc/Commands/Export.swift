@@ -39,8 +39,11 @@ struct Export: ParsableCommand {
             throw UserError("cannot export \(model): \(e.description)")
         }
         let folder = URL(fileURLWithPath: output)
+        // `-o edge-arm/` and `-o edge-arm` print alike.
+        var shown = output
+        while shown.count > 1, shown.hasSuffix("/") { shown.removeLast() }
         for name in exported.fileNames(embedWeights: embedWeights) {
-            try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force)
+            try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force, folderMayBeCreated: true)
         }
         let bundle: ExportBundle
         do {
@@ -56,7 +59,7 @@ struct Export: ParsableCommand {
             throw UserError("cannot create \(output): \(error.localizedDescription)", fix: "check the path and permissions")
         }
         for f in bundle.files { try atomicWrite(Data(f.bytes), to: folder.appendingPathComponent(f.name).path) }
-        print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(output)/")
+        print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(shown)/")
         var t = TextTable(["", "bytes"], rightAligned: [1])
         t.add(["code", String(bundle.codeBytes)])
         t.add([embedWeights ? "weights (in the object)" : "weights", String(bundle.weightsBytes)])
@@ -64,6 +67,6 @@ struct Export: ParsableCommand {
         t.add(["context (arena + front end)", String(bundle.contextBytes)])
         print(t.render())
         print("model hash \(bundle.modelHash); files: " + bundle.files.map(\.name).joined(separator: ", "))
-        print("build: cd \(output) && make" + (targetDescription.architecture == "aarch64" ? " CC=aarch64-linux-gnu-gcc" : ""))
+        print("build: cd \(shown) && make" + (targetDescription.architecture == "aarch64" ? " CC=aarch64-linux-gnu-gcc" : ""))
     }
 }

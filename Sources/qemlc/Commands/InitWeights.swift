@@ -20,6 +20,6 @@ struct InitWeights: ParsableCommand {
         let weights = WeightInit.initialize(graph, seed: seed)
         try Safetensors.write(weights, to: output, metadata: ["qemlc.model": graph.name, "qemlc.seed": String(seed)], overwrite: force)
         let count = weights.values.reduce(0) { $0 + $1.count }
-        print("wrote \(weights.count) tensors, \(humanCount(count)) parameters (seed \(seed)) to \(output)")
+        print("wrote \(plural(weights.count, "tensor")), \(humanCount(count)) parameters (seed \(seed)) to \(output)")
     }
 }

@@ -91,6 +91,10 @@ struct Spectrogram: ParsableCommand {
             throw UserError("\(signal) is sampled at \(rate) Hz but the model's front end expects \(modelRate) Hz",
                             fix: "pass --resample to resample it to \(modelRate) Hz (polyphase, like scipy.signal.resample_poly), or record at \(modelRate) Hz")
         }
+        if let length = frontEnd.length, samples.count != length {
+            let what = samples.count > length ? "the first \(length) samples" : "all \(samples.count) samples, zero-padded to \(length)"
+            FileHandle.standardError.write(Data("note: the front end takes \(what) (length = \(length), \(String(format: "%.2f", Double(length) / Double(rate))) s at \(rate) Hz) of \(samples.count)\n".utf8))
+        }
         // Before resize and standardization unless asked.
         let tensor = networkInput ? try frontEnd.run(samples, sampleRate: rate) : try frontEnd.spectrogram(samples, sampleRate: rate)
         let source = (bins: frontEnd.nMels ?? frontEnd.stft.bins, frames: frontEnd.stft.frameCount(length: frontEnd.length ?? samples.count))

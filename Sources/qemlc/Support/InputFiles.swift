@@ -60,7 +60,7 @@ enum InputFiles {
     /// A multi-channel WAV read without --channel: say which channel is used and how to pick another.
     static func warnIfChannelUnchosen(_ recording: Recording, path: String, channel: Int?, defaultChannel: Int = 0) {
         guard channel == nil, recording.channels.count > 1 else { return }
-        FileHandle.standardError.write(Data("warning: \(path) has \(recording.channels.count) channels; using channel \(defaultChannel) (pass --channel N to choose)\n".utf8))
+        FileHandle.standardError.write(Data("warning: \(path) has \(plural(recording.channels.count, "channel")); using channel \(defaultChannel) (pass --channel N to choose)\n".utf8))
     }
 
     /// The value an input binds: the named one, else the graph's only input.
@@ -74,7 +74,7 @@ enum InputFiles {
             return name
         }
         guard inputNames.count == 1 else {
-            throw UserError("the model has \(inputNames.count) inputs; say which one \(path) is",
+            throw UserError("the model has \(plural(inputNames.count, "input")); say which one \(path) is",
                             fix: "--input NAME=\(path) with NAME one of " + inputNames.joined(separator: ", "))
         }
         return inputNames[0]

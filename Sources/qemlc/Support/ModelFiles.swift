@@ -38,8 +38,9 @@ enum ModelFiles {
     }
 
     /// Refuses to replace a file the user already has unless they said --force.
-    static func checkWritable(_ path: String, force: Bool) throws {
-        try requireOutputFolder(path)
+    /// `folderMayBeCreated`: the caller creates the folder (export -o), so it need not exist yet.
+    static func checkWritable(_ path: String, force: Bool, folderMayBeCreated: Bool = false) throws {
+        if !folderMayBeCreated { try requireOutputFolder(path) }
         if !force, FileManager.default.fileExists(atPath: path) {
             throw UserError("\(path) exists; qemlc does not overwrite files unless asked", fix: "pass --force, or choose another path")
         }

@@ -1,3 +1,4 @@
+import QEMLTensor
 /// A plain-text table with right-aligned numeric columns, for `check`, `bench` and `run`.
 struct TextTable {
     var header: [String]
@@ -40,10 +41,4 @@ func humanCount(_ n: Int) -> String {
     return String(n)
 }
 
-func humanBytes(_ n: Int) -> String {
-    let v = Double(n)
-    if v >= 1_073_741_824 { return String(format: "%.2f GiB", v / 1_073_741_824) }
-    if v >= 1_048_576 { return String(format: "%.2f MiB", v / 1_048_576) }
-    if v >= 1024 { return String(format: "%.1f KiB", v / 1024) }
-    return "\(n) B"
-}
+func humanBytes(_ n: Int) -> String { formatBytes(n) }
