@@ -52,7 +52,6 @@ public enum TimelineImage {
             let label = SpectrogramImage.decimalLabel(v, step: 0.5)
             c.text(label, x: left - 10 - BitmapFont.measure(label, scale: scale), y: y - glyphH / 2, scale: scale)
         }
-        c.text("p", x: left - 10 - BitmapFont.measure("p", scale: scale), y: pTop - glyphH - 6, scale: scale)
         func yOf(_ p: Float) -> Int { pTop + probH - 1 - Int((Double(max(0, min(1, p))) * Double(probH - 1)).rounded()) }
         for k in labels.indices {
             var previous: (Int, Int)?

@@ -139,3 +139,50 @@ final class EvalTests: CommandLineTestCase {
         XCTAssertTrue(again.stderr.contains("\(path("a"))/manifest.csv exists: \(path("a")) already holds a data set"), again.stderr)
     }
 }
+
+/// `qemlc run --stream` and `synth --timeline` from the command line.
+final class StreamCommandTests: CommandLineTestCase {
+    func testStreamPrintsOneLinePerWindowAndDrawsTheTimeline() throws {
+        let long = path("long.wav")
+        let synth = try qemlc("synth", "--timeline", "healthy:2,outer_race:2.25", "-o", long)
+        XCTAssertEqual(synth.status, 0, synth.stderr)
+        XCTAssertTrue(synth.stdout.contains("healthy from 0.00 s, outer_race from 2.00 s, 4.25 s at 12000 Hz"), synth.stdout)
+        let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long,
+                          "--stream", "--hop", "0.5", "--plot", path("timeline.png"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("t=") }
+        // Windows end at 1.0, 1.5, …, 4.0 s, then a final one at 4.25 s.
+        XCTAssertEqual(lines.map { $0.split(separator: " ")[0] }, ["t=1.00", "t=1.50", "t=2.00", "t=2.50", "t=3.00", "t=3.50", "t=4.00", "t=4.25"])
+        XCTAssertTrue(lines.last!.hasSuffix("(final window: 3000 new samples)"), String(lines.last!))
+        XCTAssertEqual(lines.first!.split(separator: " ")[1], "healthy", "the first second is healthy")
+        XCTAssertEqual(lines.last!.split(separator: " ")[1], "outer_race", "the last second is an outer-race fault")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("timeline.png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+
+        // The first streamed window equals a one-shot run, which takes the first `length` samples.
+        let json = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--stream", "--json")
+        XCTAssertEqual(json.status, 0, json.stderr)
+        let windows = try json.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(windows.count, 14, "a window every 0.25 s from 1 s to 4.25 s")
+        XCTAssertEqual(windows.first?["window"] as? String, "full")
+        let streamed = try XCTUnwrap(windows.first?["probs"] as? [String: Double])
+        let once = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--json")
+        XCTAssertEqual(once.status, 0, once.stderr)
+        let top = try XCTUnwrap(((try JSONSerialization.jsonObject(with: Data(once.stdout.utf8)) as? [String: Any])?["samples"] as? [[String: Any]])?.first?["top"] as? [[String: Any]])
+        XCTAssertEqual(top.count, 8)
+        for entry in top {
+            let label = try XCTUnwrap(entry["label"] as? String), p = try XCTUnwrap(entry["probs"] as? Double)
+            XCTAssertEqual(try XCTUnwrap(streamed[label]), p, accuracy: 1e-6, label)
+        }
+    }
+
+    func testStreamRefusals() throws {
+        let hop = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", "examples/signals/ball.wav", "--hop", "1")
+        XCTAssertEqual(hop.status, 64)
+        XCTAssertTrue(hop.stderr.contains("--hop and --plot go with --stream"), hop.stderr)
+        let zero = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", "examples/signals/ball.wav", "--stream", "--hop", "0")
+        XCTAssertEqual(zero.status, 64)
+        let timeline = try qemlc("synth", "--timeline", "healthy:2,rust:1", "-o", path("x.wav"))
+        XCTAssertEqual(timeline.status, 64)
+        XCTAssertTrue(timeline.stderr.contains("--timeline healthy:2,rust:1: each part is FAULT:SECONDS"), timeline.stderr)
+    }
+}
