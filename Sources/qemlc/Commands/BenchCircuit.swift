@@ -13,7 +13,7 @@ struct BenchCircuit: ParsableCommand {
     @Flag(help: "Time the generated LLVM kernel.") var compiled = false
     @Option(help: "Target for --compiled (see `qemlc targets`).") var target = "host"
     @Flag(help: "Print the state-vector kernel's assembly instead of timing it.") var emitAsm = false
-    @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L2 size).") var localQubits: Int?
+    @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L1 size, at most 3/4 of it).") var localQubits: Int?
 
     func run() throws {
         guard minSeconds >= 0, minSeconds <= 600 else { throw UserError("minimum time \(minSeconds) s: give 0 to 600 seconds") }
