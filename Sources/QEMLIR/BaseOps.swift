@@ -1,5 +1,5 @@
-/// The ops a `.qir` model is written in. Fused ops that passes create are declared beside
-/// their pass and registered through `OpRegistry.register`.
+/// The ops a `.qir` model is written in. The fused ops passes create are declared in
+/// `FusedOps.swift`; `OpRegistry.builtIn` lists both.
 enum BaseOps {
     static let all: [OpDecl] = [
         conv2d, batchnorm,

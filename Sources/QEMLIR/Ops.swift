@@ -108,28 +108,10 @@ public enum OpRegistry {
         return d
     } + FusedOps.all
 
-    nonisolated(unsafe) private static var ordered: [OpDecl] = builtIn
-    nonisolated(unsafe) private static var table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: builtIn.map { ($0.name, $0) })
-
-    /// Adds ops declared by later stages (fused ops from passes). Call before parsing, once.
-    public static func register(_ decls: [OpDecl]) {
-        for d in decls where table[d.name] == nil {
-            ordered.append(d)
-            table[d.name] = d
-        }
-    }
-
-    /// Adds attributes to ops already declared (e.g. the `layout` annotation a pass leaves on
-    /// convolutions and pools), so dumps that carry them parse back. Call before parsing, once;
-    /// attributes an op already declares are left as they are.
-    public static func addAttributes(_ attrs: [OpDecl.Attr], to names: [String]) {
-        for name in names {
-            guard var d = table[name] else { continue }
-            for a in attrs where !d.attributes.contains(where: { $0.name == a.name }) { d.attributes.append(a) }
-            table[name] = d
-            if let i = ordered.firstIndex(where: { $0.name == name }) { ordered[i] = d }
-        }
-    }
+    // Fixed when the program starts: every op, fused ones included, is declared in `builtIn`, so
+    // a dump parses back in any process whatever ran before (no run-time registration).
+    private static let ordered: [OpDecl] = builtIn
+    private static let table: [String: OpDecl] = Dictionary(uniqueKeysWithValues: builtIn.map { ($0.name, $0) })
 }
 
 // MARK: shape helpers shared by the declarations

@@ -53,15 +53,3 @@ public struct Tensor: Equatable, Sendable {
 public func describeShape(_ shape: [Int]) -> String {
     "[" + shape.map(String.init).joined(separator: ",") + "]"
 }
-
-/// Largest relative difference, |a-b| / max(|b|, floor): how tests and tools compare tensors.
-public func maxRelativeError(_ a: [Float], _ b: [Float], floor: Float = 1e-6) -> Float {
-    precondition(a.count == b.count)
-    var worst: Float = 0
-    for i in 0..<a.count {
-        let d = abs(a[i] - b[i]) / max(abs(b[i]), floor)
-        if d.isNaN { return .infinity }
-        worst = max(worst, d)
-    }
-    return worst
-}

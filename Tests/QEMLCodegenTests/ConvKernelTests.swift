@@ -3,6 +3,17 @@ import QEMLTensor
 @testable import QEMLCodegen
 
 final class ConvKernelTests: XCTestCase {
+    /// The kernels' comparison fails on a planted NaN, in the result or in the reference.
+    func testMismatchFailsOnAPlantedNaN() {
+        let b: [Float] = [1, -2, 3, 0]
+        for at in b.indices {
+            var a = b
+            a[at] = .nan
+            XCTAssertFalse(Reference.mismatch(a, b) <= 1e-3, "NaN at \(at) in the result")
+            XCTAssertFalse(Reference.mismatch(b, a) <= 1e-3, "NaN at \(at) in the reference")
+        }
+    }
+
     /// Compiles `cases` into one module for `target`, runs each over its whole batch (split
     /// into two item ranges, as two threads would) and compares with the reference.
     func check(_ cases: [(Conv2DSpec, Int)], target: TargetDescription, seed: UInt64, file: StaticString = #filePath, line: UInt = #line) throws {

@@ -1,3 +1,4 @@
+import TestSupport
 import QEMLTensor
 import Foundation
 @testable import QEMLCodegen
@@ -90,14 +91,6 @@ enum Reference {
 
     /// Worst |a−b| / (|b| + 0.1·max|b|): relative where values are large, absolute-ish near zero.
     static func mismatch(_ a: [Float], _ b: [Float]) -> Float {
-        precondition(a.count == b.count)
-        let scale = b.map(abs).max() ?? 0
-        var worst: Float = 0
-        for i in a.indices {
-            let d = abs(a[i] - b[i]) / (abs(b[i]) + 0.1 * scale + 1e-12)
-            if d.isNaN { return .infinity }
-            worst = max(worst, d)
-        }
-        return worst
+        Agreement.mixed(a, b, share: 0.1, tiny: 1e-12)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 import QEMLQuantum
@@ -43,7 +44,7 @@ final class StateVectorKernelTests: XCTestCase {
             let kernel = try compiled(check.circuit, localQubits: config.local(check.circuit.qubits), lanes: config.lanes)
             let got = kernel.run(inputs: check.inputs, batch: check.batch)
             XCTAssertEqual(got.count, check.expected.count, check.label)
-            let worst = zip(got, check.expected).map { abs($0 - $1) }.max() ?? .infinity
+            let worst = Agreement.absolute(got, check.expected)
             XCTAssertLessThan(worst, 1e-10, "\(check.label): lanes \(config.lanes), \(kernel.schedule.stages.count) stages")
             checked += 1
             if kernel.schedule.stages.count > 1 { staged += 1 }
@@ -67,7 +68,7 @@ final class StateVectorKernelTests: XCTestCase {
             let expected = StateVectorSimulator.run(circuit, inputs: inputs, batch: batch)
             let kernel = try compiled(circuit, localQubits: local, lanes: lanes)
             let got = kernel.run(inputs: inputs, batch: batch)
-            let worst = zip(got, expected).map { abs($0 - $1) }.max() ?? .infinity
+            let worst = Agreement.absolute(got, expected)
             XCTAssertEqual(got.count, expected.count)
             XCTAssertLessThan(worst, 1e-12, "trial \(trial): \(n) qubits, \(circuit.gates.count) gates, lanes \(lanes), local \(local.map(String.init) ?? "default")")
             if kernel.schedule.stages.contains(where: { !$0.isContiguous }) { gathered += 1 }

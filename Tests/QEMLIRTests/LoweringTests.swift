@@ -270,30 +270,6 @@ final class LoweringTests: XCTestCase {
         let (_, c) = try circuit("  rot_layers(w, entangle=\"ring\", layers=1)\n  expval(Z, wires=[0])")
         XCTAssertEqual(c.gates.filter { $0.kind == .cnot }.map(\.wires), [[0, 1], [1, 2], [2, 3], [3, 0]])
     }
-
-    // MARK: ops registered later
-
-    func testRegisteredOpIsParsedAndPrintedGenerically() throws {
-        OpRegistry.register([OpDecl(
-            name: "test_affine", summary: "y = a·x + b·shift", example: "%y = test_affine(%x, shift=%s, a=2.0)",
-            operands: [.init("input"), .init("shift", optional: true)],
-            attributes: [.init("a", .float, .float(1)), .init("b", .float, .float(0)), .init("mode", .choice(["fast", "exact"]), .string("exact")),
-                         .init("dims", .ints(2), nil, optional: true)],
-            infer: { q throws(ShapeError) in ShapeResult([try q.type(0, "the input")]) },
-            flops: { _, r in 2 * r[0].elementsPerSample })])
-        let g = try parse("""
-        input %x: f32[N,4]
-        %y = test_affine(%x, b=3, mode="fast")
-        %z = test_affine(%y, shift=%x, a=1.0, dims=2)
-        """)
-        XCTAssertEqual(g.nodes[0].attributes.map(\.name), ["a", "b", "mode"])
-        XCTAssertEqual(g.nodes[0].attributes["b"], .float(3))
-        XCTAssertEqual(g.nodes[1].operands, [g.value(named: "y"), g.value(named: "x")])
-        let text = QIR.print(g)
-        XCTAssertTrue(text.contains("%y = test_affine(%x, b=3.0, mode=\"fast\") : f32[N,4]"), text)
-        XCTAssertTrue(text.contains("%z = test_affine(%y, shift=%x, dims=2) : f32[N,4]"), text)
-        XCTAssertEqual(try QIR.parse(text, file: "dump.qir"), g)
-    }
 }
 
 final class CircuitBlockTests: XCTestCase {

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import XCTest
 import QEMLIR
@@ -85,7 +86,7 @@ final class ExampleModelTests: XCTestCase {
         XCTAssertGreaterThan(count(r.graph, "fused_cbam"), 0)
         for (o0, o1) in zip(g.outputs, r.graph.outputs) {
             let a = try XCTUnwrap(after[o1]), b = try XCTUnwrap(before[o0])
-            let worst = zip(a.data, b.data).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+            let worst = Agreement.relative(a.data, b.data, floor: 1)
             XCTAssertLessThanOrEqual(worst, 1e-5, "output %\(g[o0].name)")
         }
     }

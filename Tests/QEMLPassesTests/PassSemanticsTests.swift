@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 import QEMLTensor
@@ -61,7 +62,7 @@ final class PassSemanticsTests: XCTestCase {
             XCTAssertEqual(got.count, reference.count, file: file, line: line)
             for (a, b) in zip(got, reference) {
                 XCTAssertEqual(a.shape, b.shape, "after \(entry.name)", file: file, line: line)
-                let worst = zip(a.data, b.data).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+                let worst = Agreement.relative(a.data, b.data, floor: 1)
                 XCTAssertLessThanOrEqual(worst, 1e-5, "after \(entry.name)", file: file, line: line)
             }
         }

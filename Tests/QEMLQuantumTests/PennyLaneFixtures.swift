@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import QEMLIR
 @testable import QEMLQuantum
@@ -50,13 +51,3 @@ struct FixtureError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-func maxAbsDifference(_ a: [Double], _ b: [Double]) -> Double {
-    guard a.count == b.count else { return .infinity }
-    var worst = 0.0
-    for (x, y) in zip(a, b) {
-        let d = abs(x - y)
-        if d.isNaN { return .infinity }
-        worst = max(worst, d)
-    }
-    return worst
-}

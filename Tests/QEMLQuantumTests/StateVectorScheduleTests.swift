@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 import QEMLTensor
@@ -38,7 +39,7 @@ final class StateVectorScheduleTests: XCTestCase {
             guard let s = StateVectorSchedule(p, lanes: 4, localQubits: local) else { return XCTFail("no schedule for \(n) qubits") }
             XCTAssertEqual(s.localQubits, min(n, max(local, 5)), "at least the 3 fixed low positions and the widest step")
             let row = [0.3, -1.7, 2.9]
-            XCTAssertLessThan(maxAbsDifference(runInScheduleOrder(s, row), p.run(inputs: row, batch: 1)), 1e-12, "\(n) qubits, L=\(local)")
+            XCTAssertLessThan(Agreement.absolute(runInScheduleOrder(s, row), p.run(inputs: row, batch: 1)), 1e-12, "\(n) qubits, L=\(local)")
             XCTAssertLessThan(s.opCount, p.steps.count, "fusion merged nothing")
             for stage in s.stages {
                 XCTAssertEqual(stage.positions.count, s.localQubits)

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 @testable import QEMLQuantum
@@ -10,11 +11,11 @@ final class StateVectorSimulatorTests: XCTestCase {
             for (s, set) in c.sets.enumerated() {
                 let got = try StateVectorSimulator.run(c.circuit, inputs: set.inputs, batch: set.batch,
                                                        inputWidth: c.inputWidth, weights: set.weights)
-                XCTAssertLessThan(maxAbsDifference(got, set.expected), 1e-10, "\(c.name) set \(s)")
+                XCTAssertLessThan(Agreement.absolute(got, set.expected), 1e-10, "\(c.name) set \(s)")
                 for (k, expected) in set.prefixes {
                     let prefix = try StateVectorSimulator.run(c.truncated(k), inputs: set.inputs, batch: set.batch,
                                                               inputWidth: c.inputWidth, weights: set.weights)
-                    XCTAssertLessThan(maxAbsDifference(prefix, expected), 1e-10, "\(c.name) set \(s) first \(k) gates")
+                    XCTAssertLessThan(Agreement.absolute(prefix, expected), 1e-10, "\(c.name) set \(s) first \(k) gates")
                 }
             }
         }
@@ -25,7 +26,7 @@ final class StateVectorSimulatorTests: XCTestCase {
     func testRandomCircuitPrefixesAreInformative() throws {
         for c in try PennyLaneCase.load() where c.name.hasPrefix("random") {
             let early = try XCTUnwrap(c.sets[0].prefixes[10])
-            XCTAssertGreaterThan(early.map(abs).max() ?? 0, 0.5, c.name)
+            XCTAssertGreaterThan(Agreement.largest(early.map(abs)), 0.5, c.name)
         }
     }
 
@@ -35,7 +36,7 @@ final class StateVectorSimulatorTests: XCTestCase {
         let got = try StateVectorSimulator.run(c, inputs: [], batch: 1, inputWidth: 0, weights: [])
         XCTAssertEqual(got.count, 6)
         let want = [0.5, 0, 0, 0.5, 0, 0]
-        XCTAssertLessThan(maxAbsDifference(got, want), 1e-15)
+        XCTAssertLessThan(Agreement.absolute(got, want), 1e-15)
     }
 
     func testWireZeroIsMostSignificant() throws {
@@ -48,7 +49,7 @@ final class StateVectorSimulatorTests: XCTestCase {
         for kind in GateKind.allCases {
             let m = GateMatrix.of(kind, [0.3, -1.1, 2.5].prefix(kind.parameterCount).map { $0 })
             let p = m.adjoint * m
-            XCTAssertLessThan(maxAbsDifference(p.entries.flatMap { [$0.re, $0.im] },
+            XCTAssertLessThan(Agreement.absolute(p.entries.flatMap { [$0.re, $0.im] },
                                                GateMatrix.identity(qubits: m.qubits).entries.flatMap { [$0.re, $0.im] }), 1e-15, kind.rawValue)
         }
     }
@@ -60,7 +61,7 @@ final class StateVectorSimulatorTests: XCTestCase {
         for w in 0..<4 { a.apply(GateMatrix.of(.h, []), wire: w); b.apply(GateMatrix.of(.h, []), wire: w) }
         a.apply(u, wire: 1); a.apply(v, wires: [3, 1])
         b.apply(v * kron(u, wireOfU: 1, of: 2, identityOn: 0), wires: [3, 1])
-        XCTAssertLessThan(maxAbsDifference(a.re + a.im, b.re + b.im), 1e-14)
+        XCTAssertLessThan(Agreement.absolute(a.re + a.im, b.re + b.im), 1e-14)
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLCodegen
 import QEMLIR
@@ -12,7 +13,12 @@ final class CircuitExecutorTests: XCTestCase {
     /// Compiles `example`, checks its circuit step's kind, and compares `batches` random inputs.
     private func check(_ example: String, width: Int, kind: String, batches: [Int], seed: UInt64, threads: Int = 2,
                        generatedKernel: Bool = false) throws {
-        let g = try QIR.load(path: examplePath(example))
+        try check(try QIR.load(path: examplePath(example)), label: example, width: width, kind: kind, batches: batches, seed: seed,
+                  threads: threads, generatedKernel: generatedKernel)
+    }
+
+    private func check(_ g: Graph, label example: String, width: Int, kind: String, batches: [Int], seed: UInt64, threads: Int = 2,
+                       generatedKernel: Bool = false) throws {
         let w = executorTestWeights(g, seed: seed)
         let options = CompileOptions(backend: .jit, threads: threads, cache: ObjectCache(directory: temporaryObjectCacheDirectory()))
         let model = try CompiledModel.compile(g, weights: w, options: options)
@@ -27,9 +33,9 @@ final class CircuitExecutorTests: XCTestCase {
             let want = try XCTUnwrap(try Interpreter(graph: g, weights: w).evaluate([name], inputs: ["angles": angles])[name])
             XCTAssertEqual(got.shape, [batch, width])
             XCTAssertEqual(got.shape, want.shape)
-            let worst = zip(got.data, want.data).map { abs($0 - $1) }.max() ?? .nan
+            let worst = Agreement.absolute(got.data, want.data)
             XCTAssertLessThan(worst, 1e-5, "\(example) batch \(batch)")
-            XCTAssertGreaterThan(want.data.map(abs).max() ?? 0, 0.05, "expectation values far from 0, so agreement means something")
+            XCTAssertGreaterThan(Agreement.largest(want.data.map(abs)), 0.05, "expectation values far from 0, so agreement means something")
         }
     }
 
@@ -81,10 +87,10 @@ final class CircuitExecutorTests: XCTestCase {
             let model = try CompiledModel.compile(g, weights: w, options: options)
             XCTAssertTrue(model.plan.stepInfo.contains { $0.kind.hasPrefix("circuit (state-vector kernel") }, "\(model.plan.stepInfo.map(\.kind))")
             let got = try XCTUnwrap(try model.run(inputs: ["angles": angles])["z"])
-            XCTAssertLessThan(zip(got.data, want.data).map { abs($0 - $1) }.max() ?? .nan, 1e-5, "\(threads) threads")
+            XCTAssertLessThan(Agreement.absolute(got.data, want.data), 1e-5, "\(threads) threads")
             outputs.append(got.data)
         }
         XCTAssertEqual(outputs[0], outputs[1])
-        XCTAssertGreaterThan(want.data.map(abs).max() ?? 0, 0.05)
+        XCTAssertGreaterThan(Agreement.largest(want.data.map(abs)), 0.05)
     }
 }

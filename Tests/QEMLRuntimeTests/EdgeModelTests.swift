@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import XCTest
 import QEMLIR
@@ -37,9 +38,9 @@ final class EdgeModelTests: XCTestCase {
             XCTAssertEqual(got.shape, expected.shape, name)
             guard got.shape == expected.shape else { continue }
             // Relative error per element, with values below 1 % of the tensor's largest treated at that scale.
-            let scale = expected.data.map(abs).max() ?? 1
-            let err = maxRelativeError(got.data, expected.data, floor: 0.01 * scale)
-            print("edge model vs ONNX Runtime: \(name) \(describeShape(got.shape)) max relative error \(err) (per element, floor 1e-6: \(maxRelativeError(got.data, expected.data)))")
+            let scale = Agreement.largest(expected.data.map(abs))
+            let err = Agreement.relative(got.data, expected.data, floor: 0.01 * scale)
+            print("edge model vs ONNX Runtime: \(name) \(describeShape(got.shape)) max relative error \(err) (per element, floor 1e-6: \(Agreement.relative(got.data, expected.data, floor: 1e-6)))")
             XCTAssertLessThanOrEqual(err, 1e-4, name)
         }
         // Against the same network in float64 (NumPy), per element. (ORT's own float32 arithmetic
@@ -47,9 +48,9 @@ final class EdgeModelTests: XCTestCase {
         for name in ["features", "angles"] {
             let exact = try NPY.read(path: Self.fixtures + "edge_\(name)_f64.npy")
             let got = try XCTUnwrap(out[name]).data
-            let scale = exact.data.map(abs).max() ?? 1
-            let err = maxRelativeError(got, exact.data, floor: 1e-3 * scale)
-            print("edge model vs float64 NumPy: \(name) max relative error \(err) (floor 1e-6: \(maxRelativeError(got, exact.data)))")
+            let scale = Agreement.largest(exact.data.map(abs))
+            let err = Agreement.relative(got, exact.data, floor: 1e-3 * scale)
+            print("edge model vs float64 NumPy: \(name) max relative error \(err) (floor 1e-6: \(Agreement.relative(got, exact.data, floor: 1e-6)))")
             XCTAssertLessThanOrEqual(err, 1e-4, name)
         }
         // The angles are not saturated (tanh near ±1 would hide errors in the features).

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 import QEMLTensor
@@ -29,7 +30,7 @@ final class ExampleModelTests: XCTestCase {
         let p = try XCTUnwrap(batched["probs"])
         XCTAssertEqual(p.shape, [2, 8])
         XCTAssertEqual(Double(p.data[0..<8].reduce(0, +)), 1, accuracy: 1e-5)
-        XCTAssertGreaterThan(p.data[0..<8].max()! - p.data[0..<8].min()!, 1e-4)
+        XCTAssertGreaterThan(Agreement.largest(p.data[0..<8]) - Agreement.smallest(p.data[0..<8]), 1e-4)
         XCTAssertNotEqual(Array(p.data[0..<8]), Array(p.data[8..<16]))
     }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import QEMLIR
 import QEMLPasses
@@ -57,8 +58,5 @@ func examplePath(_ name: String) -> String {
 /// Worst relative error of `a` against `reference`, relative to the reference's largest magnitude
 /// (outputs near zero make an element-wise relative error meaningless).
 func relativeError(_ a: Tensor, _ reference: Tensor) -> Float {
-    let scale = max(reference.data.map { abs($0) }.max() ?? 0, 1e-6)
-    var worst: Float = 0
-    for (x, y) in zip(a.data, reference.data) { worst = max(worst, abs(x - y) / scale) }
-    return worst
+    Agreement.relativeToPeak(a.data, reference.data, minimumScale: 1e-6)
 }

@@ -90,7 +90,7 @@ final class ExportTests: XCTestCase {
 
     /// Worst |a − b| / max(|b|, floor).
     func worstRelative(_ a: [Float], _ b: [Float], floor: Float) -> Float {
-        zip(a, b).map { abs($0 - $1) / max(abs($1), floor) }.max() ?? 0
+        Agreement.relative(a, b, floor: floor)
     }
 
     /// Builds ./classify in `dir` with `cc` (make), runs it on every example signal through

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 import QEMLIR
 import QEMLTensor
@@ -59,6 +60,6 @@ func assertClose(_ a: Tensor, _ b: Tensor, tolerance: Float = 1e-6, _ message: S
                  file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(a.shape, b.shape, message, file: file, line: line)
     guard a.shape == b.shape else { return }
-    let e = maxRelativeError(a.data, b.data, floor: 1)
+    let e = Agreement.relative(a.data, b.data, floor: 1)
     XCTAssertLessThanOrEqual(e, tolerance, "\(message) got \(a.data.prefix(12)) expected \(b.data.prefix(12))", file: file, line: line)
 }

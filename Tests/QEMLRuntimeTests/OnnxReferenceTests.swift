@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import XCTest
 import QEMLIR
@@ -43,9 +44,9 @@ final class OnnxReferenceTests: XCTestCase {
             for (r, e) in zip(results, expected) {
                 XCTAssertEqual(r.shape, e.shape, name)
                 guard r.shape == e.shape else { continue }
-                let err = maxRelativeError(r.data, e.data, floor: 1)
+                let err = Agreement.relative(r.data, e.data, floor: 1)
                 XCTAssertLessThanOrEqual(err, 1e-5, name)
-                if err > worst.0 { worst = (err, name) }
+                if !(err <= worst.0) { worst = (err, name) }
             }
         }
         print("ONNX Runtime single ops: \(cases.count) cases, worst error \(worst.0) (\(worst.1))")
@@ -79,6 +80,6 @@ final class OnnxReferenceTests: XCTestCase {
         let expected = try NPY.read(path: Self.fixtures + "cbam_output.npy")
         let y = try XCTUnwrap(out["y"])
         XCTAssertEqual(y.shape, [2, 32, 6, 5])
-        XCTAssertLessThanOrEqual(maxRelativeError(y.data, expected.data, floor: 1), 1e-5)
+        XCTAssertLessThanOrEqual(Agreement.relative(y.data, expected.data, floor: 1), 1e-5)
     }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 @testable import QEMLSignal
 
@@ -46,7 +47,7 @@ final class BearingSynthTests: XCTestCase {
         let median = spec[5...600].sorted()[298]
         for side in [f.bpfi - f.shaft, f.bpfi + f.shaft] {
             let k = Int(side.rounded())
-            XCTAssertGreaterThan(spec[(k - 1)...(k + 1)].max()!, 10 * median, "sideband at \(side) Hz")
+            XCTAssertGreaterThan(Agreement.largest(spec[(k - 1)...(k + 1)]), 10 * median, "sideband at \(side) Hz")
         }
     }
 
@@ -55,7 +56,7 @@ final class BearingSynthTests: XCTestCase {
         let median = spec[5...600].sorted()[298]
         for fault in [f.bpfo, f.bpfi, 2 * f.bsf] {
             let k = Int(fault.rounded())
-            XCTAssertLessThan(spec[(k - 1)...(k + 1)].max()!, 6 * median, "line at \(fault) Hz")
+            XCTAssertLessThan(Agreement.largest(spec[(k - 1)...(k + 1)]), 6 * median, "line at \(fault) Hz")
         }
     }
 
@@ -71,7 +72,7 @@ final class BearingSynthTests: XCTestCase {
         let (clean, noise) = try BearingSynth.components(s)
         let ratio = 10 * log10(clean.reduce(0) { $0 + $1 * $1 } / noise.reduce(0) { $0 + $1 * $1 })
         XCTAssertEqual(ratio, 6, accuracy: 0.2)
-        XCTAssertEqual(try BearingSynth.generate(s).map(abs).max()!, 0.5, accuracy: 1e-6)
+        XCTAssertEqual(Agreement.largest(try BearingSynth.generate(s).map(abs)), 0.5, accuracy: 1e-6)
         s.resonance = 7000
         XCTAssertThrowsError(try BearingSynth.generate(s))
     }
@@ -89,7 +90,7 @@ final class ExampleSignalsTests: XCTestCase {
             XCTAssertEqual(rec.channels.count, expected.count, e.file)
             for (a, b) in zip(rec.channels, expected) {
                 XCTAssertEqual(a.count, b.count, e.file)
-                XCTAssertLessThanOrEqual(zip(a, b).map { abs($0 - $1) }.max() ?? 1, 1.0 / 32768 + 1e-7, e.file)
+                XCTAssertLessThanOrEqual(Agreement.absolute(a, b), 1.0 / 32768 + 1e-7, e.file)
             }
         }
     }

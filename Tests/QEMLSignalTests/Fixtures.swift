@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 import XCTest
 
@@ -26,11 +27,9 @@ func assertClose(_ actual: [Float], _ expected: [Float], rel: Float = 1e-4, floo
                  _ what: String, file: StaticString = #filePath, line: UInt = #line) {
     XCTAssertEqual(actual.count, expected.count, "\(what): element count", file: file, line: line)
     guard actual.count == expected.count else { return }
-    let floor = floorShare * (expected.map(abs).max() ?? 0)
-    var worst: Float = 0, at = 0
-    for i in 0..<actual.count {
-        let excess = abs(actual[i] - expected[i]) - (rel * abs(expected[i]) + floor)
-        if excess > worst || actual[i].isNaN { worst = actual[i].isNaN ? .infinity : excess; at = i }
-    }
-    XCTAssertEqual(worst, 0, "\(what): element \(at) is \(actual[at]), expected \(expected[at])", file: file, line: line)
+    let floor = floorShare * Agreement.largest(expected.map(abs))
+    let excess = zip(actual, expected).map { abs($0 - $1) - (rel * abs($1) + floor) }
+    let at = excess.firstIndex { !($0 <= 0) } ?? 0
+    XCTAssertLessThanOrEqual(Agreement.largest(excess), 0, "\(what): element \(at) is \(actual[at]), expected \(expected[at])",
+                             file: file, line: line)
 }

@@ -117,6 +117,20 @@ final class CLITests: CommandLineTestCase {
         XCTAssertEqual(again.status, 0, again.stderr)
     }
 
+    /// `dump` plans for the host's vector width by default, as `compile` does (it used to assume 8).
+    func testDumpUsesTheTargetsVectorWidth() throws {
+        let compiled = try qemlc("compile", "examples/qemlnet-tiny.qir")
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let lanes = try XCTUnwrap(compiled.stdout.firstMatch(of: /, (\d+) lanes\)/).map { Int($0.1)! })
+        let byDefault = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "layout")
+        let explicit = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "layout", "--vector-width", "\(lanes)")
+        XCTAssertEqual(byDefault.status, 0, byDefault.stderr)
+        XCTAssertEqual(byDefault.stdout, explicit.stdout)
+        XCTAssertTrue(byDefault.stdout.contains("layout=\"nchw\(lanes)c\""), byDefault.stdout)
+        let neon = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "layout", "--target", "aarch64-neon")
+        XCTAssertTrue(neon.stdout.contains("layout=\"nchw4c\""), neon.stdout)
+    }
+
     func testDumpAfterAnUnknownPassListsTheValidOnes() throws {
         let r = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "fuse-everything")
         XCTAssertEqual(r.status, 1)

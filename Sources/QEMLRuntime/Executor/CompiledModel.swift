@@ -24,8 +24,10 @@ public struct CompileOptions: Sendable {
 
 /// A model compiled for this machine: the pass pipeline's graph, the kernel plan, the linked
 /// kernels and a thread pool. `run` executes the plan over one preallocated arena per batch
-/// size (created on first use, then reused: no allocation inside an inference except for
-/// nodes that fall back to the reference interpreter). Not thread-safe: one run at a time.
+/// size (created on first use, then reused). Generated-kernel and BLAS steps allocate nothing
+/// while they run; what does allocate per inference: the output tensors `run` returns, a
+/// circuit step's row buffers (and the state vector of the Swift evaluator), and every node on
+/// the reference interpreter (its operands and results as tensors). Not thread-safe: one run at a time.
 public final class CompiledModel {
     /// The plan (its steps' packed weights moved into `weights`).
     public let plan: KernelPlan

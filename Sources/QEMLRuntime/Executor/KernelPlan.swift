@@ -40,6 +40,8 @@ public struct KernelPlan: Sendable {
         /// A generated kernel's packed weights (the definitions carry none: several steps may
         /// share one function).
         var params: [Float]
+        /// Why a step is not a generated kernel (nil for one).
+        var reason: String? = nil
     }
 
     /// A graph input or output and where it lives.

@@ -18,11 +18,18 @@ extension PlanBuilder {
               try residual.map({ try storage(of: $0) == s }) ?? true else {
             return try addFallback(node: i, why: "a CBAM variant the generated kernels do not cover")
         }
+        // The generated kernels bake the biases in as constants; computed ones run on the reference kernel.
+        for (slot, what) in [(6, "fc1 bias"), (7, "fc2 bias"), (8, "spatial bias")] {
+            if let b = n.operand(slot), !g[b].isWeight {
+                return try addFallback(node: i, why: "its \(what) %\(g[b].name) is computed, not a weight")
+            }
+        }
         let fc1 = try requireWeight(n.operand(3), n, "fc1 weight"), fc2 = try requireWeight(n.operand(4), n, "fc2 weight")
         let spatial = try requireWeight(n.operand(5), n, "spatial weight")
         let weights = CBAMWeights(fc1: fc1.reshaped([hidden, s.channels, 1, 1]), fc2: fc2.reshaped([s.channels, hidden, 1, 1]),
-                                  spatial: spatial.reshaped([1, 2, k, k]), fc1Bias: weight(n.operand(6))?.data,
-                                  fc2Bias: weight(n.operand(7))?.data, spatialBias: weight(n.operand(8))?.data.first)
+                                  spatial: spatial.reshaped([1, 2, k, k]), fc1Bias: try n.operand(6).map { try requireWeight($0, n, "fc1 bias").data },
+                                  fc2Bias: try n.operand(7).map { try requireWeight($0, n, "fc2 bias").data },
+                                  spatialBias: try n.operand(8).map { try requireWeight($0, n, "spatial bias").data.first ?? 0 })
         let spec = CBAMSpec(channels: s.channels, height: s.height, width: s.width, hidden: hidden, kernel: k,
                             residual: residual != nil, activation: activation)
         let kernels = try KernelDefinition.cbam(spec, weights: weights, target: target, name: name)

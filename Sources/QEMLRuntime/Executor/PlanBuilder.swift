@@ -131,7 +131,7 @@ struct PlanBuilder {
         let n = g.nodes[i]
         fallbacks.append("\(n.op) %\(nodeName(n)) (\(why))")
         steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
-                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i], params: []))
+                                     summary: "\(n.op) (reference interpreter)", flopsPerSample: flops[i], params: [], reason: why))
     }
 
     /// Node `i` on its reference kernel, and the arena slots it reads and writes (results get new slots).
@@ -271,8 +271,13 @@ struct PlanBuilder {
         guard let x = n.operand(0), let r = n.results.first, g.type(of: x).rank == 2 else {
             return try addFallback(node: i, why: "dense on a tensor of rank other than 2")
         }
+        // The generated dense adds a packed constant bias; a computed one (an activation) runs
+        // on the reference kernel, which adds it as the interpreter does.
+        if let b = n.operand(2), !g[b].isWeight {
+            return try addFallback(node: i, why: "its bias %\(g[b].name) is computed, not a weight")
+        }
         let w = try requireWeight(n.operand(1), n, "weight")
-        let bias = n.operand(2).map { _ in weight(n.operand(2))?.data } ?? nil
+        let bias = try n.operand(2).map { try requireWeight($0, n, "bias").data }
         let s = try storage(of: x)
         guard w.rank == 2 else { throw PlanError("dense %\(nodeName(n)): the weight must be 2-D, got \(describeShape(w.shape))") }
         // An activation that is the dense's only reader runs in the dense's epilogue.

@@ -1,7 +1,9 @@
 import QEMLIR
 import QEMLTensor
 
-/// A `circuit` node (which the JIT runs on the reference state-vector kernel) as generated C:
+/// A `circuit` node the plan evaluates on a state vector (the JIT runs the compiled cache-blocked
+/// kernel, or QEMLQuantum's Swift evaluator when none is compiled; folded-observables circuits are
+/// generated kernels and never reach this type) as generated C:
 /// the gate list unrolled into calls on a double-precision state vector, angles read from the
 /// input row, from the weights file (the circuit's weight operands are blocks of their own, so
 /// retrained weights need no new code) or written as constants. Same conventions as the

@@ -111,7 +111,8 @@ public struct ExportedModel {
                 steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: c.weightBlocks.isEmpty ? nil : c.firstBlock,
                                   comment: "\(s.node): circuit, \(c.qubits) qubits, \(plural(c.gates.count, "gate"))"))
             case .fallback(let f):
-                throw ExportError("\(f.node.op) %\(s.node) has no generated kernel (the JIT runs it on the reference interpreter), so it cannot be exported",
+                let why = s.reason.map { " (\($0))" } ?? ""
+                throw ExportError("\(f.node.op) %\(s.node) has no generated kernel\(why); the JIT runs it on the reference interpreter, so it cannot be exported",
                                   fix: "the exported runtime supports generated kernels and circuits; rewrite the node with supported ops")
             case .blas:
                 throw ExportError("the plan uses the BLAS backend", fix: "export plans with the jit backend")

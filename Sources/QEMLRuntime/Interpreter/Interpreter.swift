@@ -16,9 +16,7 @@ import QEMLTensor
 ///    `poolKernels`, `shapeKernels`, `circuitKernels`, `fusedKernels` for the ops passes create),
 ///    merged in `builtinKernels`. A new file adds
 ///    `extension Interpreter { static let myKernels: [String: ReferenceKernel] = […] }` and lists
-///    it in `builtinKernels`;
-/// 3. kernels registered at run time with `Interpreter.register(op:kernel:)`, for ops declared
-///    outside qemlc's targets (an experiment, a plug-in): `Interpreter.register(op: "my_op") { node, operands, graph in … }`.
+///    it in `builtinKernels`.
 public struct Interpreter: Sendable {
     public let graph: Graph
     private let weightValues: [ValueID: Tensor]
@@ -187,29 +185,8 @@ extension Interpreter {
         return all
     }()
 
-    /// Teaches the interpreter an op (e.g. a fused op declared by a pass). Replaces an earlier
-    /// registration of the same name; built-in kernels cannot be replaced.
-    public static func register(op: String, kernel: @escaping ReferenceKernel) {
-        registry.set(op, kernel)
-    }
-
-    public static func kernel(for op: String) -> ReferenceKernel? {
-        builtinKernels[op] ?? registry.get(op)
-    }
+    public static func kernel(for op: String) -> ReferenceKernel? { builtinKernels[op] }
 
     /// Every op with a kernel, sorted.
-    public static var knownOps: [String] { Set(builtinKernels.keys).union(registry.names()).sorted() }
-
-    private static let registry = KernelRegistry()
-}
-
-/// Run-time kernel registrations, guarded by a lock (registration may race with lookups).
-private final class KernelRegistry: @unchecked Sendable {
-    // @unchecked: every access to `table` holds `lock`.
-    private let lock = NSLock()
-    private var table: [String: ReferenceKernel] = [:]
-
-    func set(_ op: String, _ k: @escaping ReferenceKernel) { lock.lock(); table[op] = k; lock.unlock() }
-    func get(_ op: String) -> ReferenceKernel? { lock.lock(); defer { lock.unlock() }; return table[op] }
-    func names() -> [String] { lock.lock(); defer { lock.unlock() }; return Array(table.keys) }
+    public static var knownOps: [String] { builtinKernels.keys.sorted() }
 }

@@ -15,7 +15,7 @@ struct BenchCircuit: ParsableCommand {
     @Option(help: "Target for --compiled (see `qemlc targets`).") var target = "host"
     @Option(name: .customLong("emit-asm"), help: "Write the state-vector kernel's assembly to FILE (- for stdout) instead of timing it, as compile --emit-asm does.") var emitAsm: String?
     @Flag(help: "Overwrite an existing --emit-asm file.") var force = false
-    @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L2 size).") var localQubits: Int?
+    @Option(help: "State-vector kernel: qubits per cache-blocked stage (default: from the target's L1 size, at most 3/4 of it).") var localQubits: Int?
 
     func validate() throws {
         guard minSeconds.isFinite, minSeconds >= 0, minSeconds <= 600 else { throw ValidationError("<min-seconds> \(minSeconds): give 0 to 600 seconds") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import QEMLCodegen
 import QEMLIR
 import QEMLPasses
 
@@ -13,14 +14,18 @@ struct Dump: ParsableCommand {
     @Option(help: "Run the pipeline up to and including this pass first.") var after: String?
     @Flag(help: "Print the IR after every pass.") var printAfterAll = false
     @Option(help: "Output format: qir or dot.") var format: Format = .qir
-    @Option(help: "Vector width (f32 lanes) the layout pass blocks channels by.") var vectorWidth = 8
+    @Option(help: "Target whose vector width and L1 size the passes plan for, as `compile` does: a built-in name or a .target file.")
+    var target = "host"
+    @Option(help: "Vector width (f32 lanes) the layout pass blocks channels by (default: the target's).") var vectorWidth: Int?
 
     func run() throws {
         let graph = try ModelFiles.graph(model)
         var final = graph
         if after != nil || printAfterAll {
+            let t = try ExecutableModel.target(target)
+            let context = PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes)
             let options = PassOptions(printAfterAll: printAfterAll, verifyEach: true)
-            let result = try PassManager().run(graph, until: after, options: options, context: PassContext(vectorWidth: vectorWidth))
+            let result = try PassManager().run(graph, until: after, options: options, context: context)
             if printAfterAll {
                 for r in result.reports {
                     guard let g = r.graphAfter else { continue }
