@@ -146,7 +146,7 @@ final class CLITests: CommandLineTestCase {
         XCTAssertEqual(size, 44 + 6000 * 2)
         let unknown = try qemlc("synth", "rust", "-o", f)
         XCTAssertEqual(unknown.status, 64, "an unknown fault is a usage error")
-        XCTAssertTrue(unknown.stderr.hasPrefix("Error: unknown fault 'rust': choose one of healthy, outer_race, inner_race, ball, cage\n"), unknown.stderr)
+        XCTAssertTrue(unknown.stderr.hasPrefix("Error: unknown fault 'rust': choose one of healthy, outer_race, inner_race, ball, cage, inner_outer, misalignment, unbalance\n"), unknown.stderr)
     }
 
     func testSpectrogramPictureAndNumbers() throws {

@@ -153,9 +153,10 @@ final class StreamCommandTests: CommandLineTestCase {
         let lines = r.stdout.split(separator: "\n").filter { $0.hasPrefix("t=") }
         // Windows end at 1.0, 1.5, …, 4.0 s, then a final one at 4.25 s.
         XCTAssertEqual(lines.map { $0.split(separator: " ")[0] }, ["t=1.00", "t=1.50", "t=2.00", "t=2.50", "t=3.00", "t=3.50", "t=4.00", "t=4.25"])
-        XCTAssertTrue(lines.last!.hasSuffix("(final window: 3000 new samples)"), String(lines.last!))
-        XCTAssertEqual(lines.first!.split(separator: " ")[1], "healthy", "the first second is healthy")
-        XCTAssertEqual(lines.last!.split(separator: " ")[1], "outer_race", "the last second is an outer-race fault")
+        let first = try XCTUnwrap(lines.first), last = try XCTUnwrap(lines.last)
+        XCTAssertTrue(last.hasSuffix("(final window: 3000 new samples)"), String(last))
+        XCTAssertEqual(first.split(separator: " ").dropFirst().first, "healthy", "the first second is healthy")
+        XCTAssertEqual(last.split(separator: " ").dropFirst().first, "outer_race", "the last second is an outer-race fault")
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("timeline.png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
 
         // The first streamed window equals a one-shot run, which takes the first `length` samples.

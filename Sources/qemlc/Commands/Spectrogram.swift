@@ -97,7 +97,8 @@ struct Spectrogram: ParsableCommand {
         }
         // Before resize and standardization unless asked.
         let tensor = networkInput ? try frontEnd.run(samples, sampleRate: rate) : try frontEnd.spectrogram(samples, sampleRate: rate)
-        let source = (bins: frontEnd.nMels ?? frontEnd.stft.bins, frames: frontEnd.stft.frameCount(length: frontEnd.length ?? samples.count))
+        let kept = frontEnd.keptBins(sampleRate: rate)
+        let source = (bins: frontEnd.nMels ?? kept.count, frames: frontEnd.stft.frameCount(length: frontEnd.length ?? samples.count))
 
         try ModelFiles.checkWritable(output, force: force)
         switch URL(fileURLWithPath: output).pathExtension.lowercased() {
@@ -106,8 +107,15 @@ struct Spectrogram: ParsableCommand {
         case "png":
             let mel = frontEnd.nMels.map { _ in frontEnd.fmin...(frontEnd.fmax ?? Double(rate) / 2) }
             let unit = ["db": "dB", "log1p": "log1p |X|", "power": "|X|²", "magnitude": "|X|"][frontEnd.scale] ?? ""
-            let png = try SpectrogramImage.png(tensor, sampleRate: rate, hop: frontEnd.stft.hop, nFFT: frontEnd.stft.nFFT,
-                                               melRange: mel, unit: networkInput && frontEnd.standardize ? unit + " (standardized)" : unit,
+            // A picture shows one map: the first channel (the .npy holds them all).
+            let plane = tensor.shape.suffix(2).reduce(1, *)
+            if frontEnd.sources.count > 1 {
+                FileHandle.standardError.write(Data("note: the front end makes \(frontEnd.sources.count) channels (\(frontEnd.sources.map(\.rawValue).joined(separator: ", "))); the picture shows the first, a .npy holds all\n".utf8))
+            }
+            let map = Tensor(shape: Array(tensor.shape.suffix(2)), data: Array(tensor.data.prefix(plane)))
+            let png = try SpectrogramImage.png(map, sampleRate: rate, hop: frontEnd.stft.hop, nFFT: frontEnd.stft.nFFT,
+                                               melRange: mel, firstBin: frontEnd.nMels == nil ? kept.lowerBound : 0,
+                                               unit: networkInput && frontEnd.standardize ? unit + " (standardized)" : unit,
                                                source: source)
             try atomicWrite(Data(png), to: output)
         default:
