@@ -80,11 +80,12 @@ struct Eval: ParsableCommand {
                 switch result {
                 case .success(let t): good.append((item, t))
                 case .failure(let e):
+                    let (what, fix) = Self.explain(e, path: item.path)
                     guard skipBad else {
                         progress.finish()
-                        throw UserError("\(item.path): \(e)", fix: "fix or remove the recording, or pass --skip-bad to skip unreadable ones")
+                        throw UserError("\(item.path): \(what)", fix: fix ?? "fix or remove the recording, or pass --skip-bad to skip unreadable ones")
                     }
-                    skipped.append((item.path, "\(e)".split(separator: "\n").first.map(String.init) ?? ""))
+                    skipped.append((item.path, what))
                 }
                 progress.step()
             }
@@ -126,6 +127,19 @@ struct Eval: ParsableCommand {
                                   timing: timing, skipped: skipped, breakdown: groups.map { (breakdown!.column, $0) })
         print(json ? try summary.json() : summary.text(plot: plot))
         if let predictions, !json { print("wrote every recording's prediction to \(predictions)") }
+    }
+
+    /// What went wrong with one recording, without the path the caller names (and its fix, if
+    /// the error has one: a sample-rate mismatch says to pass --resample).
+    static func explain(_ e: Error, path: String) -> (String, fix: String?) {
+        switch e {
+        case let e as SignalError: return (e.message, e.fix)
+        case let e as FileFormatError: return (e.place.isEmpty ? e.message : "\(e.place): \(e.message)", nil)  // a damaged file: skip or fix it
+        case let e as UserError: return (e.message, e.fix)
+        default:
+            let text = "\(e)"
+            return (text.hasPrefix("error: ") ? String(text.dropFirst(7)) : text, nil)
+        }
     }
 
     /// A CSV field, quoted when it holds a comma or a quote.
