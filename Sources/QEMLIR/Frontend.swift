@@ -75,7 +75,7 @@ public struct FrontendSpec: Hashable, Sendable {
         Key(name: "length", kind: .int, defaultValue: nil, summary: "samples taken from the signal (crop or zero-pad); default: all"),
         Key(name: "envelope", kind: .bool, defaultValue: .bool(false), summary: "take the Hilbert envelope before the STFT"),
         Key(name: "channels", kind: .strings, defaultValue: nil,
-            summary: "stack spectrograms as input channels, each of \"signal\", \"envelope\" (Hilbert) or \"rectified\" (|x|) (default: one, as envelope says)"),
+            summary: "stack spectrograms as input channels, each of \"signal\", \"envelope\" (Hilbert) or \"rectified\" (abs(x)) (default: one, as envelope says)"),
         Key(name: "n_fft", kind: .int, defaultValue: .int(256), summary: "FFT length"),
         Key(name: "hop", kind: .int, defaultValue: .int(64), summary: "hop between frames"),
         Key(name: "win_length", kind: .int, defaultValue: nil, summary: "window length (default n_fft), centred in the frame"),
