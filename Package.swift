@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "QEMLIRTests", dependencies: ["QEMLIR", "QEMLTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLQuantumTests", dependencies: ["QEMLQuantum", "QEMLIR", "QEMLTensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLSignalTests", dependencies: ["QEMLSignal", "QEMLIR", "QEMLTensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "QEMLPassesTests", dependencies: ["QEMLPasses", "QEMLIR", "QEMLTensor", "QEMLRuntime", "TestSupport"],
+        .testTarget(name: "QEMLPassesTests", dependencies: ["QEMLPasses", "QEMLIR", "QEMLTensor", "QEMLRuntime", "QEMLCodegen", "TestSupport"],
                     swiftSettings: llvmC),
         .testTarget(name: "QEMLCodegenTests", dependencies: ["QEMLCodegen", "QEMLRuntime", "QEMLIR", "QEMLTensor", "TestSupport"],
                     swiftSettings: llvmC),

@@ -17,10 +17,8 @@ public final class PassContext {
     public var vectorWidth: Int
     /// The target's L1 data cache: the compiled state-vector kernel's stages are sized from it.
     public var l1Bytes: Int
-    /// The batch size the memory plan is made for (symbolic batch dimensions bind to it).
+    /// The batch size symbolic batch dimensions bind to where a pass needs one.
     public var batch: Int
-    /// Set by `plan-memory`.
-    public var memoryPlan: MemoryPlan?
 
     /// Rewrites and messages of the pass that is running; the pass manager collects them.
     public private(set) var rewrites = 0
@@ -103,7 +101,6 @@ public struct PassManager: Sendable {
     public struct Result: Sendable {
         public var graph: Graph
         public var reports: [PassReport]
-        public var memoryPlan: MemoryPlan?
     }
 
     public var entries: [Pipeline.Entry]
@@ -148,7 +145,7 @@ public struct PassManager: Sendable {
             reports.append(PassReport(name: entry.name, seconds: seconds, rewrites: rewrites, messages: messages,
                                       skipped: false, graphAfter: keep ? g : nil))
         }
-        return Result(graph: g, reports: reports, memoryPlan: context.memoryPlan)
+        return Result(graph: g, reports: reports)
     }
 
     /// The `--time-passes` table: one row per pass and the total.

@@ -195,6 +195,8 @@ public final class CompiledModel {
                 if launch.total < 2 { launch.run(part: 0, of: 1) } else { pool.run(launch) }
             case .blas(let conv):
                 conv.run(buffers, batch: arena.batch, scratch: arena.scratch)
+            case .circuit(let e, _):
+                e.run(buffers, batch: arena.batch, pool: pool)
             case .fallback(let f):
                 try f.run(buffers, batch: arena.batch, pool: pool)
             }

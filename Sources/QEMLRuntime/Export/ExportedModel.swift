@@ -105,7 +105,7 @@ public struct ExportedModel {
                 if !params.isEmpty { blocks.append(params); block = blocks.count - 1 }
                 steps.append(Step(action: .kernel(definition: k, items: d.itemsPerSample),
                                   offsets: stepOffsets, block: block, comment: "\(s.node): \(s.summary)"))
-            case .fallback(let f) where f.node.op == "circuit":
+            case .circuit(_, let f):
                 let c = try CircuitStep(f, firstBlock: blocks.count)
                 blocks.append(contentsOf: c.weightBlocks)
                 steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: c.weightBlocks.isEmpty ? nil : c.firstBlock,

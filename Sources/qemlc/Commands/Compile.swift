@@ -61,13 +61,16 @@ struct Compile: ParsableCommand {
         print("\nkernels: \(plan.stepInfo.count) steps, \(plan.definitions.count) distinct generated functions (same-shape layers share code)"
               + (plan.fallbacks.isEmpty ? "" : ", \(plan.fallbacks.count) on the reference interpreter"))
         print(KernelTables.render(plan, all: allKernels))
-        for f in plan.fallbacks { print("  reference interpreter: \(f)") }
+        let notGenerated = plan.stepsNotGenerated
+        if !notGenerated.isEmpty {
+            print("not generated kernels (\(notGenerated.count)):")
+            for line in notGenerated { print("  " + line) }
+        }
 
         let ms = { (a: UInt64, b: UInt64) in String(format: "%.0f ms", Double(b - a) / 1e6) }
         print("\ncompile time: \(ms(start, end)) (passes \(ms(start, afterPasses)), planning and weight packing \(ms(afterPasses, afterPlan)), LLVM \(ms(afterPlan, end)))")
         print("object cache: \(compiler.lastCacheOutcome)\(fromCache ? " (LLVM skipped)" : "") — object \(humanBytes(objectBytes))" + (target.runsOnHost ? ", linked by ORC LLJIT" : " (not linked: the target is not this machine)"))
-        let ratio = Double(plan.naiveBytesPerSample) / Double(max(1, plan.arenaBytesPerSample))
-        print("arena: \(humanBytes(plan.arenaBytesPerSample)) per sample (one buffer per value: \(humanBytes(plan.naiveBytesPerSample)), \(String(format: "%.1f", ratio))× smaller)")
+        print(ArenaReport.line(plan))
 
         if let path = emitLLVM {
             try ModelFiles.writeText(try ExecutableModel.userFacing { try compiler.llvmIR(plan.definitions) }, to: path, force: force)
@@ -77,6 +80,15 @@ struct Compile: ParsableCommand {
             try ModelFiles.writeText(try ExecutableModel.userFacing { try compiler.assembly(plan.definitions) }, to: path, force: force)
             print("wrote assembly to \(path)")
         }
+    }
+}
+
+/// The arena line `compile` and `dump --after plan` both print: the plan's arena, the one that runs.
+enum ArenaReport {
+    static func line(_ plan: KernelPlan) -> String {
+        let ratio = Double(plan.naiveBytesPerSample) / Double(max(1, plan.arenaBytesPerSample))
+        return "arena: \(humanBytes(plan.arenaBytesPerSample)) per sample (one buffer per value: \(humanBytes(plan.naiveBytesPerSample)), "
+            + "\(String(format: "%.1f", ratio))× smaller)"
     }
 }
 
