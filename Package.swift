@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "QEMLQuantum", dependencies: ["QEMLIR"]),
         .target(name: "CQEMLSignalKernels", path: "Sources/CQEMLSignalKernels"),  // the STFT's framing + epilogue in AVX2, run-time dispatched
         .target(name: "QEMLSignal", dependencies: ["QEMLIR", "QEMLTensor", "CFFTW3", "CQEMLSignalKernels"]),
-        .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum"]),
+        .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum", "QEMLTensor"]),
         .target(name: "QEMLCodegen", dependencies: ["QEMLIR", "QEMLPasses", "QEMLQuantum", "QEMLTensor", "CLLVM"],
                 swiftSettings: llvmC),
         .target(name: "QEMLRuntime",

@@ -2,6 +2,7 @@ import TestSupport
 import XCTest
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLTensor
 @testable import QEMLRuntime
 
@@ -63,6 +64,27 @@ final class CircuitExecutorTests: XCTestCase {
     func testEightQubitsAboveTheFoldingLimitRunOnTheStateVectorKernel() throws {
         let g = try QIR.parse(Self.eightQubits, file: "wide8.qir")
         try check(g, label: "wide8", width: 8, kind: "circuit (state-vector kernel", batches: [1, 5], seed: 9)
+    }
+
+    /// One circuit planner: `fuse-quantum` binds the real weights when compiling, and its plan is
+    /// the one the step runs; without weights it says it planned with placeholders.
+    func testTheCircuitPlanThatRunsIsFuseQuantumsWithTheRealWeights() throws {
+        let g = try QIR.load(path: examplePath("qemlnet-reupload.qir"))
+        let w = executorTestWeights(g, seed: 5)
+        let model = try CompiledModel.compile(g, weights: w, options: CompileOptions(backend: .jit, threads: 1,
+                                                                                      cache: ObjectCache(directory: temporaryObjectCacheDirectory())))
+        let name = g[g.outputs[0]].name
+        let planned = try XCTUnwrap(model.passes.circuitPlans[name])
+        let step = try XCTUnwrap(model.plan.steps.first { $0.node == name })
+        guard case .circuit(let e, _) = step.action else { return XCTFail("not a circuit step: \(step.summary)") }
+        XCTAssertEqual(e.plan.reason, planned.reason)
+        XCTAssertEqual(e.compiled?.schedule.opCount, planned.schedule?.opCount)
+        let note = try XCTUnwrap(model.passes.graph.notes.first { $0.hasPrefix("fuse-quantum:") })
+        XCTAssertFalse(note.contains("placeholder"), note)
+        let bare = try PassManager().run(g)
+        XCTAssertTrue(bare.circuitPlans.isEmpty)
+        XCTAssertTrue(bare.graph.notes.contains { $0.hasPrefix("fuse-quantum:") && $0.hasSuffix("(planned with placeholder weights; compiling binds the real ones)") },
+                      "\(bare.graph.notes)")
     }
 
     func testReuploadCircuitRunsOnTheStateVectorKernel() throws {

@@ -1,5 +1,6 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLQuantum
 import QEMLTensor
 
@@ -99,8 +100,9 @@ private final class Samples: ParallelWork, @unchecked Sendable {
 }
 
 extension PlanBuilder {
-    /// `circuit`: bound to its weights and planned by QEMLQuantum; the reference kernel alone
-    /// when the circuit cannot be bound (the interpreter then reports the problem at run time).
+    /// `circuit`: bound to its weights, with the plan `fuse-quantum` made from the same weights
+    /// (planned here by the same function only when the passes ran without them, e.g. a graph
+    /// lowered directly); the reference kernel alone when the circuit cannot be bound.
     mutating func planCircuit(_ i: Int, _ n: Node) throws {
         guard let x = n.operand(0), let r = n.results.first, let body = n.attributes["body"]?.circuit,
               g.type(of: x).rank == 2, g.type(of: r).rank == 2 else {
@@ -115,7 +117,8 @@ extension PlanBuilder {
         guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
             return try addFallback(node: i, why: "the circuit does not bind to its weights")
         }
-        let plan = CircuitPlan(bound, lanes: CompiledStateVector.lanes(for: target), localQubits: CompiledStateVector.localQubits(for: target))
+        let plan = circuitPlans[nodeName(n)]
+            ?? FuseQuantum.plan(bound, PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
         // Folded observables compile to an LLVM kernel (coefficients as packed params); a circuit too
         // large for that, or another strategy, stays on QEMLQuantum's evaluator.
         if case .foldedObservables(let folded) = plan.strategy,

@@ -65,10 +65,12 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes,
+                                                                      weights: weights))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
-        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
+                                  circuitPlans: passes.circuitPlans)
         timings.planning = lap()
         progress?("LLVM: \(plan.definitions.count) kernels")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)

@@ -1,5 +1,6 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLQuantum
 import QEMLTensor
 
 /// Which implementation runs the convolutions.
@@ -116,9 +117,11 @@ public struct KernelPlan: Sendable {
 
     public var totalFlopsPerSample: Int { steps.reduce(0) { $0 + $1.flopsPerSample } }
 
-    /// Plans `graph` (already through the pass pipeline) for `target`.
-    public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit) throws {
-        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend)
+    /// Lowers `graph` (already through the pass pipeline) to the plan for `target`; `circuitPlans`
+    /// are `fuse-quantum`'s (`PassManager.Result.circuitPlans`), made with the same weights.
+    public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit,
+                circuitPlans: [String: CircuitPlan] = [:]) throws {
+        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend, circuitPlans: circuitPlans)
         try b.build()
         self.target = target
         self.backend = backend

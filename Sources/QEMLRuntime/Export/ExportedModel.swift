@@ -67,8 +67,8 @@ public struct ExportedModel {
     let classOutput: Int
 
     public init(graph: Graph, weights: [String: Tensor], target: TargetDescription, stem: String) throws {
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit)
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit, circuitPlans: passes.circuitPlans)
         try self.init(graph: graph, plan: plan, stem: stem)
     }
 

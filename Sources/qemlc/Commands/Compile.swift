@@ -31,11 +31,12 @@ struct Compile: ParsableCommand {
         let progress = Progress("compiling \(graph.name)", total: 3)
         let start = DispatchTime.now().uptimeNanoseconds
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
+            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weightTensors))
         }
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
-        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
+        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target,
+                                                                      circuitPlans: passes.circuitPlans) }
         progress.step("LLVM (\(plan.definitions.count) kernels)")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)

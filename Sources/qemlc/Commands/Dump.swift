@@ -47,13 +47,14 @@ struct Dump: ParsableCommand {
     /// the plan does not depend on their values).
     private func printPlan(_ graph: Graph) throws {
         let t = try ExecutableModel.target(target)
+        let zeros = ExecutableModel.zeroWeights(for: graph)
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes))
+            try PassManager().run(graph, context: PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes, weights: zeros))
         }
         var planTarget = t
         if let vectorWidth { planTarget.vectorWidth = vectorWidth }
         let plan = try ExecutableModel.userFacing {
-            try KernelPlan(graph: passes.graph, weights: ExecutableModel.zeroWeights(for: graph), target: planTarget)
+            try KernelPlan(graph: passes.graph, weights: zeros, target: planTarget, circuitPlans: passes.circuitPlans)
         }
         print(plan.text, terminator: "")
         print(ArenaReport.line(plan))
