@@ -71,6 +71,13 @@ final class CompileBenchTests: CommandLineTestCase {
         }
     }
 
+    /// Benchmarking another CPU's target is refused by name (the FMA probe is not attempted for it).
+    func testBenchForAnotherArchitectureIsAClearError() throws {
+        let r = try qemlc("bench", "examples/qemlnet-tiny.qir", "--target", "aarch64-neon", "--iterations", "1")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("target 'aarch64-neon'") && r.stderr.contains("cannot run on this machine"), r.stderr)
+    }
+
     /// `compile` and `bench` list every step that is not a generated kernel, with why.
     func testStepsThatAreNotGeneratedAreListedWithWhy() throws {
         let model = try write("dense_bias.qir", """

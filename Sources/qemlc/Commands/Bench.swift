@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
         let peak: BenchResult.Peak?
         if let clockGHz {
             peak = .init(gflops: clockGHz * Double(target.flopsPerCycle) * Double(threadCount), source: .nominal(clockGHz: clockGHz))
-        } else if backend != .interpret {
+        } else if backend != .interpret, target.runsOnHost {  // (another CPU's target is refused when compiling)
             let probe = try ExecutableModel.userFacing { try PeakProbe.measure(target: target) }
             peak = .init(gflops: probe.gflopsPerCore * Double(threadCount), source: .measured(perCore: probe.gflopsPerCore, cached: probe.fromCache))
         } else {
