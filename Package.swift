@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "QEMLQuantum", dependencies: ["QEMLIR"]),
         .target(name: "CQEMLSignalKernels", path: "Sources/CQEMLSignalKernels"),  // the STFT's framing + epilogue in AVX2, run-time dispatched
         .target(name: "QEMLSignal", dependencies: ["QEMLIR", "QEMLTensor", "CFFTW3", "CQEMLSignalKernels"]),
-        .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum"]),
+        .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum", "QEMLTensor"]),
         .target(name: "QEMLCodegen", dependencies: ["QEMLIR", "QEMLPasses", "QEMLQuantum", "QEMLTensor", "CLLVM"],
                 swiftSettings: llvmC),
         .target(name: "QEMLRuntime",
@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "QEMLIRTests", dependencies: ["QEMLIR", "QEMLTensor"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLQuantumTests", dependencies: ["QEMLQuantum", "QEMLIR", "QEMLTensor", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "QEMLSignalTests", dependencies: ["QEMLSignal", "QEMLIR", "QEMLTensor", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "QEMLPassesTests", dependencies: ["QEMLPasses", "QEMLIR", "QEMLTensor", "QEMLRuntime", "TestSupport"],
+        .testTarget(name: "QEMLPassesTests", dependencies: ["QEMLPasses", "QEMLIR", "QEMLTensor", "QEMLRuntime", "QEMLCodegen", "TestSupport"],
                     swiftSettings: llvmC),
         .testTarget(name: "QEMLCodegenTests", dependencies: ["QEMLCodegen", "QEMLRuntime", "QEMLIR", "QEMLTensor", "TestSupport"],
                     swiftSettings: llvmC),

@@ -1,5 +1,7 @@
 import Foundation
 import QEMLIR
+import QEMLQuantum
+import QEMLTensor
 
 /// A named graph-to-graph rewrite. Passes are pure: they take a graph and return a new one,
 /// and tell the context what they did.
@@ -17,16 +19,21 @@ public final class PassContext {
     public var vectorWidth: Int
     /// The target's L1 data cache: the compiled state-vector kernel's stages are sized from it.
     public var l1Bytes: Int
-    /// The batch size the memory plan is made for (symbolic batch dimensions bind to it).
+    /// The batch size symbolic batch dimensions bind to where a pass needs one.
     public var batch: Int
-    /// Set by `plan-memory`.
-    public var memoryPlan: MemoryPlan?
+    /// The model's weights by state_dict name, when the caller has them (compile, run, export):
+    /// `fuse-quantum` binds circuits to them, so its plan is the one that runs.
+    public var weights: [String: Tensor]
+    /// Circuit plans `fuse-quantum` made with the real weights, by the circuit's result name; the
+    /// lowering to the kernel plan uses them (`PassManager.Result.circuitPlans`).
+    public internal(set) var circuitPlans: [String: CircuitPlan] = [:]
 
     /// Rewrites and messages of the pass that is running; the pass manager collects them.
     public private(set) var rewrites = 0
     public private(set) var messages: [String] = []
 
-    public init(vectorWidth: Int = 8, batch: Int = 1, l1Bytes: Int = 32 << 10) {
+    public init(vectorWidth: Int = 8, batch: Int = 1, l1Bytes: Int = 32 << 10, weights: [String: Tensor] = [:]) {
+        self.weights = weights
         self.vectorWidth = vectorWidth
         self.batch = batch
         self.l1Bytes = l1Bytes
@@ -103,7 +110,8 @@ public struct PassManager: Sendable {
     public struct Result: Sendable {
         public var graph: Graph
         public var reports: [PassReport]
-        public var memoryPlan: MemoryPlan?
+        /// `fuse-quantum`'s plans, bound to the real weights (empty when none were given).
+        public var circuitPlans: [String: CircuitPlan] = [:]
     }
 
     public var entries: [Pipeline.Entry]
@@ -148,7 +156,7 @@ public struct PassManager: Sendable {
             reports.append(PassReport(name: entry.name, seconds: seconds, rewrites: rewrites, messages: messages,
                                       skipped: false, graphAfter: keep ? g : nil))
         }
-        return Result(graph: g, reports: reports, memoryPlan: context.memoryPlan)
+        return Result(graph: g, reports: reports, circuitPlans: context.circuitPlans)
     }
 
     /// The `--time-passes` table: one row per pass and the total.

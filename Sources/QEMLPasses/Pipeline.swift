@@ -1,5 +1,7 @@
-/// The pass pipeline, as data: the CLI (`compile`, `dump --after`), the tests and the dumps all
-/// read this one list. An entry whose pass is nil is named but not built yet; the pass manager
+/// The graph pass pipeline, as data: the CLI (`compile`, `dump --after`), the tests and the dumps
+/// all read this one list. After it, the graph is lowered to the kernel plan (QEMLRuntime's
+/// `KernelPlan`: one step per kernel, its layout and slots), and memory is planned on that plan
+/// (`ArenaLayout`, the arena that runs) — `qemlc dump --after plan` prints the result. An entry whose pass is nil is named but not built yet; the pass manager
 /// skips it and says so.
 public enum Pipeline {
     public struct Entry: Sendable {
@@ -27,6 +29,5 @@ public enum Pipeline {
               FuseQuantum()),
         Entry("layout", why: "NCHWc blocked activations match the vector width; convert only at the edges",
               LayoutPass()),
-        Entry("plan-memory", why: "one arena with liveness-based reuse instead of a buffer per value", PlanMemory()),
     ]
 }

@@ -36,8 +36,14 @@ public struct CircuitPlan: Sendable {
         let dropped = base.steps.count - base.restrictedToLightCone().steps.count
         let prefix = "\(n) qubit\(n == 1 ? "" : "s"), \(plural(circuit.gates.count, "gate"))"
             + (dropped > 0 ? " (\(dropped) outside the measured light cone dropped)" : "")
-        let why = FoldedObservables.inapplicability(program)
-        if why == nil, let folded = FoldedObservables(program) {
+        var why = FoldedObservables.inapplicability(program)
+        var foldable = why == nil ? FoldedObservables(program) : nil
+        if let f = foldable, f.coefficients.count > FoldedObservables.maximumCompiledCoefficients {
+            why = "folding needs \(f.coefficients.count) coefficients, above the generated kernel's limit of "
+                + "\(FoldedObservables.maximumCompiledCoefficients)"
+            foldable = nil
+        }
+        if why == nil, let folded = foldable {
             let terms = folded.featureCounts.reduce(1, *)
             strategy = .foldedObservables(folded)
             schedule = nil

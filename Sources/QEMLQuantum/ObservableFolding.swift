@@ -37,6 +37,11 @@ public struct FoldedObservables: Sendable {
     /// Observable folding forms U (4^n entries) and Pauli-decomposes each Mᵢ (8^n work): small n only.
     public static let maximumQubits = 8
 
+    /// The generated folded-observables kernel unrolls every coefficient; above this many (e.g. 8
+    /// qubits measuring every wire: 8 × 3^8 = 52,488) its code is too large to be worth
+    /// generating, and `CircuitPlan` chooses the compiled state-vector kernel instead.
+    public static let maximumCompiledCoefficients = 40_000
+
     /// Why the strategy does not apply to `p`, or nil when it does.
     public static func inapplicability(_ p: CircuitProgram) -> String? {
         guard p.qubits <= maximumQubits else { return "\(p.qubits) qubits exceed the folding limit of \(maximumQubits)" }

@@ -83,11 +83,17 @@ final class FoldedCircuitKernelTests: XCTestCase {
 
     func testRejectsOversizedFolding() throws {
         var gates: [BoundGate] = []
-        // 5 wires × 2 input rotations: 3^10 = 59,049 coefficients.
+        // 5 wires × 2 input rotations: 5 outputs × 3^10 = 295,245 coefficients.
         for q in 0..<5 { gates += [BoundGate(.ry, wires: [q], angles: [.input(column: q)]), BoundGate(.rx, wires: [q], angles: [.input(column: q)])] }
         for q in 0..<4 { gates.append(BoundGate(.cnot, wires: [q, q + 1])) }
         let c = BoundCircuit(qubits: 5, inputWidth: 5, gates: gates, measurements: (0..<5).map { .expval(.z, wire: $0) })
-        guard case .foldedObservables(let folded) = CircuitPlan(c).strategy else { return XCTFail("not folded") }
+        // The planner does not fold it …
+        let plan = CircuitPlan(c)
+        guard case .stateVector = plan.strategy else { return XCTFail("folded: \(plan.reason)") }
+        XCTAssertNotNil(plan.schedule, "compiled state-vector kernel")
+        XCTAssertTrue(plan.reason.contains("folding needs 295245 coefficients, above the generated kernel's limit of 40000"), plan.reason)
+        // … and the generator refuses it when asked.
+        let folded = try XCTUnwrap(FoldedObservables(CircuitProgram(c).restrictedToLightCone().mergingSingleQubitRuns()))
         XCTAssertThrowsError(try KernelDefinition.foldedCircuit(folded, target: .host, name: "big")) { e in
             XCTAssertTrue("\(e)".contains("exceed the kernel limit"), "\(e)")
         }

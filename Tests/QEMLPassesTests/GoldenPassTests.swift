@@ -1,11 +1,15 @@
 import Foundation
 import XCTest
+import QEMLCodegen
 import QEMLIR
+import QEMLRuntime
+import QEMLTensor
 @testable import QEMLPasses
 
 /// Golden pass tests: each `ir/passes/<pass>/<case>.qir` is parsed, run through that one pass,
-/// printed, and compared with `<case>.expected.qir` beside it (plan-memory also prints the
-/// plan as comments). The expected dump must parse back to the same graph.
+/// printed, and compared with `<case>.expected.qir` beside it. The expected dump must parse back to the same graph.
+/// `ir/passes/plan/<case>.qir` goes through every pass and the lowering to the kernel plan for
+/// x86-64-avx2; `<case>.expected.plan` is the plan's text (`qemlc dump --after plan`).
 /// Re-record with `QEMLC_RECORD=1 swift test --filter GoldenPassTests`.
 final class GoldenPassTests: XCTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -20,6 +24,7 @@ final class GoldenPassTests: XCTestCase {
         for folder in folders {
             var isFolder: ObjCBool = false
             guard fm.fileExists(atPath: Self.root.appendingPathComponent(folder).path, isDirectory: &isFolder), isFolder.boolValue else { continue }
+            if folder == "plan" { cases += try checkPlans(record: record); continue }
             guard let entry = Pipeline.entries.first(where: { $0.name == folder }) else {
                 XCTFail("ir/passes/\(folder) does not name a pass; the passes are: \(PassManager().passNames.joined(separator: ", "))")
                 continue
@@ -35,8 +40,7 @@ final class GoldenPassTests: XCTestCase {
                 let ctx = PassContext(vectorWidth: 8)
                 let out = try pass.run(graph, ctx)
                 XCTAssertEqual(GraphChecks.problems(in: out), [], "\(folder)/\(file)")
-                var text = QIR.print(out)
-                if let plan = ctx.memoryPlan { text += plan.description.split(separator: "\n").map { "# " + $0 + "\n" }.joined() }
+                let text = QIR.print(out)
                 if record {
                     try text.write(to: expectedURL, atomically: true, encoding: .utf8)
                     continue
@@ -51,6 +55,33 @@ final class GoldenPassTests: XCTestCase {
                 XCTAssertEqual(QIR.print(reparsed), QIR.print(out), "\(folder)/\(file): the dump does not round-trip")
             }
         }
-        XCTAssertGreaterThanOrEqual(cases, 6)
+        XCTAssertGreaterThanOrEqual(cases, 8)
+    }
+
+    private func checkPlans(record: Bool) throws -> Int {
+        let dir = Self.root.appendingPathComponent("plan")
+        let target = try TargetDescription.named("x86-64-avx2")
+        var cases = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() where file.hasSuffix(".qir") {
+            cases += 1
+            let graph = try QIR.parse(try String(contentsOf: dir.appendingPathComponent(file), encoding: .utf8), file: "ir/passes/plan/\(file)")
+            let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
+            var zeros: [String: Tensor] = [:]
+            for v in graph.weights {
+                if let name = graph[v].weightName, let shape = graph.type(of: v).fixedShape { zeros[name] = Tensor(zeros: shape) }
+            }
+            let text = try KernelPlan(graph: passes.graph, weights: zeros, target: target).text
+            let expectedURL = dir.appendingPathComponent(String(file.dropLast(4)) + ".expected.plan")
+            if record {
+                try text.write(to: expectedURL, atomically: true, encoding: .utf8)
+                continue
+            }
+            guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
+                XCTFail("missing \(expectedURL.path); record it with QEMLC_RECORD=1")
+                continue
+            }
+            XCTAssertEqual(text, expected, "plan/\(file): the plan differs from \(expectedURL.lastPathComponent)")
+        }
+        return cases
     }
 }

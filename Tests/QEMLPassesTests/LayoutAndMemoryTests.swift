@@ -1,6 +1,9 @@
 import XCTest
+import QEMLCodegen
 import QEMLIR
+import QEMLTensor
 @testable import QEMLPasses
+@testable import QEMLRuntime
 
 final class LayoutTests: XCTestCase {
     /// stem conv (1 channel in) → maxpool → conv → conv + residual → global pool → flatten → dense.
@@ -80,16 +83,28 @@ final class LayoutTests: XCTestCase {
     }
 }
 
+/// `plan-memory` (`ArenaLayout`) on kernel plans: the one memory planner, whose arena runs.
 final class PlanMemoryTests: XCTestCase {
-    /// Buffers whose lifetimes overlap must not share bytes; every offset is aligned.
-    func assertSound(_ plan: MemoryPlan, file: StaticString = #filePath, line: UInt = #line) {
-        for a in plan.buffers {
-            XCTAssertEqual(a.offset % plan.alignment, 0, file: file, line: line)
-            XCTAssertLessThanOrEqual(a.offset + a.bytes, plan.arenaBytes, file: file, line: line)
-            for b in plan.buffers where a.value < b.value {
-                let live = a.firstNode <= b.lastNode && b.firstNode <= a.lastNode
-                let overlap = a.offset < b.offset + b.bytes && b.offset < a.offset + a.bytes
-                XCTAssertFalse(live && overlap, "\(a) and \(b) overlap while both live", file: file, line: line)
+    func plan(_ g: Graph) throws -> KernelPlan {
+        let target = try TargetDescription.named("x86-64-avx2")
+        let passes = try PassManager().run(g, context: PassContext(vectorWidth: target.vectorWidth))
+        var zeros: [String: Tensor] = [:]
+        for v in passes.graph.weights {
+            if let name = passes.graph[v].weightName, let shape = passes.graph.type(of: v).fixedShape { zeros[name] = Tensor(zeros: shape) }
+        }
+        return try KernelPlan(graph: passes.graph, weights: zeros, target: target)
+    }
+
+    /// Slots whose lifetimes overlap must not share floats; every offset is 64-byte aligned.
+    func assertSound(_ p: KernelPlan, file: StaticString = #filePath, line: UInt = #line) {
+        let l = p.layout
+        for a in p.slots.indices where l.last[a] >= l.first[a] {
+            XCTAssertEqual(l.offsets[a] % ArenaLayout.alignment, 0, file: file, line: line)
+            XCTAssertLessThanOrEqual(l.offsets[a] + p.slots[a].floatsPerSample, l.floatsPerSample, file: file, line: line)
+            for b in p.slots.indices where a < b && l.last[b] >= l.first[b] {
+                let live = l.first[a] <= l.last[b] && l.first[b] <= l.last[a]
+                let overlap = l.offsets[a] < l.offsets[b] + p.slots[b].floatsPerSample && l.offsets[b] < l.offsets[a] + p.slots[a].floatsPerSample
+                XCTAssertFalse(live && overlap, "slots \(a) and \(b) overlap while both live", file: file, line: line)
             }
         }
     }
@@ -99,24 +114,19 @@ final class PlanMemoryTests: XCTestCase {
         var v = b.input("x", [1, 8, 8, 8])
         for i in 0..<6 { v = b.v("relu", [.v(v)], name: "r\(i)") }
         b.output(v)
-        let (g, ctx) = try apply(PlanMemory(), b.g)
-        let plan = try XCTUnwrap(ctx.memoryPlan)
-        assertSound(plan)
-        XCTAssertEqual(plan.naiveBytes, 6 * 8 * 8 * 8 * 4)
-        XCTAssertEqual(plan.arenaBytes, 2 * 8 * 8 * 8 * 4, "a chain needs two buffers in turn")
-        XCTAssertEqual(g.notes, ["plan-memory: arena 4.0 KiB (naive 12.0 KiB, 3.0× smaller), 6 buffers, batch 1"])
-        XCTAssertEqual(plan.offset(of: g.outputs[0]).map { $0 % 64 }, 0)
+        let p = try plan(b.g)
+        assertSound(p)
+        XCTAssertEqual(p.naiveBytesPerSample, 7 * 8 * 8 * 8 * 4, "the input and six results")
+        XCTAssertEqual(p.arenaBytesPerSample, 2 * 8 * 8 * 8 * 4, "a chain needs two buffers in turn")
     }
 
     func testBlockedValuesArePaddedAndSizesAligned() throws {
         var b = GraphBuilder()
         let x = b.g.addInput("x", TensorType([.symbolic("N"), .fixed(12), .fixed(1), .fixed(5)]))
         b.output(b.v("relu", [.v(x)], name: "y"))
-        var g = b.g
-        XCTAssertEqual(MemoryPlan(g, batch: 2).buffers.map(\.bytes), [512], "2 × 12 × 5 floats = 480 bytes, aligned to 512")
-        g.nodes[0].attributes["layout"] = .string("nchw8c")
-        XCTAssertEqual(Layout.physicalElements(g.outputs[0], in: g, batch: 2), 2 * 16 * 5, "12 channels padded to 16")
-        XCTAssertEqual(MemoryPlan(g, batch: 2).buffers.map(\.bytes), [640])
+        let p = try plan(b.g)
+        XCTAssertEqual(p.slots.map(\.floatsPerSample), [80, 80], "12 channels padded to 16, × 1 × 5")
+        XCTAssertEqual(p.layout.offsets, [0, 80])
     }
 
     func testRandomGraphsArePlannedSoundly() throws {
@@ -130,9 +140,9 @@ final class PlanMemoryTests: XCTestCase {
             }
             b.output(vals.last!)
             b.output(vals[vals.count / 2])
-            let plan = MemoryPlan(b.g)
-            assertSound(plan)
-            XCTAssertLessThanOrEqual(plan.arenaBytes, plan.naiveBytes)
+            let p = try plan(b.g)
+            assertSound(p)
+            XCTAssertLessThanOrEqual(p.arenaBytesPerSample, p.naiveBytesPerSample)
         }
     }
 }

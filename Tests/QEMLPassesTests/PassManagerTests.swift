@@ -26,7 +26,7 @@ final class PassManagerTests: XCTestCase {
 
     func testPipelineNames() {
         XCTAssertEqual(PassManager().passNames,
-                       ["verify", "fold-batchnorm", "fuse-conv-epilogue", "fuse-cbam", "fuse-quantum", "layout", "plan-memory"])
+                       ["verify", "fold-batchnorm", "fuse-conv-epilogue", "fuse-cbam", "fuse-quantum", "layout"])
         for e in Pipeline.entries { if let p = e.pass { XCTAssertEqual(p.name, e.name) } }
     }
 
@@ -41,8 +41,8 @@ final class PassManagerTests: XCTestCase {
         if PassManager().entries.first(where: { $0.name == "fuse-quantum" })?.pass == nil {
             XCTAssertTrue(lines.contains("fuse-quantum: not available in this build, skipped"), "\(lines)")
         }
-        XCTAssertNotNil(r.memoryPlan)
-        XCTAssertTrue(r.graph.notes.contains { $0.hasPrefix("plan-memory: arena ") }, "\(r.graph.notes)")
+        // Memory is planned on the kernel plan, not the graph.
+        XCTAssertFalse(r.graph.notes.contains { $0.hasPrefix("plan-memory") }, "\(r.graph.notes)")
     }
 
     func testUntilStopsAfterThatPass() throws {
@@ -60,7 +60,7 @@ final class PassManagerTests: XCTestCase {
     }
 
     func testUnknownPassNamesTheValidOnes() {
-        let valid = "verify, fold-batchnorm, fuse-conv-epilogue, fuse-cbam, fuse-quantum, layout, plan-memory"
+        let valid = "verify, fold-batchnorm, fuse-conv-epilogue, fuse-cbam, fuse-quantum, layout"
         XCTAssertThrowsError(try PassManager().run(tinyGraph(), until: "fuse-bn")) {
             XCTAssertEqual("\($0)", "unknown pass 'fuse-bn'; the passes are: " + valid)
         }

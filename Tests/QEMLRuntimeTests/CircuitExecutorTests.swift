@@ -2,6 +2,7 @@ import TestSupport
 import XCTest
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLTensor
 @testable import QEMLRuntime
 
@@ -42,6 +43,48 @@ final class CircuitExecutorTests: XCTestCase {
     func testQEMLNetCircuitRunsAsTheFoldedKernel() throws {
         try check("qemlnet-circuit.qir", width: 4, kind: "circuit (folded-observables)", batches: [1, 3, 17, 40], seed: 21,
                   generatedKernel: true)
+    }
+
+    /// 8 qubits measured on every wire fold into 8 × 3^8 = 52,488 coefficients, above the folded
+    /// kernel's limit: the planner picks the compiled state-vector kernel and the step says so.
+    static let eightQubits = """
+    model "wide8"
+    input %angles: f32[N,8]
+    %z = circuit(%angles, @pqc.weights, wires=8) {
+      angle_embedding(x, rotation="Y")
+      for l in 0..2 {
+        for q in 0..8 { rot(w[l,q,0], w[l,q,1], w[l,q,2], wires=q) }
+        for q in 0..7 { cnot(wires=[q, q+1]) }
+      }
+      expval(Z, wires=[0,1,2,3,4,5,6,7])
+    }
+    output %z
+    """
+
+    func testEightQubitsAboveTheFoldingLimitRunOnTheStateVectorKernel() throws {
+        let g = try QIR.parse(Self.eightQubits, file: "wide8.qir")
+        try check(g, label: "wide8", width: 8, kind: "circuit (state-vector kernel", batches: [1, 5], seed: 9)
+    }
+
+    /// One circuit planner: `fuse-quantum` binds the real weights when compiling, and its plan is
+    /// the one the step runs; without weights it says it planned with placeholders.
+    func testTheCircuitPlanThatRunsIsFuseQuantumsWithTheRealWeights() throws {
+        let g = try QIR.load(path: examplePath("qemlnet-reupload.qir"))
+        let w = executorTestWeights(g, seed: 5)
+        let model = try CompiledModel.compile(g, weights: w, options: CompileOptions(backend: .jit, threads: 1,
+                                                                                      cache: ObjectCache(directory: temporaryObjectCacheDirectory())))
+        let name = g[g.outputs[0]].name
+        let planned = try XCTUnwrap(model.passes.circuitPlans[name])
+        let step = try XCTUnwrap(model.plan.steps.first { $0.node == name })
+        guard case .circuit(let e, _) = step.action else { return XCTFail("not a circuit step: \(step.summary)") }
+        XCTAssertEqual(e.plan.reason, planned.reason)
+        XCTAssertEqual(e.compiled?.schedule.opCount, planned.schedule?.opCount)
+        let note = try XCTUnwrap(model.passes.graph.notes.first { $0.hasPrefix("fuse-quantum:") })
+        XCTAssertFalse(note.contains("placeholder"), note)
+        let bare = try PassManager().run(g)
+        XCTAssertTrue(bare.circuitPlans.isEmpty)
+        XCTAssertTrue(bare.graph.notes.contains { $0.hasPrefix("fuse-quantum:") && $0.hasSuffix("(planned with placeholder weights; compiling binds the real ones)") },
+                      "\(bare.graph.notes)")
     }
 
     func testReuploadCircuitRunsOnTheStateVectorKernel() throws {

@@ -37,7 +37,7 @@ final class ExecutorTests: XCTestCase {
         assertClose(try model.run(inputs: input), try reference(g, w, input))
         XCTAssertEqual(model.plan.definitions.filter { $0.kind == "conv2d" }.count, 17, "every convolution is generated")
         XCTAssertEqual(model.plan.fallbacks, [], "every node runs compiled code")
-        XCTAssertTrue(model.plan.stepInfo.contains { $0.kind == "circuit (folded-observables)" }, "the circuit runs on QEMLQuantum's evaluator")
+        XCTAssertTrue(model.plan.stepInfo.contains { $0.kind == "circuit (folded-observables)" }, "the circuit runs as the generated folded-observables kernel")
     }
 
     func testTinyModelBLASMatchesInterpreter() throws {

@@ -131,6 +131,21 @@ final class CLITests: CommandLineTestCase {
         XCTAssertTrue(neon.stdout.contains("layout=\"nchw4c\""), neon.stdout)
     }
 
+    /// `dump --after plan` lists every step with what runs it, and the arena `compile` reports.
+    func testDumpAfterPlanShowsTheArenaCompileReports() throws {
+        let dump = try qemlc("dump", "examples/qemlnet-edge.qir", "--after", "plan")
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        let compiled = try qemlc("compile", "examples/qemlnet-edge.qir")
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        let arena = try XCTUnwrap(compiled.stdout.split(separator: "\n").first { $0.hasPrefix("arena: ") })
+        XCTAssertTrue(dump.stdout.hasSuffix(arena + "\n"), "compile: \(arena)\ndump:\n\(dump.stdout)")
+        let steps = dump.stdout.split(separator: "\n").filter { $0.hasPrefix("step ") }
+        XCTAssertGreaterThan(steps.count, 10)
+        for s in steps {
+            XCTAssertTrue(s.contains(": generated ") || s.contains(": circuit on the ") || s.contains(": reference interpreter ("), String(s))
+        }
+    }
+
     func testDumpAfterAnUnknownPassListsTheValidOnes() throws {
         let r = try qemlc("dump", "examples/qemlnet-tiny.qir", "--after", "fuse-everything")
         XCTAssertEqual(r.status, 1)
@@ -208,6 +223,37 @@ final class CLITests: CommandLineTestCase {
                 XCTAssertEqual(r.stderr.contains(marker), i < level, "level \(level), marker \(marker)")
             }
         }
+    }
+
+    /// An 8-qubit circuit measuring every wire is above the folded kernel's coefficient limit: the
+    /// debug ladder names the compiled state-vector kernel as the step that runs it.
+    func testDebugLadderNamesTheStateVectorKernelAboveTheFoldingLimit() throws {
+        let model = try write("wide8.qir", """
+        model "wide8"
+        input %angles: f32[N,8]
+        %z = circuit(%angles, @pqc.weights, wires=8) {
+          angle_embedding(x, rotation="Y")
+          for l in 0..2 {
+            for q in 0..8 { rot(w[l,q,0], w[l,q,1], w[l,q,2], wires=q) }
+            for q in 0..7 { cnot(wires=[q, q+1]) }
+          }
+          expval(Z, wires=[0,1,2,3,4,5,6,7])
+        }
+        output %z
+        """)
+        let w = path("w8.safetensors")
+        XCTAssertEqual(try qemlc("init-weights", model, "-o", w).status, 0)
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var npy = Data([0x93]) + Data("NUMPY".utf8) + Data([1, 0])
+        npy += Data([UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)]) + Data(header.utf8)
+        for k in 0..<8 { withUnsafeBytes(of: (Float(k) * 0.3 - 1).bitPattern.littleEndian) { npy += Data($0) } }
+        try npy.write(to: URL(fileURLWithPath: path("x8.npy")))
+        let r = try qemlc(environment: ["QEMLC_DEBUG": "3"], "run", model, "--weights", w, "--input", "angles=\(path("x8.npy"))")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("%z: circuit (state-vector kernel"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("folded-observables"), r.stderr)
     }
 
     /// A file that is not .qir at all: the first 20 errors, then a count of the rest.

@@ -48,6 +48,52 @@ final class CompileBenchTests: CommandLineTestCase {
         XCTAssertFalse((object["llvm"] as? String ?? "").isEmpty)
         let kernels = try XCTUnwrap(object["kernels"] as? [[String: Any]])
         XCTAssertTrue(kernels.contains { $0["kernel"] as? String == "conv2d" && ($0["gflops"] as? Double ?? 0) > 0 })
+        // Shares are of the measured peak, never above 1.
+        XCTAssertEqual(object["peak_source"] as? String, "measured")
+        XCTAssertGreaterThan(object["peak_gflops"] as? Double ?? 0, 0)
+        for k in kernels { if let share = k["peak_share"] as? Double { XCTAssertLessThanOrEqual(share, 1, "\(k)") } }
+    }
+
+    /// The text report says which peak it is; a nominal one is named as such, and no row exceeds 100 %.
+    func testBenchSaysWhichPeak() throws {
+        let measured = try qemlc("bench", "examples/qemlnet-tiny.qir", "--iterations", "2", "--warmup", "0", "--threads", "1")
+        XCTAssertEqual(measured.status, 0, measured.stderr)
+        XCTAssertTrue(measured.stdout.contains("measured on one core by the FMA probe"), measured.stdout)
+        let nominal = try qemlc("bench", "examples/qemlnet-tiny.qir", "--iterations", "2", "--warmup", "0", "--threads", "1", "--clock-ghz", "0.1")
+        XCTAssertEqual(nominal.status, 0, nominal.stderr)
+        XCTAssertTrue(nominal.stdout.contains("NOMINAL = FLOP/cycle × 0.10 GHz (--clock-ghz) × 1 thread, not measured"), nominal.stdout)
+        // At 0.1 GHz every conv is "faster than the peak": shown as 100+, explained, never a larger number.
+        XCTAssertTrue(nominal.stdout.contains("100+"), nominal.stdout)
+        XCTAssertTrue(nominal.stdout.contains("100+: timed faster than the peak"), nominal.stdout)
+        for line in nominal.stdout.split(separator: "\n") where line.contains("| conv2d") || line.contains(" conv2d ") {
+            let last = line.split(separator: " ").last.map(String.init) ?? ""
+            if let v = Double(last) { XCTAssertLessThanOrEqual(v, 100, String(line)) }
+        }
+    }
+
+    /// Benchmarking another CPU's target is refused by name (the FMA probe is not attempted for it).
+    func testBenchForAnotherArchitectureIsAClearError() throws {
+        let r = try qemlc("bench", "examples/qemlnet-tiny.qir", "--target", "aarch64-neon", "--iterations", "1")
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("target 'aarch64-neon'") && r.stderr.contains("cannot run on this machine"), r.stderr)
+    }
+
+    /// `compile` and `bench` list every step that is not a generated kernel, with why.
+    func testStepsThatAreNotGeneratedAreListedWithWhy() throws {
+        let model = try write("dense_bias.qir", """
+        model "dense_bias"
+        input %x: f32[N,4]
+        %b = dense(%x, @pre.weight, out=3)
+        %y = dense(%x, @fc.weight, bias=%b, out=3)
+        output %y
+        """)
+        let line = "dense %y: reference interpreter (its bias %b is computed, not a weight)"
+        let compiled = try qemlc("compile", model)
+        XCTAssertEqual(compiled.status, 0, compiled.stderr)
+        XCTAssertTrue(compiled.stdout.contains("not generated kernels (1):\n  " + line), compiled.stdout)
+        let bench = try qemlc("bench", model, "--iterations", "1", "--warmup", "0", "--threads", "1")
+        XCTAssertEqual(bench.status, 0, bench.stderr)
+        XCTAssertTrue(bench.stdout.contains("not generated kernels (1):\n  " + line), bench.stdout)
     }
 
     func testBenchBLASAndInterpreterPrintEndToEnd() throws {

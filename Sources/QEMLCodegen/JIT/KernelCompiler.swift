@@ -181,6 +181,7 @@ struct ObjectBuilder: Sendable {
         case .cbamReduce(let s): CBAMReduceGenerator(s: s, b: b).emit()
         case .cbamApply(let s): CBAMApplyGenerator(a: s, b: b).emit()
         case .foldedCircuit(let s): FoldedCircuitGenerator(s: s, b: b).emit()
+        case .fmaProbe(let s): FMAProbeGenerator(s: s, b: b).emit()
         }
     }
 

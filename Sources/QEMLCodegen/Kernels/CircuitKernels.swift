@@ -22,8 +22,9 @@ public struct FoldedCircuitSpec: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension KernelDefinition {
-    /// Unrolled coefficients above this count make code too large to be worth generating.
-    public static let maximumFoldedCircuitCoefficients = 40_000
+    /// Unrolled coefficients above this count make code too large to be worth generating
+    /// (`CircuitPlan` never folds above it).
+    public static let maximumFoldedCircuitCoefficients = FoldedObservables.maximumCompiledCoefficients
 
     /// Buffers: angles `[N, k]`, output `[N, m]` (both blocked as `[N,K,1,1]`). One work item is
     /// one sample; each call vectorises its range over `lanes` consecutive samples.

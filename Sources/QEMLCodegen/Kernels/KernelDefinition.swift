@@ -79,6 +79,7 @@ enum KernelBody: Sendable {
     case cbamReduce(CBAMReduceSpec)
     case cbamApply(CBAMApplySpec)
     case foldedCircuit(FoldedCircuitSpec)
+    case fmaProbe(FMAProbeSpec)
 }
 
 /// An activation fused at the end of a kernel.

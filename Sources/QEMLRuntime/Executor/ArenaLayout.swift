@@ -1,12 +1,18 @@
-/// Where every slot of a plan lives in one arena, per sample: slots whose lifetimes (first to
-/// last step that touches them; inputs from the start, outputs to the end) overlap never share
-/// floats. Greedy best fit, largest first (the same strategy as `plan-memory`, which sizes the
-/// layout pass's physical layouts; the executor stores every value blocked and keeps kernel
-/// scratch in the arena too, so it places its own slots). A batch of B samples scales every
-/// offset by B, so one layout serves every batch size.
+/// `plan-memory`, the one memory planner: where every slot of a kernel plan lives in one arena,
+/// per sample. It runs on the plan, not the graph, because the plan knows what the executor
+/// stores (every value blocked, kernel scratch, aliases such as a free `reorder`), and its result
+/// is the arena that runs, that `compile` reports and that the export sizes. Slots whose
+/// lifetimes (first to last step that touches them; inputs from the start, outputs to the end)
+/// overlap never share floats. Greedy best fit, largest first (TFLite's strategy): the largest
+/// slots are placed first, each into the smallest gap between slots already placed whose
+/// lifetimes overlap its own. A batch of B samples scales every offset by B, so one layout
+/// serves every batch size.
 struct ArenaLayout: Sendable {
     /// Offset of each slot, in floats per sample (multiples of 16: 64-byte aligned).
     var offsets: [Int]
+    /// Each slot's first and last step (-1: from before the first; `steps.count`: to the end);
+    /// a slot no step touches has `last < first`.
+    var first: [Int], last: [Int]
     var floatsPerSample: Int
     var naiveFloatsPerSample: Int
 
@@ -38,6 +44,8 @@ struct ArenaLayout: Sendable {
             placed.append(k)
         }
         self.offsets = offsets
+        self.first = first
+        self.last = last
         floatsPerSample = live.map { offsets[$0] + size[$0] }.max() ?? 0
         naiveFloatsPerSample = live.reduce(0) { $0 + size[$1] }
     }

@@ -1,8 +1,23 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLQuantum
 import QEMLTensor
 
+/// Which evaluators of a circuit exist, and why (`CircuitPlan` picks one per circuit, with its
+/// real weights bound when the model is planned):
+/// - `StateVectorSimulator` (QEMLQuantum): gate by gate in Double, the reference interpreter's
+///   kernel and the oracle every other evaluator is tested against (and it against PennyLane);
+/// - the folded-observables LLVM kernel (`KernelDefinition.foldedCircuit`): circuits whose input
+///   enters before any entangling gate, up to `FoldedObservables.maximumCompiledCoefficients`;
+/// - the compiled cache-blocked state-vector kernel (`CompiledStateVector`, LLVM): every other
+///   circuit whose schedule has at most `StateVectorSchedule.maximumCompiledOps` ops;
+/// - QEMLQuantum's Swift evaluator (`CircuitPlan.run`): only for a schedule above that limit
+///   (LLVM compile time), and for a state-vector circuit on a target that is not this machine
+///   until it is exported; reports name it;
+/// - the exported runtime's C state vector (`CircuitStep`): the edge board has no LLVM, so the
+///   state-vector circuits it runs are C (folded ones are in its object file like other kernels).
+///
 /// The `circuit` op on a state vector, reading the angles from and writing the expectation values
 /// to the arena: the compiled cache-blocked kernel of the plan's schedule once `CompiledModel` has
 /// built it for the host, else QEMLQuantum's evaluator (`CircuitPlan.run`). Folded-observables
@@ -85,8 +100,9 @@ private final class Samples: ParallelWork, @unchecked Sendable {
 }
 
 extension PlanBuilder {
-    /// `circuit`: bound to its weights and planned by QEMLQuantum; the reference kernel alone
-    /// when the circuit cannot be bound (the interpreter then reports the problem at run time).
+    /// `circuit`: bound to its weights, with the plan `fuse-quantum` made from the same weights
+    /// (planned here by the same function only when the passes ran without them, e.g. a graph
+    /// lowered directly); the reference kernel alone when the circuit cannot be bound.
     mutating func planCircuit(_ i: Int, _ n: Node) throws {
         guard let x = n.operand(0), let r = n.results.first, let body = n.attributes["body"]?.circuit,
               g.type(of: x).rank == 2, g.type(of: r).rank == 2 else {
@@ -101,7 +117,8 @@ extension PlanBuilder {
         guard let bound = try? BoundCircuit(body, weights: arrays, inputWidth: input.channels), bound.outputWidth == output.channels else {
             return try addFallback(node: i, why: "the circuit does not bind to its weights")
         }
-        let plan = CircuitPlan(bound, lanes: CompiledStateVector.lanes(for: target), localQubits: CompiledStateVector.localQubits(for: target))
+        let plan = circuitPlans[nodeName(n)]
+            ?? FuseQuantum.plan(bound, PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
         // Folded observables compile to an LLVM kernel (coefficients as packed params); a circuit too
         // large for that, or another strategy, stays on QEMLQuantum's evaluator.
         if case .foldedObservables(let folded) = plan.strategy,
@@ -113,10 +130,9 @@ extension PlanBuilder {
             addKernel(d, key: "folded-circuit \(folded.inputWidth)→\(folded.outputs) \(folded.featureColumns)", slots: [try slot(x), out], node: i)
             return
         }
-        var (step, used) = try referenceStep(node: i)
+        let (step, used) = try referenceStep(node: i)
         let evaluation = CircuitEvaluation(plan: plan, qubits: bound.qubits, gates: bound.gates.count, input: input, output: output, compiled: nil)
-        step.evaluator = evaluation
-        steps.append(KernelPlan.Step(action: .fallback(step), slots: used, node: nodeName(n),
+        steps.append(KernelPlan.Step(action: .circuit(evaluation, reference: step), slots: used, node: nodeName(n),
                                      summary: evaluation.summary,
                                      flopsPerSample: flops[i], params: []))
     }
@@ -125,17 +141,16 @@ extension PlanBuilder {
 extension KernelPlan {
     /// The schedules of the state-vector circuits compiled for the host.
     var stateVectorSchedules: [StateVectorSchedule] {
-        steps.compactMap { s in if case .fallback(let f) = s.action { return f.evaluator?.compiled?.schedule }; return nil }
+        steps.compactMap { s in if case .circuit(let e, _) = s.action { return e.compiled?.schedule }; return nil }
     }
 
     /// Compiles the cache-blocked kernel of every state-vector circuit for the host (the plan itself
     /// stays target-neutral: the export turns the same steps into C).
     public mutating func compileStateVectors(cache: ObjectCache?) throws {
         for i in steps.indices {
-            guard case .fallback(var f) = steps[i].action, var e = f.evaluator, let schedule = e.plan.schedule else { continue }
+            guard case .circuit(var e, let reference) = steps[i].action, let schedule = e.plan.schedule else { continue }
             e.compiled = try CompiledStateVector(schedule, target: target, cache: cache, name: "qemlc_circuit_\(i)")
-            f.evaluator = e
-            steps[i].action = .fallback(f)
+            steps[i].action = .circuit(e, reference: reference)
             steps[i].summary = e.summary
         }
     }

@@ -65,10 +65,12 @@ public final class CompiledModel {
             return Double(now - clock) / 1e9
         }
         progress?("passes")
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes))
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes,
+                                                                      weights: weights))
         timings.passes = lap()
         progress?("kernel plan, weight packing")
-        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend)
+        var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
+                                  circuitPlans: passes.circuitPlans)
         timings.planning = lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
@@ -195,6 +197,8 @@ public final class CompiledModel {
                 if launch.total < 2 { launch.run(part: 0, of: 1) } else { pool.run(launch) }
             case .blas(let conv):
                 conv.run(buffers, batch: arena.batch, scratch: arena.scratch)
+            case .circuit(let e, _):
+                e.run(buffers, batch: arena.batch, pool: pool)
             case .fallback(let f):
                 try f.run(buffers, batch: arena.batch, pool: pool)
             }

@@ -1,11 +1,10 @@
 import QEMLIR
 import QEMLTensor
 
-/// A node outside generated code. Usually run by the reference interpreter's kernel: its
-/// activation operands are copied out of the arena into plain tensors, its results copied back
-/// in (the slow path, allocating per run; `KernelPlan.fallbacks` lists every such node). A
-/// `circuit` node QEMLQuantum can plan carries its `evaluator` instead, which runs in its place
-/// (the reference kernel stays attached for tools that re-generate the node, e.g. export).
+/// A node on the reference interpreter's kernel: its activation operands are copied out of the
+/// arena into plain tensors, its results copied back in (the slow path, allocating per run;
+/// `KernelPlan.fallbacks` lists every such node). A planned circuit keeps one as its
+/// `reference` (`KernelPlan.Action.circuit`) for the export, which turns the node into C.
 struct FallbackStep: @unchecked Sendable {
     // @unchecked: `kernel` is a @Sendable closure and every other field is an immutable value.
     enum Source: Sendable {
@@ -19,10 +18,8 @@ struct FallbackStep: @unchecked Sendable {
     let sources: [Source?]
     let results: [(index: Int, storage: BlockedStorage, dims: [Int])]
     let kernel: ReferenceKernel
-    var evaluator: CircuitEvaluation?
 
     func run(_ buffers: UnsafePointer<UnsafeMutablePointer<Float>?>, batch: Int, pool: ThreadPool? = nil) throws {
-        if let evaluator { return evaluator.run(buffers, batch: batch, pool: pool) }
         var operands: [Tensor?] = []
         for source in sources {
             switch source {

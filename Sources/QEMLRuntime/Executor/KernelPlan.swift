@@ -1,5 +1,6 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLQuantum
 import QEMLTensor
 
 /// Which implementation runs the convolutions.
@@ -26,6 +27,11 @@ public struct KernelPlan: Sendable {
         /// `definitions[i]`, run over its work items split across threads.
         case kernel(Int)
         case blas(BLASConvolution)
+        /// A circuit on a state vector: the compiled kernel once `compileStateVectors` built it,
+        /// else QEMLQuantum's Swift evaluator. `reference` is the node on the reference kernel,
+        /// which the export turns into C (it never runs in the executor).
+        case circuit(CircuitEvaluation, reference: FallbackStep)
+        /// A node no generated kernel covers, on the reference interpreter's kernel (`Step.reason` says why).
         case fallback(FallbackStep)
     }
 
@@ -83,17 +89,39 @@ public struct KernelPlan: Sendable {
             switch s.action {
             case .kernel(let i): kind = definitions[i].kind
             case .blas: kind = "conv2d (blas)"
-            case .fallback(let f): kind = f.evaluator.map { "circuit (\($0.strategy))" } ?? "\(f.node.op) (interpreter)"
+            case .circuit(let e, _): kind = "circuit (\(e.strategy))"
+            case .fallback(let f): kind = "\(f.node.op) (interpreter)"
             }
             return StepInfo(node: s.node, kind: kind, summary: s.summary, flopsPerSample: s.flopsPerSample)
         }
     }
 
+    /// Every step that is not a generated kernel, as `op %node: what runs it (why)`, for `compile`
+    /// and `bench` (the compiled state-vector kernel is generated code and is not listed).
+    public var stepsNotGenerated: [String] {
+        steps.compactMap { s in
+            switch s.action {
+            case .kernel: return nil
+            case .blas: return "conv2d %\(s.node): OpenBLAS im2col + sgemm (--backend blas)"
+            case .fallback(let f):
+                return "\(f.node.op) %\(s.node): reference interpreter (\(s.reason ?? "no generated kernel"))"
+            case .circuit(let e, _):
+                if e.compiled != nil { return nil }
+                if e.plan.schedule != nil {
+                    return "circuit %\(s.node): state-vector kernel not compiled for this target (the export runs it as C)"
+                }
+                return "circuit %\(s.node): QEMLQuantum's Swift evaluator (\(e.plan.reason))"
+            }
+        }
+    }
+
     public var totalFlopsPerSample: Int { steps.reduce(0) { $0 + $1.flopsPerSample } }
 
-    /// Plans `graph` (already through the pass pipeline) for `target`.
-    public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit) throws {
-        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend)
+    /// Lowers `graph` (already through the pass pipeline) to the plan for `target`; `circuitPlans`
+    /// are `fuse-quantum`'s (`PassManager.Result.circuitPlans`), made with the same weights.
+    public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit,
+                circuitPlans: [String: CircuitPlan] = [:]) throws {
+        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend, circuitPlans: circuitPlans)
         try b.build()
         self.target = target
         self.backend = backend

@@ -1,6 +1,7 @@
 import QEMLCodegen
 import QEMLIR
 import QEMLPasses
+import QEMLQuantum
 import QEMLTensor
 
 /// Walks the graph once, node by node, choosing a kernel for each (see `KernelPlan`).
@@ -11,6 +12,8 @@ struct PlanBuilder {
     let backend: ConvBackend
     let users: [[Int]]
     let flops: [Int]
+    /// `fuse-quantum`'s circuit plans (with the real weights), by result name.
+    let circuitPlans: [String: CircuitPlan]
 
     var definitions: [KernelDefinition] = []
     private var kernelIndex: [AnyHashable: Int] = [:]
@@ -23,7 +26,9 @@ struct PlanBuilder {
     /// Nodes already covered by a fused step (e.g. an activation folded into a dense).
     private var absorbed: Set<Int> = []
 
-    init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend) throws {
+    init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
+         circuitPlans: [String: CircuitPlan] = [:]) throws {
+        self.circuitPlans = circuitPlans
         g = graph
         self.weights = weights
         self.target = target

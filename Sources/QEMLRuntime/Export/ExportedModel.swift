@@ -67,8 +67,8 @@ public struct ExportedModel {
     let classOutput: Int
 
     public init(graph: Graph, weights: [String: Tensor], target: TargetDescription, stem: String) throws {
-        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit)
+        let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit, circuitPlans: passes.circuitPlans)
         try self.init(graph: graph, plan: plan, stem: stem)
     }
 
@@ -105,7 +105,7 @@ public struct ExportedModel {
                 if !params.isEmpty { blocks.append(params); block = blocks.count - 1 }
                 steps.append(Step(action: .kernel(definition: k, items: d.itemsPerSample),
                                   offsets: stepOffsets, block: block, comment: "\(s.node): \(s.summary)"))
-            case .fallback(let f) where f.node.op == "circuit":
+            case .circuit(_, let f):
                 let c = try CircuitStep(f, firstBlock: blocks.count)
                 blocks.append(contentsOf: c.weightBlocks)
                 steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: c.weightBlocks.isEmpty ? nil : c.firstBlock,

@@ -31,11 +31,12 @@ struct Compile: ParsableCommand {
         let progress = Progress("compiling \(graph.name)", total: 3)
         let start = DispatchTime.now().uptimeNanoseconds
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes))
+            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weightTensors))
         }
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
-        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target) }
+        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target,
+                                                                      circuitPlans: passes.circuitPlans) }
         progress.step("LLVM (\(plural(plan.definitions.count, "kernel")))")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)
@@ -61,13 +62,16 @@ struct Compile: ParsableCommand {
         print("\nkernels: \(plural(plan.stepInfo.count, "step")), \(plan.definitions.count) distinct generated functions (same-shape layers share code)"
               + (plan.fallbacks.isEmpty ? "" : ", \(plan.fallbacks.count) on the reference interpreter"))
         print(KernelTables.render(plan, all: allKernels))
-        for f in plan.fallbacks { print("  reference interpreter: \(f)") }
+        let notGenerated = plan.stepsNotGenerated
+        if !notGenerated.isEmpty {
+            print("not generated kernels (\(notGenerated.count)):")
+            for line in notGenerated { print("  " + line) }
+        }
 
         let ms = { (a: UInt64, b: UInt64) in String(format: "%.0f ms", Double(b - a) / 1e6) }
         print("\ncompile time: \(ms(start, end)) (passes \(ms(start, afterPasses)), planning and weight packing \(ms(afterPasses, afterPlan)), LLVM \(ms(afterPlan, end)))")
         print("object cache: \(compiler.lastCacheOutcome)\(fromCache ? " (LLVM skipped)" : "") — object \(humanBytes(objectBytes))" + (target.runsOnHost ? ", linked by ORC LLJIT" : " (not linked: the target is not this machine)"))
-        let ratio = Double(plan.naiveBytesPerSample) / Double(max(1, plan.arenaBytesPerSample))
-        print("arena: \(humanBytes(plan.arenaBytesPerSample)) per sample (one buffer per value: \(humanBytes(plan.naiveBytesPerSample)), \(String(format: "%.1f", ratio))× smaller)")
+        print(ArenaReport.line(plan))
 
         if let path = emitLLVM {
             try ModelFiles.writeText(try ExecutableModel.userFacing { try compiler.llvmIR(plan.definitions) }, to: path, force: force)
@@ -77,6 +81,15 @@ struct Compile: ParsableCommand {
             try ModelFiles.writeText(try ExecutableModel.userFacing { try compiler.assembly(plan.definitions) }, to: path, force: force)
             print("wrote assembly to \(path)")
         }
+    }
+}
+
+/// The arena line `compile` and `dump --after plan` both print: the plan's arena, the one that runs.
+enum ArenaReport {
+    static func line(_ plan: KernelPlan) -> String {
+        let ratio = Double(plan.naiveBytesPerSample) / Double(max(1, plan.arenaBytesPerSample))
+        return "arena: \(humanBytes(plan.arenaBytesPerSample)) per sample (one buffer per value: \(humanBytes(plan.naiveBytesPerSample)), "
+            + "\(String(format: "%.1f", ratio))× smaller)"
     }
 }
 

@@ -2,16 +2,19 @@ import ArgumentParser
 import QEMLCodegen
 import QEMLIR
 import QEMLPasses
+import QEMLRuntime
 
 struct Dump: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the IR as .qir text (which parses back) or Graphviz DOT, after any pass.",
-        discussion: "Passes, in order: " + PassManager().passNames.joined(separator: ", "))
+        discussion: "Passes, in order: " + PassManager().passNames.joined(separator: ", ")
+            + "; then `plan`, the lowering to the kernel plan the executor, bench and export run (--after plan prints it, "
+            + "with the arena `compile` reports).")
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case qir, dot }
 
     @Argument(help: "The model (.qir).") var model: String
-    @Option(help: "Run the pipeline up to and including this pass first.") var after: String?
+    @Option(help: "Run the pipeline up to and including this pass first (`plan`: every pass, then the kernel plan).") var after: String?
     @Flag(help: "Print the IR after every pass.") var printAfterAll = false
     @Option(help: "Output format: qir or dot.") var format: Format = .qir
     @Option(help: "Target whose vector width and L1 size the passes plan for, as `compile` does: a built-in name or a .target file.")
@@ -20,6 +23,7 @@ struct Dump: ParsableCommand {
 
     func run() throws {
         let graph = try ModelFiles.graph(model)
+        if after == "plan" { return try printPlan(graph) }
         var final = graph
         if after != nil || printAfterAll {
             let t = try ExecutableModel.target(target)
@@ -37,6 +41,23 @@ struct Dump: ParsableCommand {
             final = result.graph
         }
         print(render(final), terminator: "")
+    }
+
+    /// The kernel plan, planned exactly as `compile` plans it (zeros stand in for the weights:
+    /// the plan does not depend on their values).
+    private func printPlan(_ graph: Graph) throws {
+        let t = try ExecutableModel.target(target)
+        let zeros = ExecutableModel.zeroWeights(for: graph)
+        let passes = try ExecutableModel.userFacing {
+            try PassManager().run(graph, context: PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes, weights: zeros))
+        }
+        var planTarget = t
+        if let vectorWidth { planTarget.vectorWidth = vectorWidth }
+        let plan = try ExecutableModel.userFacing {
+            try KernelPlan(graph: passes.graph, weights: zeros, target: planTarget, circuitPlans: passes.circuitPlans)
+        }
+        print(plan.text, terminator: "")
+        print(ArenaReport.line(plan))
     }
 
     private func render(_ g: Graph) -> String { format == .dot ? QIR.dot(g) : QIR.print(g) }
