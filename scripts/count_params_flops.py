@@ -37,7 +37,7 @@ def count(config):
     in_ch, size, stem, widths, blocks, ratio = {
         "edge": (1, 64, 64, [64, 128, 256, 512], [3, 4, 6, 3], 16),
         "paper": (3, 224, 64, [64, 128, 256, 512], [3, 4, 6, 3], 16),
-        "tiny": (1, 32, 8, [4, 8, 8, 16], [1, 1, 1, 1], 8),
+        "tiny": (2, 32, 8, [4, 8, 8, 16], [1, 1, 1, 1], 8),  # two channels: signal and rectified
     }[config]
     m = Counter()
     # Stem: conv 7×7/2 pad 3, BN, ReLU, maxpool 3/2 pad 1.

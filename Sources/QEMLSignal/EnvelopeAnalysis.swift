@@ -161,16 +161,7 @@ public struct EnvelopeAnalysis: Sendable {
         c.rect(x: left - 1, y: top - 1, w: plotW + 2, h: plotH + 2)
 
         // Axes.
-        let fStep = SpectrogramImage.niceStep(maxHz, target: 8)
-        var f = 0.0
-        while f <= maxHz + 1e-9 {
-            let px = x(f)
-            c.vline(x: px, y: top + plotH + 1, h: 6)
-            let label = SpectrogramImage.hertzLabel(f, step: fStep)
-            c.text(label, x: px - BitmapFont.measure(label, scale: scale) / 2, y: top + plotH + 12, scale: scale)
-            f += fStep
-        }
-        c.text("Hz", x: left + plotW - BitmapFont.measure("Hz", scale: scale), y: top + plotH + 14 + glyphH + 6, scale: scale)
+        c.bottomAxis(upTo: maxHz, y: top + plotH, right: left + plotW, unit: "Hz", scale: scale, at: x, label: SpectrogramImage.hertzLabel)
         let vStep = SpectrogramImage.niceStep(span, target: 6)
         var v = 0.0
         while v <= span + vStep * 1e-6 {
@@ -188,6 +179,22 @@ public struct EnvelopeAnalysis: Sendable {
 }
 
 extension Canvas {
+    /// Ticks and labels from 0 to `max` under a plot whose bottom edge is `y` (about eight nice
+    /// steps), and the unit at the right end, `right`; `at` places a value on x.
+    mutating func bottomAxis(upTo max: Double, y: Int, right: Int, unit: String, scale: Int, at: (Double) -> Int,
+                             label: (Double, Double) -> String) {
+        let step = SpectrogramImage.niceStep(max, target: 8)
+        var v = 0.0
+        while v <= max + 1e-9 {
+            let x = at(v)
+            vline(x: x, y: y + 1, h: 6)
+            let text = label(v, step)
+            self.text(text, x: x - BitmapFont.measure(text, scale: scale) / 2, y: y + 12, scale: scale)
+            v += step
+        }
+        self.text(unit, x: right - BitmapFont.measure(unit, scale: scale), y: y + 14 + BitmapFont.height * scale + 6, scale: scale)
+    }
+
     /// Bresenham.
     mutating func line(from a: (Int, Int), to b: (Int, Int), colour: UInt8 = Canvas.black) {
         var (x0, y0) = a

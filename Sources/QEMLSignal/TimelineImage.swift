@@ -73,16 +73,7 @@ public enum TimelineImage {
         c.text("top", x: left - 10 - BitmapFont.measure("top", scale: scale), y: bTop + (bandH - glyphH) / 2, scale: scale)
 
         // Time axis under the band.
-        let tStep = SpectrogramImage.niceStep(duration, target: 8)
-        var t = 0.0
-        while t <= duration + 1e-9 {
-            let x = xOf(t)
-            c.vline(x: x, y: bTop + bandH + 1, h: 6)
-            let label = SpectrogramImage.decimalLabel(t, step: tStep)
-            c.text(label, x: x - BitmapFont.measure(label, scale: scale) / 2, y: bTop + bandH + 12, scale: scale)
-            t += tStep
-        }
-        c.text("s", x: left + plotW - BitmapFont.measure("s", scale: scale), y: bTop + bandH + 14 + glyphH + 6, scale: scale)
+        c.bottomAxis(upTo: duration, y: bTop + bandH, right: left + plotW, unit: "s", scale: scale, at: xOf, label: SpectrogramImage.decimalLabel)
 
         // Legend.
         for (k, label) in labels.enumerated() {

@@ -23,10 +23,10 @@ final class CountTests: XCTestCase {
         let (pp, pf) = try totals("qemlnet-paper")
         XCTAssertEqual(pp, 26_085_972)
         XCTAssertEqual(pf, 8_259_584_372)
-        // tiny: parameters 14068 (0.014 M), FLOPs per sample 411496 (0.0004 GFLOP)
+        // tiny: parameters 14460 (0.014 M), FLOPs per sample 612200 (0.0006 GFLOP)
         let (tp, tf) = try totals("qemlnet-tiny")
-        XCTAssertEqual(tp, 14_068)
-        XCTAssertEqual(tf, 411_496)
+        XCTAssertEqual(tp, 14_460)
+        XCTAssertEqual(tf, 612_200)
     }
 
     /// A second, outside reference: torchvision's ResNet-50 has 25,557,032 parameters (its

@@ -66,7 +66,7 @@ final class ExamplesTests: XCTestCase {
 
     func testTinyAndCircuitShapes() throws {
         let tiny = try load("qemlnet-tiny")
-        XCTAssertEqual(tiny.type(of: tiny.inputs[0]).description, "f32[N,1,32,32]")
+        XCTAssertEqual(tiny.type(of: tiny.inputs[0]).description, "f32[N,2,32,32]")
         XCTAssertEqual(tiny.value(named: "features").map { tiny.type(of: $0).description }, "f32[N,64]")
         XCTAssertEqual(tiny.value(named: "probs").map { tiny.type(of: $0).description }, "f32[N,8]")
         let c = try load("qemlnet-circuit")

@@ -16,8 +16,8 @@ final class ExampleModelTests: XCTestCase {
     func testTinyModelBatchEqualsSamplesRunAlone() throws {
         let g = try QIR.load(path: Self.examples + "qemlnet-tiny.qir")
         let interp = try Interpreter(graph: g, weights: WeightInit.initialize(g, seed: 5))
-        let a = sample([1, 1, 32, 32], seed: 0), b = sample([1, 1, 32, 32], seed: 1)
-        let both = Tensor(shape: [2, 1, 32, 32], data: a.data + b.data)
+        let a = sample([1, 2, 32, 32], seed: 0), b = sample([1, 2, 32, 32], seed: 1)
+        let both = Tensor(shape: [2, 2, 32, 32], data: a.data + b.data)
         let batched = try interp.evaluate(["probs", "features"], inputs: ["spectrogram": both])
         let alone = [try interp.evaluate(["probs", "features"], inputs: ["spectrogram": a]),
                      try interp.evaluate(["probs", "features"], inputs: ["spectrogram": b])]

@@ -32,7 +32,7 @@ final class ExecutorTests: XCTestCase {
     func testTinyModelJITMatchesInterpreter() throws {
         let g = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let w = executorTestWeights(g)
-        let input = ["spectrogram": executorTestInput([1, 1, 32, 32])]
+        let input = ["spectrogram": executorTestInput([1, 2, 32, 32])]
         let model = try compile(g, w)
         assertClose(try model.run(inputs: input), try reference(g, w, input))
         XCTAssertEqual(model.plan.definitions.filter { $0.kind == "conv2d" }.count, 17, "every convolution is generated")
@@ -43,7 +43,7 @@ final class ExecutorTests: XCTestCase {
     func testTinyModelBLASMatchesInterpreter() throws {
         let g = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let w = executorTestWeights(g, seed: 3)
-        let input = ["spectrogram": executorTestInput([1, 1, 32, 32], seed: 5)]
+        let input = ["spectrogram": executorTestInput([1, 2, 32, 32], seed: 5)]
         let model = try compile(g, w, backend: .blas)
         XCTAssertTrue(model.plan.stepInfo.contains { $0.kind == "conv2d (blas)" })
         assertClose(try model.run(inputs: input), try reference(g, w, input))
@@ -54,11 +54,11 @@ final class ExecutorTests: XCTestCase {
     func testSymbolicBatch() throws {
         let g = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let w = executorTestWeights(g, seed: 9)
-        let batch = executorTestInput([3, 1, 32, 32], seed: 13)
+        let batch = executorTestInput([3, 2, 32, 32], seed: 13)
         let model = try compile(g, w, threads: 2)
         let got = try model.run(inputs: ["spectrogram": batch])
         assertClose(got, try reference(g, w, ["spectrogram": batch]))
-        let second = Tensor(shape: [1, 1, 32, 32], data: Array(batch.data[1024..<2048]))
+        let second = Tensor(shape: [1, 2, 32, 32], data: Array(batch.data[2048..<4096]))
         let alone = try model.run(inputs: ["spectrogram": second])
         let probs = try XCTUnwrap(got["probs"]), one = try XCTUnwrap(alone["probs"])
         XCTAssertEqual(Array(probs.data[8..<16]), one.data, "a sample's result does not depend on the batch around it")
@@ -68,7 +68,7 @@ final class ExecutorTests: XCTestCase {
     func testThreadCountDoesNotChangeResults() throws {
         let g = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let w = executorTestWeights(g, seed: 21)
-        let input = ["spectrogram": executorTestInput([2, 1, 32, 32], seed: 17)]
+        let input = ["spectrogram": executorTestInput([2, 2, 32, 32], seed: 17)]
         let one = try compile(g, w, threads: 1).run(inputs: input)
         let two = try compile(g, w, threads: 2).run(inputs: input)
         for (name, t) in one { XCTAssertEqual(t.data, two[name]?.data, name) }
@@ -86,7 +86,7 @@ final class ExecutorTests: XCTestCase {
         if let start = source.range(of: "frontend %spectrogram {"), let end = source.range(of: "}\n", range: start.upperBound..<source.endIndex) {
             source.removeSubrange(start.lowerBound..<end.upperBound)
         }
-        for (old, new) in [("input %spectrogram: f32[N,1,32,32]", "input %spectrogram: f32[N,3,27,27]"),
+        for (old, new) in [("input %spectrogram: f32[N,2,32,32]", "input %spectrogram: f32[N,3,27,27]"),
                            ("stage(%stem, 1, 4, 1,", "stage(%stem, 2, 6, 1,"), ("stage(%layer1, 1, 8, 2,", "stage(%layer1, 2, 10, 2,"),
                            ("stage(%layer2, 1, 8, 2,", "stage(%layer2, 1, 20, 2,")] {
             XCTAssertTrue(source.contains(old), old)
@@ -107,10 +107,10 @@ final class ExecutorTests: XCTestCase {
         let g = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let model = try compile(g, executorTestWeights(g))
         XCTAssertThrowsError(try model.run(inputs: ["spectrogram": Tensor(zeros: [1, 1, 16, 16])])) { e in
-            XCTAssertEqual("\(e)", "input 'spectrogram' has shape [1,1,16,16] but the model declares f32[N,1,32,32]")
+            XCTAssertEqual("\(e)", "input 'spectrogram' has shape [1,1,16,16] but the model declares f32[N,2,32,32]")
         }
         XCTAssertThrowsError(try model.run(inputs: [:])) { e in
-            XCTAssertEqual("\(e)", "input 'spectrogram' (f32[N,1,32,32]) was not given")
+            XCTAssertEqual("\(e)", "input 'spectrogram' (f32[N,2,32,32]) was not given")
         }
     }
 }

@@ -24,11 +24,11 @@ final class DeterminismTests: XCTestCase {
 
     func input(batch: Int, seed: UInt64) -> [String: Tensor] {
         var state = seed
-        let data: [Float] = (0..<batch * 1024).map { _ in
+        let data: [Float] = (0..<batch * 2048).map { _ in
             state = state &* 6364136223846793005 &+ 1442695040888963407
             return Float(state >> 40) / Float(1 << 24) * 2 - 1
         }
-        return ["spectrogram": Tensor(shape: [batch, 1, 32, 32], data: data)]
+        return ["spectrogram": Tensor(shape: [batch, 2, 32, 32], data: data)]
     }
 
     func compile(_ g: Graph, _ w: [String: Tensor], threads: Int) throws -> CompiledModel {

@@ -52,16 +52,16 @@ final class HardeningTests: CommandLineTestCase {
 
     func testNonFiniteTensorIsRefusedOnEveryBackend() throws {
         let w = try tinyWeights()
-        let n = try npy("n.npy", shape: [1, 1, 32, 32], [Float](repeating: .nan, count: 1024))
+        let n = try npy("n.npy", shape: [1, 2, 32, 32], [Float](repeating: .nan, count: 2048))
         for backend in ["jit", "blas", "interpret"] {
             let r = try qemlc("run", tiny, "--weights", w, "--input", "spectrogram=\(n)", "--json", "--backend", backend)
             XCTAssertEqual(r.status, 1, backend)
             XCTAssertEqual(r.stdout, "", "no class, no JSON (\(backend))")
             XCTAssertEqual(r.stderr, "error: \(n): index 0 [0,0,0,0]: NaN is not a finite number\n\(nonFiniteFix)\n", backend)
         }
-        var values = [Float](repeating: 0.5, count: 1024)
+        var values = [Float](repeating: 0.5, count: 2048)
         values[37] = -.infinity
-        let inf = try npy("inf.npy", shape: [1, 1, 32, 32], values)
+        let inf = try npy("inf.npy", shape: [1, 2, 32, 32], values)
         let r = try qemlc("run", tiny, "--weights", w, "--input", inf)
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.stderr, "error: \(inf): index 37 [0,0,1,5]: -Inf is not a finite number\n\(nonFiniteFix)\n")
@@ -317,7 +317,7 @@ final class HardeningTests: CommandLineTestCase {
         let r = try qemlc("compile", tiny)
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertFalse(r.stdout.contains(" MB") || r.stdout.contains(" kB"), r.stdout)
-        XCTAssertTrue(r.stdout.contains("plan-memory: arena 80.0 KiB (naive "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("arena: 80.0 KiB per sample (one buffer per value: 126.4 KiB, 1.6× smaller)"), r.stdout)
     }
 
     func testBenchRowsStayNarrow() throws {
