@@ -168,7 +168,6 @@ struct BenchResult {
         }
         if !kernels.isEmpty {
             var t = TextTable(["#", "node", "kernel", "shape", "p50 ms", "p90 ms", "GFLOP/s", "% peak"], rightAligned: [0, 4, 5, 6, 7])
-            var aboveNominal = false
             for (i, k) in kernels.enumerated() {
                 let g = k.gflops(k.p50)
                 // Long node names and shapes are cut to keep rows narrow; --json has them whole.
