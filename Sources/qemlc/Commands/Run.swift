@@ -61,18 +61,27 @@ struct Run: ParsableCommand {
         }
 
         let finalNames = graph.outputs.map { graph[$0].name }
-        let results: [String: Tensor]
-        // The compiled model computes the graph's outputs from its inputs; anything else
-        // (an intermediate value bound or written) goes through the interpreter.
+        var results: [String: Tensor]
+        // The compiled model runs from the graph's inputs; a value bound anywhere else goes
+        // through the interpreter. Values asked for with --output become outputs of the compiled
+        // plan: kept in the arena and copied out in the graph's layout.
         let inputNames = Set(graph.inputs.map { graph[$0].name })
-        let compilable = given.keys.allSatisfy(inputNames.contains) && wantedNames.allSatisfy { finalNames.contains($0.0) }
-        if backend != .interpret && !compilable {
-            FileHandle.standardError.write(Data("note: intermediate values are bound or written: running on the interpreter\n".utf8))
+        let boundElsewhere = !given.keys.allSatisfy(inputNames.contains)
+        if backend != .interpret && boundElsewhere {
+            FileHandle.standardError.write(Data("note: a value other than an input is bound: running on the interpreter\n".utf8))
         }
-        if backend != .interpret && compilable {
-            let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: .host,
+        if backend != .interpret && !boundElsewhere {
+            var withOutputs = graph
+            for (name, _) in wantedNames where !finalNames.contains(name) && !inputNames.contains(name) {
+                guard let v = graph.value(named: name) else {
+                    throw UserError("--output \(name): the model has no value named %\(name)", fix: "`qemlc check` lists every value")
+                }
+                if !withOutputs.outputs.contains(v) { withOutputs.outputs.append(v) }
+            }
+            let compiled = try ExecutableModel.compile(withOutputs, weights: weightTensors, target: .host,
                                                        backend: backend == .blas ? .blas : .jit, threads: threads)
             results = try ExecutableModel.userFacing { try compiled.run(inputs: given) }
+            for name in inputNames { results[name] = given[name] }
         } else {
             let interpreter = try Interpreter(graph: graph, weights: weightTensors)
             results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
