@@ -179,11 +179,11 @@ public struct EnvelopeAnalysis: Sendable {
 }
 
 extension Canvas {
-    /// Ticks and labels from 0 to `max` under a plot whose bottom edge is `y` (about eight nice
+    /// Ticks and labels from 0 to `max` under a plot whose bottom edge is `y` (about `ticks` nice
     /// steps), and the unit at the right end, `right`; `at` places a value on x.
-    mutating func bottomAxis(upTo max: Double, y: Int, right: Int, unit: String, scale: Int, at: (Double) -> Int,
+    mutating func bottomAxis(upTo max: Double, y: Int, right: Int, unit: String, scale: Int, ticks: Int = 8, at: (Double) -> Int,
                              label: (Double, Double) -> String) {
-        let step = SpectrogramImage.niceStep(max, target: 8)
+        let step = SpectrogramImage.niceStep(max, target: ticks)
         var v = 0.0
         while v <= max + 1e-9 {
             let x = at(v)

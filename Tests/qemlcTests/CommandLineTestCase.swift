@@ -40,6 +40,14 @@ class CommandLineTestCase: XCTestCase {
 
     func path(_ name: String) -> String { work.appendingPathComponent(name).path }
 
+    /// The float32 payload of a little-endian .npy file qemlc wrote.
+    func floats(_ path: String) throws -> [Float] {
+        let d = try Data(contentsOf: URL(fileURLWithPath: path))
+        let headerLength = Int(d[8]) | Int(d[9]) << 8
+        let body = d.dropFirst(10 + headerLength)
+        return body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) } }
+    }
+
     func write(_ name: String, _ text: String) throws -> String {
         try text.write(toFile: path(name), atomically: true, encoding: .utf8)
         return path(name)

@@ -4,14 +4,6 @@ import XCTest
 /// `run --output NAME=FILE.npy` of values inside the network comes from the compiled plan (the
 /// values become outputs of the plan), equal to the interpreter's.
 final class IntermediateValuesTests: CommandLineTestCase {
-    /// The float32 payload of a little-endian .npy file.
-    func floats(_ path: String) throws -> [Float] {
-        let d = try Data(contentsOf: URL(fileURLWithPath: path))
-        let headerLength = Int(d[8]) | Int(d[9]) << 8
-        let body = d.dropFirst(10 + headerLength)
-        return body.withUnsafeBytes { raw in (0..<(body.count / 4)).map { Float(bitPattern: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)) } }
-    }
-
     func testCompiledIntermediatesEqualTheInterpreters() throws {
         let names = ["layer1.0.cbam.sigmoid_2", "layer3.0.cbam.sigmoid", "layer2.0.bn1", "angles", "expvals"]
         var files: [String: [String: [Float]]] = [:]
@@ -40,5 +32,34 @@ final class IntermediateValuesTests: CommandLineTestCase {
                           "--input", "examples/signals/cage.wav", "--output", "nothing=\(path("x.npy"))")
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("--output nothing: the model has no value named %nothing"), r.stderr)
+    }
+}
+
+/// `qemlc explain`: CBAM attention from the compiled plan, equal to the interpreter's.
+final class ExplainTests: CommandLineTestCase {
+    func testExplainDrawsAttentionEqualToTheInterpreters() throws {
+        for backend in ["jit", "interpret"] {
+            let r = try qemlc("explain", "examples/qemlnet-tiny.qir", "examples/signals/inner_race.wav", "--weights", "examples/qemlnet-tiny.safetensors",
+                              "-o", path("\(backend).png"), "--output", "layer1=\(path("\(backend)-layer1.npy"))", "--output", "layer2=\(path("\(backend)-layer2.npy"))",
+                              "--backend", backend)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.hasPrefix("inner_race "), r.stdout)
+            XCTAssertTrue(r.stdout.contains("attention of layer1, layer2, layer3, layer4 (\(backend == "jit" ? "compiled plan" : "reference interpreter"))"), r.stdout)
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("\(backend).png"))).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+        }
+        for stage in ["layer1", "layer2"] {
+            let jit = try floats(path("jit-\(stage).npy")), reference = try floats(path("interpret-\(stage).npy"))
+            XCTAssertEqual(jit.count, stage == "layer1" ? 64 : 16, stage)
+            XCTAssertEqual(jit.count, reference.count)
+            for (a, b) in zip(jit, reference) { XCTAssertTrue(abs(a - b) <= 1e-6 && (0...1).contains(a), "\(stage): \(a) vs \(b)") }
+        }
+        let one = try qemlc("explain", "examples/qemlnet-tiny.qir", "examples/signals/ball.wav", "--weights", "examples/qemlnet-tiny.safetensors",
+                            "-o", path("one.png"), "--stage", "layer3")
+        XCTAssertEqual(one.status, 0, one.stderr)
+        XCTAssertTrue(one.stdout.contains("attention of layer3 (compiled plan)"), one.stdout)
+        let bad = try qemlc("explain", "examples/qemlnet-tiny.qir", "examples/signals/ball.wav", "--weights", "examples/qemlnet-tiny.safetensors",
+                            "-o", path("bad.png"), "--stage", "layer9")
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("--stage layer9: the model's stages with attention are all, layer1, layer2, layer3, layer4"), bad.stderr)
     }
 }

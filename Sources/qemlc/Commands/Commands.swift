@@ -4,7 +4,7 @@ import ArgumentParser
 /// the signal tools, then the benchmarks' helpers.
 let commands: [ParsableCommand.Type] = [
     Check.self, Dump.self, InitWeights.self, Run.self, Compile.self, Bench.self, Export.self, Targets.self,
-    Eval.self,
+    Eval.self, Explain.self,
     Synth.self, Spectrogram.self, Envelope.self,
     BenchFrontend.self, BenchCircuit.self,
 ]
