@@ -129,7 +129,7 @@ public enum BearingSynth {
                               fix: "lower --resonance or raise the sample rate")
         }
         var rng = SplitMix64(seed: s.seed &* 0x9E37_79B9 &+ UInt64(Fault.allCases.firstIndex(of: s.fault) ?? 0))
-        let n = Int(s.duration * Double(s.sampleRate))
+        let n = Int((s.duration * Double(s.sampleRate)).rounded())  // 2.3 s at 12 kHz is 27,600 samples, not 27,599
         let sr = Double(s.sampleRate)
         let f = s.bearing.frequencies(shaftHz: s.rpm / 60)
         var x = [Double](repeating: 0, count: n)

@@ -142,6 +142,7 @@ extension ExportedModel {
             /* \(spectrogramDoc). */
             const float *\(p)_spectrogram(const \(p)_context *ctx);
 
+            \(hasFrontEnd ? streamHeader : "")
             /* What went wrong in the last call that failed on this context; a status as text. */
             const char *\(p)_error(const \(p)_context *ctx);
             const char *\(p)_status_string(int status);
@@ -167,6 +168,8 @@ extension ExportedModel {
             out.append(("fe_padded", r((length + 2 * fe.stft.padAmount) * 4)))
             out.append(("fe_spec", r(CFrontEnd.specFloats(fe, frames: frames) * 4)))
             out.append(("fe_resized", r(CFrontEnd.outputFloats(fe) * 4)))
+            out.append(("stream_ring", r(length * 4)))
+            out.append(("stream_window", r(length * 4)))
         }
         return out
     }
@@ -221,6 +224,8 @@ extension ExportedModel {
                 float *outputs;
                 float *fe_work;
                 float *fe_padded, *fe_spec, *fe_resized, *fe_last;
+                float *stream_ring, *stream_window;  /* the last SIGNAL_LENGTH samples; one window, in order */
+                size_t stream_hop, stream_total, stream_last_end;
                 const float *weights;   /* the payload: block b at weights + its offset */
                 void *weights_owned;    /* malloc'd by load_weights_file */
                 void *memory_owned;     /* malloc'd by create */
@@ -407,6 +412,8 @@ extension ExportedModel {
 
                 const float *\(p)_spectrogram(const \(p)_context *ctx) { return ctx ? ctx->fe_last : NULL; }
 
+                \(streamSource)
+
                 """)
         } else {
             c.append("""
@@ -430,6 +437,107 @@ extension ExportedModel {
 
             """)
         return c.joined(separator: "\n")
+    }
+
+    /// The streaming API's declarations (push form; `StreamWindow` is the same rule in Swift).
+    var streamHeader: String {
+        let p = prefix, P = upper
+        return """
+            /* Streaming (push form): a stream keeps the last \(P)_SIGNAL_LENGTH samples in a ring inside the
+               context and classifies that window every `hop` samples: windows end at SIGNAL_LENGTH,
+               SIGNAL_LENGTH + hop, …, as `qemlc run --stream` does. `on_result` is called from inside
+               push for each window, with the window's end time and its probabilities (valid during the
+               call). finish classifies what came after the last window (a final window ending at the
+               last sample), or, for a stream shorter than a window, one short zero-padded window.
+               No memory is allocated while streaming; one context per stream (contexts on several
+               threads are independent). Each window runs the whole front end (not incremental yet). */
+            #define \(P)_STREAM_HOP_DEFAULT \(streamHop)u
+            typedef enum { \(P)_WINDOW_FULL = 0, \(P)_WINDOW_FINAL = 1, \(P)_WINDOW_SHORT = 2 } \(p)_window_kind;
+            typedef struct {
+                double end_seconds, start_seconds;  /* the window's samples [start, end) since the stream began */
+                int top;                            /* the most probable class, and its label */
+                const char *label;
+                const float *probabilities;         /* \(P)_CLASSES floats */
+                int kind;                           /* \(p)_window_kind */
+                size_t samples;                     /* samples in the window (short: fewer than SIGNAL_LENGTH) */
+                size_t new_samples;                 /* samples since the previous window's end */
+            } \(p)_stream_result;
+            typedef void (*\(p)_on_result)(const \(p)_stream_result *result, void *user);
+            /* Starts (or restarts) a stream classifying every `hop` samples (0: \(P)_STREAM_HOP_DEFAULT). */
+            int \(p)_stream_init(\(p)_context *ctx, size_t hop);
+            /* Forgets the stream's samples (the hop stays). */
+            void \(p)_stream_reset(\(p)_context *ctx);
+            /* Appends `count` samples; a NaN or Inf is refused with \(P)_ERROR_NONFINITE before any is kept. */
+            int \(p)_stream_push(\(p)_context *ctx, const float *samples, size_t count, \(p)_on_result on_result, void *user);
+            /* At the end of the stream: the final (or short) window, if any samples are not yet classified. */
+            int \(p)_stream_finish(\(p)_context *ctx, \(p)_on_result on_result, void *user);
+
+            """
+    }
+
+    var streamSource: String {
+        let p = prefix, P = upper
+        return """
+            int \(p)_stream_init(\(p)_context *ctx, size_t hop) {
+                if (!ctx) return \(P)_ERROR_ARGUMENT;
+                ctx->stream_hop = hop ? hop : \(P)_STREAM_HOP_DEFAULT;
+                \(p)_stream_reset(ctx);
+                return \(P)_OK;
+            }
+
+            void \(p)_stream_reset(\(p)_context *ctx) {
+                if (!ctx) return;
+                ctx->stream_total = 0;
+                ctx->stream_last_end = 0;
+            }
+
+            /* Classifies the `have` samples that end at stream position `end` and reports them. */
+            static int stream_window(\(p)_context *ctx, size_t end, size_t have, int kind, \(p)_on_result on_result, void *user) {
+                for (size_t i = 0; i < have; i++) ctx->stream_window[i] = ctx->stream_ring[(end - have + i) % \(P)_SIGNAL_LENGTH];
+                const int status = \(p)_run_signal(ctx, ctx->stream_window, have);
+                if (status != \(P)_OK) return status;
+                \(p)_stream_result r;
+                r.end_seconds = (double)end / \(P)_SAMPLE_RATE;
+                r.start_seconds = (double)(end - have) / \(P)_SAMPLE_RATE;
+                r.top = ctx->top;
+                r.label = \(p)_label(ctx->top);
+                r.probabilities = \(p)_probabilities(ctx);
+                r.kind = kind;
+                r.samples = have;
+                r.new_samples = end - ctx->stream_last_end;
+                ctx->stream_last_end = end;
+                if (on_result) on_result(&r, user);
+                return \(P)_OK;
+            }
+
+            int \(p)_stream_push(\(p)_context *ctx, const float *samples, size_t count, \(p)_on_result on_result, void *user) {
+                if (!ctx) return \(P)_ERROR_ARGUMENT;
+                if (!ctx->stream_hop) return fail(ctx, \(P)_ERROR_ARGUMENT, "stream_push: call stream_init first");
+                if (count && !samples) return fail(ctx, \(P)_ERROR_ARGUMENT, "stream_push: samples is NULL");
+                if (!ctx->weights) return fail(ctx, \(P)_ERROR_NO_WEIGHTS, "no weights loaded: call \(p)_load_weights_file first");
+                {
+                    const size_t bad = first_nonfinite(samples, count);
+                    if (bad < count) return fail(ctx, \(P)_ERROR_NONFINITE, "stream sample %zu: %s is not a finite number", ctx->stream_total + bad, nonfinite_name(samples[bad]));
+                }
+                for (size_t i = 0; i < count; i++) {
+                    ctx->stream_ring[ctx->stream_total % \(P)_SIGNAL_LENGTH] = samples[i];
+                    const size_t t = ++ctx->stream_total;
+                    if (t >= \(P)_SIGNAL_LENGTH && (t - \(P)_SIGNAL_LENGTH) % ctx->stream_hop == 0) {
+                        const int status = stream_window(ctx, t, \(P)_SIGNAL_LENGTH, \(P)_WINDOW_FULL, on_result, user);
+                        if (status != \(P)_OK) return status;
+                    }
+                }
+                return \(P)_OK;
+            }
+
+            int \(p)_stream_finish(\(p)_context *ctx, \(p)_on_result on_result, void *user) {
+                if (!ctx) return \(P)_ERROR_ARGUMENT;
+                const size_t t = ctx->stream_total;
+                if (t == 0 || t == ctx->stream_last_end) return \(P)_OK;
+                if (t < \(P)_SIGNAL_LENGTH) return stream_window(ctx, t, t, \(P)_WINDOW_SHORT, on_result, user);
+                return stream_window(ctx, t, \(P)_SIGNAL_LENGTH, \(P)_WINDOW_FINAL, on_result, user);
+            }
+            """
     }
 
     private func weightsLoader(p: String, P: String) -> String {

@@ -8,10 +8,15 @@ extension ExportedModel {
             /* main.c — classify signals with the exported model "\(graph.name)".
              *
              *   ./classify [--weights FILE] [--spectrogram-out FILE] SIGNAL...
+             *   ./classify [--weights FILE] --stream [--format s16le|f32le] [--sample-rate HZ] [--json] -|SIGNAL.wav
              *
              * SIGNAL is a WAV file (PCM 16-bit or float 32-bit; the first channel), or raw little-endian
              * float32 samples in a .f32/.raw file or on stdin (-)\(hasFrontEnd ? "" : " — this model has no frontend section, so a raw file holds the network input itself"). For each signal, prints `label probability` lines,
              * highest first (with several signals, a `file:` line before each).
+             * With --stream (models with a frontend), the signal is pushed through the streaming API: one line per
+             * window, `t=12.25 outer_race 0.97` (or a JSON object per line with --json), a window of
+             * \(P)_SIGNAL_LENGTH samples every \(P)_STREAM_HOP_DEFAULT; from stdin (-) as raw s16le or f32le (default)
+             * PCM until EOF, e.g. `arecord -f S16_LE -r \(frontEnd?.sampleRate ?? 0) -c 1 -t raw | ./classify --stream --format s16le -`.
              * Without --weights, \(stem).weights is looked for beside this program, then in the working directory.
              * Exit status: 0 ok, 1 bad input or weights (message on stderr), 64 usage.
              */
@@ -198,26 +203,43 @@ extension ExportedModel {
                 return x < y ? 1 : x > y ? -1 : *(const int *)a - *(const int *)b;
             }
 
+            \(hasFrontEnd ? streamProgram : "")
             static int usage(const char *argv0, FILE *to) {
                 fprintf(to, "usage: %s [--weights FILE] [--spectrogram-out FILE] SIGNAL.wav|SIGNAL.f32|- ...\\n"
-                            "model %s (%s), hash %s, runtime %s\\n", argv0, "\(graph.name)", \(p)_target(), \(p)_model_hash(), \(p)_version());
+                            "       %s [--weights FILE] --stream [--format s16le|f32le] [--sample-rate HZ] [--json] -|SIGNAL.wav\\n"
+                            "model %s (%s), hash %s, runtime %s\\n", argv0, argv0, "\(graph.name)", \(p)_target(), \(p)_model_hash(), \(p)_version());
                 return to == stdout ? 0 : EXIT_USAGE;
             }
 
             int main(int argc, char **argv) {
-                const char *weights = NULL, *spectrogram_out = NULL;
-                int first = 1;
+                const char *weights = NULL, *spectrogram_out = NULL, *format = "f32le";
+                int first = 1, stream = 0, json = 0, sample_rate = 0;
                 while (first < argc && strncmp(argv[first], "--", 2) == 0) {
                     if (strcmp(argv[first], "--help") == 0) return usage(argv[0], stdout);
                     if (strcmp(argv[first], "--") == 0) { first++; break; }
-                    const int known = strcmp(argv[first], "--weights") == 0 || strcmp(argv[first], "--spectrogram-out") == 0;
+                    if (strcmp(argv[first], "--stream") == 0) { stream = 1; first++; continue; }
+                    if (strcmp(argv[first], "--json") == 0) { json = 1; first++; continue; }
+                    const int known = strcmp(argv[first], "--weights") == 0 || strcmp(argv[first], "--spectrogram-out") == 0
+                        || strcmp(argv[first], "--format") == 0 || strcmp(argv[first], "--sample-rate") == 0;
                     if (!known) { fprintf(stderr, "error: unknown option %s\\n", argv[first]); return usage(argv[0], stderr); }
-                    if (first + 1 >= argc) { fprintf(stderr, "error: %s needs a FILE\\n", argv[first]); return usage(argv[0], stderr); }
+                    if (first + 1 >= argc) { fprintf(stderr, "error: %s needs a value\\n", argv[first]); return usage(argv[0], stderr); }
                     if (strcmp(argv[first], "--weights") == 0) weights = argv[first + 1];
+                    else if (strcmp(argv[first], "--format") == 0) format = argv[first + 1];
+                    else if (strcmp(argv[first], "--sample-rate") == 0) sample_rate = atoi(argv[first + 1]);
                     else spectrogram_out = argv[first + 1];
                     first += 2;
                 }
                 if (first >= argc) return usage(argv[0], stderr);
+                if (stream && (\(hasFrontEnd ? "0" : "1") || argc - first != 1 || spectrogram_out || (strcmp(format, "s16le") != 0 && strcmp(format, "f32le") != 0)
+                               || (sample_rate && sample_rate != \(P)_SAMPLE_RATE))) {
+                    fprintf(stderr, "error: --stream takes one signal (- for stdin), --format s16le or f32le, and the model's sample rate (%d Hz)%s\\n",
+                            \(P)_SAMPLE_RATE, \(hasFrontEnd ? "\"\"" : "\"; this model has no frontend\""));
+                    return usage(argv[0], stderr);
+                }
+                if (!stream && (json || sample_rate || strcmp(format, "f32le") != 0)) {
+                    fprintf(stderr, "error: --json, --format and --sample-rate go with --stream\\n");
+                    return usage(argv[0], stderr);
+                }
                 \(p)_context *ctx = \(p)_create(NULL, 0);
                 if (!ctx) { fprintf(stderr, "error: cannot allocate the context (%zu bytes)\\n", \(p)_context_bytes()); return EXIT_BAD_INPUT; }
                 int status;
@@ -233,6 +255,7 @@ extension ExportedModel {
                     return EXIT_BAD_INPUT;
                 }
                 int result = 0;
+                \(hasFrontEnd ? "if (stream) { result = run_stream(ctx, argv[first], format, json); \(p)_destroy(ctx); return result; }" : "(void)json;")
                 for (int a = first; a < argc; a++) {
                     size_t count = 0;
                     int rate = 0;
@@ -281,6 +304,75 @@ extension ExportedModel {
                 }
                 \(p)_destroy(ctx);
                 return result;
+            }
+
+            """
+    }
+
+    /// main.c's --stream mode: a signal pushed through the streaming API in pieces.
+    var streamProgram: String {
+        let p = prefix, P = upper
+        return """
+            /* --stream: one line (or JSON object) per window, as `qemlc run --stream` prints them. */
+            static void print_window(const \(p)_stream_result *r, void *user) {
+                if (*(const int *)user) {
+                    printf("{\\"t\\": %.6g, \\"start\\": %.6g, \\"label\\": \\"%s\\", \\"p\\": %.6g, \\"window\\": \\"%s\\", \\"probs\\": {",
+                           r->end_seconds, r->start_seconds, r->label, r->probabilities[r->top],
+                           r->kind == \(P)_WINDOW_SHORT ? "short" : r->kind == \(P)_WINDOW_FINAL ? "final" : "full");
+                    for (int i = 0; i < \(P)_CLASSES; i++) printf("%s\\"%s\\": %.6g", i ? ", " : "", \(p)_label(i), r->probabilities[i]);
+                    printf("}}\\n");
+                } else {
+                    printf("t=%.2f %s %.2f", r->end_seconds, r->label, r->probabilities[r->top]);
+                    if (r->kind == \(P)_WINDOW_SHORT) printf(" (short window: %zu of %d samples, zero-padded)", r->samples, \(P)_SIGNAL_LENGTH);
+                    else if (r->kind == \(P)_WINDOW_FINAL) printf(" (final window: %zu new samples)", r->new_samples);
+                    printf("\\n");
+                }
+                fflush(stdout);
+            }
+
+            static int stream_status(\(p)_context *ctx, int status) {
+                if (status == \(P)_OK) return 0;
+                fprintf(stderr, "error: %s (%s)\\n", \(p)_error(ctx), \(p)_status_string(status));
+                return EXIT_BAD_INPUT;
+            }
+
+            /* Pushes a WAV/raw file in pieces of 1000 samples, or stdin's s16le/f32le PCM as it arrives. */
+            static int run_stream(\(p)_context *ctx, const char *path, const char *format, int json) {
+                \(p)_stream_init(ctx, 0);
+                if (strcmp(path, "-") != 0) {
+                    size_t count = 0;
+                    int rate = 0;
+                    float *signal = read_signal(path, &count, &rate);
+                    if (!signal) return EXIT_BAD_INPUT;
+                    if (rate != 0 && rate != \(P)_SAMPLE_RATE) {
+                        fprintf(stderr, "error: %s is sampled at %d Hz; the model expects %d Hz (resample it first)\\n", path, rate, \(P)_SAMPLE_RATE);
+                        free(signal);
+                        return EXIT_BAD_INPUT;
+                    }
+                    int status = \(P)_OK;
+                    for (size_t at = 0; status == \(P)_OK && at < count; at += 1000)
+                        status = \(p)_stream_push(ctx, signal + at, count - at < 1000 ? count - at : 1000, print_window, &json);
+                    free(signal);
+                    if (status == \(P)_OK) status = \(p)_stream_finish(ctx, print_window, &json);
+                    return stream_status(ctx, status);
+                }
+                const size_t width = strcmp(format, "s16le") == 0 ? 2 : 4;
+                unsigned char bytes[4096 * 4];
+                float samples[4096];
+                size_t kept = 0, got;
+                while ((got = fread(bytes + kept, 1, 4096 * width - kept, stdin)) > 0) {  /* at most 4096 samples */
+                    const size_t have = kept + got, n = have / width;
+                    for (size_t i = 0; i < n; i++) {
+                        if (width == 2) samples[i] = (float)(int16_t)u16(bytes + 2 * i) / 32768.0f;
+                        else { const uint32_t b = u32(bytes + 4 * i); memcpy(&samples[i], &b, 4); }
+                    }
+                    const int status = \(p)_stream_push(ctx, samples, n, print_window, &json);
+                    if (status != \(P)_OK) return stream_status(ctx, status);
+                    kept = have - n * width;
+                    memmove(bytes, bytes + n * width, kept);
+                }
+                if (kept) fprintf(stderr, "note: %zu trailing bytes at the end of the input are not a whole sample\\n", kept);
+                return stream_status(ctx, \(p)_stream_finish(ctx, print_window, &json));
             }
 
             """

@@ -23,6 +23,8 @@ public struct ExportedModel {
     public let plan: KernelPlan
     public let target: TargetDescription
     public let frontEnd: FrontEnd?
+    /// Samples between two classified windows of the streaming API (default: a quarter window).
+    public var streamHop: Int
     let steps: [Step]
     /// Packed weight blocks in file order (each starts 64-byte aligned in the payload).
     let blocks: [[Float]]
@@ -128,6 +130,7 @@ public struct ExportedModel {
         } else {
             frontEnd = nil
         }
+        streamHop = max(1, (frontEnd?.length ?? 4) / 4)
 
         var h = FNV64()
         h.update("qemlc export v\(WeightsImage.formatVersion)")

@@ -16,7 +16,12 @@ struct Export: ParsableCommand {
     @Option(help: "Target: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon, or a .target file.") var target = "host"
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output: String
     @Flag(help: "Put the weights inside the object instead of a .weights file.") var embedWeights = false
+    @Option(help: "Samples between two classified windows of the streaming API (default: a quarter of the frontend's length).") var streamHop: Int?
     @Flag(help: "Overwrite existing files in the output folder.") var force = false
+
+    func validate() throws {
+        try Validate.atLeast(streamHop, 1, "--stream-hop", maximum: 100_000_000, unit: " samples")
+    }
 
     func run() throws {
         let graph = try ModelFiles.graph(model)
@@ -27,10 +32,11 @@ struct Export: ParsableCommand {
         let weightTensors = try ModelFiles.weights(weights, for: graph)
         let stem = URL(fileURLWithPath: model).deletingPathExtension().lastPathComponent
         let progress = Progress("exporting", total: 3)
-        let exported: ExportedModel
+        var exported: ExportedModel
         do {
             progress.step("planning")
             exported = try ExportedModel(graph: graph, weights: weightTensors, target: targetDescription, stem: stem)
+            if let streamHop { exported.streamHop = streamHop }
         } catch let e as ExportError {
             progress.finish()
             throw UserError("cannot export \(model): \(e.message)", fix: e.fix)
