@@ -16,6 +16,13 @@ public struct StreamWindow: Sendable, Equatable {
         self.kind = kind
     }
 
+    /// The hop when none is given: a quarter window, rounded to whole STFT hops so that a stream
+    /// can reuse the frames consecutive windows share (the exported runtime's incremental STFT).
+    public static func defaultHop(length: Int, stftHop: Int) -> Int {
+        let h = max(1, stftHop)
+        return max(h, (length / 4 + h / 2) / h * h)
+    }
+
     public static func windows(samples n: Int, length: Int, hop: Int) -> [StreamWindow] {
         precondition(length > 0 && hop > 0)
         guard n > 0 else { return [] }

@@ -23,6 +23,12 @@ final class StreamWindowTests: XCTestCase {
         XCTAssertEqual(StreamWindow.windows(samples: 4_000, length: 4_000, hop: 1_000), [StreamWindow(start: 0, end: 4_000, kind: .full)])
     }
 
+    func testDefaultHopIsAQuarterWindowInWholeSTFTHops() {
+        XCTAssertEqual(StreamWindow.defaultHop(length: 12_000, stftHop: 256), 3_072)
+        XCTAssertEqual(StreamWindow.defaultHop(length: 12_000, stftHop: 64), 3_008)
+        XCTAssertEqual(StreamWindow.defaultHop(length: 100, stftHop: 256), 256, "at least one STFT hop")
+    }
+
     func testHopLongerThanTheWindowSkipsSamples() {
         let w = StreamWindow.windows(samples: 10_000, length: 2_000, hop: 3_000)
         XCTAssertEqual(w.map(\.start), [0, 3_000, 6_000, 8_000])

@@ -163,7 +163,7 @@ final class StreamCommandTests: CommandLineTestCase {
         let json = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--stream", "--json")
         XCTAssertEqual(json.status, 0, json.stderr)
         let windows = try json.stdout.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
-        XCTAssertEqual(windows.count, 14, "a window every 0.25 s from 1 s to 4.25 s")
+        XCTAssertEqual(windows.count, 14, "a window every 3,072 samples (0.256 s) from 1 s to 4.25 s, the last a final one")
         XCTAssertEqual(windows.first?["window"] as? String, "full")
         let streamed = try XCTUnwrap(windows.first?["probs"] as? [String: Double])
         let once = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--json")

@@ -19,7 +19,7 @@ final class StreamExportTests: CommandLineTestCase {
         let long = path("long.wav")
         XCTAssertEqual(try qemlc("synth", "--timeline", "healthy:2,outer_race:2.3", "-o", long).status, 0)
         let dir = try exportTiny(hop: 3000)
-        let qemlcLines = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--stream")
+        let qemlcLines = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors", "--input", long, "--stream", "--hop", "0.25")
         XCTAssertEqual(qemlcLines.status, 0, qemlcLines.stderr)
         XCTAssertTrue(qemlcLines.stdout.hasSuffix("(final window: 600 new samples)\n"), qemlcLines.stdout)
         // From the file (pushed 1000 samples at a time: the ring wraps many times) …
@@ -44,7 +44,32 @@ final class StreamExportTests: CommandLineTestCase {
     /// The C API itself: a hop that does not divide the window, the ring wrapping, reset, and two
     /// streams on two threads — each window equal to a one-shot run on the same samples.
     func testStreamAPIOnTwoThreadsEqualsOneShotRuns() throws {
-        let dir = try exportTiny(hop: 5000)
+        let f = try streamCheck(hop: 5000)
+        // 40,000 samples, a 12,000-sample window every 5,000: ends 12k, 17k, …, 37k, then a final one at 40k.
+        XCTAssertEqual(f.first, "7", f.joined(separator: " "))
+        XCTAssertEqual(f.dropFirst().first, "7", "the second thread's stream is the same")
+        for worst in f[2...3] { XCTAssertTrue((Double(worst) ?? .nan) <= 1e-6, "a window against a one-shot run: \(worst)") }
+        XCTAssertEqual(Array(f[4...5]), ["1", "1"], "windows in order")
+        // 5,000 is no multiple of the front end's 256-sample hop: every frame of every window is computed (47 × 2 channels).
+        XCTAssertEqual(Array(f[6...7]), ["94", "94"], "frames of the first window, and the most of any later full window")
+    }
+
+    /// The incremental STFT: with a hop of 12 STFT frames (3,072 samples), a full window computes
+    /// only the frames it does not share with the previous one — 20 of 47 per channel: the 4
+    /// frames at its reflect-padded start and the 16 that are new (interior frames 4…42, shifted by
+    /// 12) — and still equals a one-shot run bit for bit.
+    func testIncrementalSTFTComputesOnlyTheNewFrames() throws {
+        let f = try streamCheck(hop: 3072)
+        XCTAssertEqual(f.first, "11", f.joined(separator: " "))  // ten full windows ending 12000, 15072, …, 39648, then a final one at 40000
+        for worst in f[2...3] { XCTAssertEqual(worst, "0", "reused frames are the same numbers") }
+        XCTAssertEqual(Array(f[6...7]), ["94", "40"], "the first window computes all 2 × 47 frames, later full windows 2 × 20")
+    }
+
+    /// Builds and runs a C program that streams 40,000 samples on two threads (after a reset) and
+    /// prints: windows (thread 1, 2), worst difference from one-shot runs (1, 2), order ok (1, 2),
+    /// frames computed by the first window, the most frames computed by a later full window.
+    func streamCheck(hop: Int) throws -> [String] {
+        let dir = try exportTiny(hop: hop)
         let program = """
             #include "qemlnet-tiny.h"
             #include <math.h>
@@ -55,7 +80,7 @@ final class StreamExportTests: CommandLineTestCase {
             #define N 40000
             static float signal[N];
             static const void *weights_image;
-            typedef struct { int windows; double worst; int order_ok; size_t last_end; } check;
+            typedef struct { int windows; double worst; int order_ok; size_t last_end; int first_frames, later_frames; } check;
 
             /* Each window against a one-shot run of the same samples on a context of its own. */
             static void on_result(const qemlnet_tiny_stream_result *r, void *user) {
@@ -69,6 +94,8 @@ final class StreamExportTests: CommandLineTestCase {
                     if (!(d <= c->worst)) c->worst = d;  /* NaN sticks */
                 }
                 if (end <= c->last_end) c->order_ok = 0;
+                if (c->windows == 0) c->first_frames = r->frames_computed;
+                else if (r->kind == QEMLNET_TINY_WINDOW_FULL && r->frames_computed > c->later_frames) c->later_frames = r->frames_computed;
                 c->last_end = end;
                 c->windows++;
                 qemlnet_tiny_destroy(one);
@@ -95,13 +122,13 @@ final class StreamExportTests: CommandLineTestCase {
                     signal[i] = 0.3f * sinf(0.05f * i) * (1.0f + (float)(i / 12000)) + ((float)(state >> 8) / 16777216.0f - 0.5f) * 0.2f;
                 }
                 (void)weights_image;
-                check a = {0, 0, 1, 0}, b = {0, 0, 1, 0};
+                check a = {0, 0, 1, 0, 0, 0}, b = {0, 0, 1, 0, 0, 0};
                 pthread_t ta, tb;
                 pthread_create(&ta, NULL, run, &a);
                 pthread_create(&tb, NULL, run, &b);
                 pthread_join(ta, NULL);
                 pthread_join(tb, NULL);
-                printf("%d %d %g %g %d %d\\n", a.windows, b.windows, a.worst, b.worst, a.order_ok, b.order_ok);
+                printf("%d %d %g %g %d %d %d %d\\n", a.windows, b.windows, a.worst, b.worst, a.order_ok, b.order_ok, a.first_frames, a.later_frames);
                 return 0;
             }
             """
@@ -112,11 +139,7 @@ final class StreamExportTests: CommandLineTestCase {
         let r = try exec("./stream_check", [], in: dir)
         XCTAssertEqual(r.status, 0, r.stderr)
         let f = r.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
-        XCTAssertEqual(f.count, 6, r.stdout)
-        // 40,000 samples, a 12,000-sample window every 5,000: ends 12k, 17k, …, 37k, then a final one at 40k.
-        XCTAssertEqual(f.first, "7", r.stdout)
-        XCTAssertEqual(f.dropFirst().first, "7", "the second thread's stream is the same")
-        for worst in f[2...3] { XCTAssertTrue((Double(worst) ?? .nan) <= 1e-6, "a window against a one-shot run: \(worst)") }
-        XCTAssertEqual(Array(f[4...5]), ["1", "1"], "windows in order")
+        guard f.count == 8 else { XCTFail("stream_check printed: \(r.stdout)"); return Array(repeating: "", count: 8) }
+        return f
     }
 }

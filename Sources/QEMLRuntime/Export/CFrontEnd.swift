@@ -261,8 +261,11 @@ enum CFrontEnd {
                 }
             }
 
-            /* signal (count samples), or |signal| → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz. */
-            static void fe_spectrogram(const float *signal, size_t count, int rectify, float *padded, float *work, float *spec) {
+            /* signal (count samples), or |signal| → spec [FE_BINS][FE_FRAMES], row 0 = 0 Hz: the frames t with
+               need[t] (every frame when need is NULL; a stream keeps the others from its previous
+               window). Returns how many frames it computed. */
+            static int fe_spectrogram(const float *signal, size_t count, int rectify, float *padded, float *work, float *spec,
+                                      const unsigned char *need) {
                 const size_t n = count < FE_LENGTH ? count : FE_LENGTH;
                 float *x = padded + FE_PAD;
                 for (size_t i = 0; i < n; i++) x[i] = rectify ? fabsf(signal[i]) : signal[i];
@@ -273,21 +276,26 @@ enum CFrontEnd {
                         : "padded[FE_PAD - 1 - i] = 0.0f;\n        x[FE_LENGTH + i] = 0.0f;")
                 }
                 float *frame = work, *xr = frame + FE_NFFT * FE_TILE, *xi = xr + (FE_BINS + 1) * FE_TILE, *fft = xi + (FE_BINS + 1) * FE_TILE;
-                for (int t0 = 0; t0 < FE_FRAMES; t0 += FE_TILE) {
-                    const int valid = FE_FRAMES - t0 < FE_TILE ? FE_FRAMES - t0 : FE_TILE;
+                int computed = 0;
+                for (int t = 0; t < FE_FRAMES;) {
+                    /* The next tile: up to FE_TILE frames that are needed. */
+                    int idx[FE_TILE], valid = 0;
+                    for (; t < FE_FRAMES && valid < FE_TILE; t++) if (!need || need[t]) idx[valid++] = t;
+                    if (valid == 0) break;
                     for (int f = 0; f < FE_TILE; f++) {
-                        /* Past the last frame the tile repeats frame t0 (computed, never stored). */
-                        const float *src = padded + (size_t)(t0 + (f < valid ? f : 0)) * FE_HOP;
+                        /* Past the last frame the tile repeats its first (computed, never stored). */
+                        const float *src = padded + (size_t)idx[f < valid ? f : 0] * FE_HOP;
                         for (int k = 0; k < FE_NFFT; k++) frame[k * FE_TILE + f] = src[k] * fe_window[k];
                     }
                     fe_rfft(frame, xr, xi, fft);
                     for (int b = 0; b < FE_BINS; b++) {
                         float v[FE_TILE];
                         fe_scale_tile(xr + b * FE_TILE, xi + b * FE_TILE, v);
-                        float *dst = spec + b * FE_FRAMES + t0;
-                        for (int f = 0; f < valid; f++) dst[f] = v[f];
+                        for (int f = 0; f < valid; f++) spec[b * FE_FRAMES + idx[f]] = v[f];
                     }
+                    computed += valid;
                 }
+                return computed;
             }
 
             """)
@@ -383,12 +391,23 @@ enum CFrontEnd {
         let map = mel != nil ? "spec + FE_BINS * FE_FRAMES" : "spec + FE_BIN0 * FE_FRAMES"
         let place = fe.resize != nil ? "    fe_resize(map, out);\n" : "    memcpy(out, map, sizeof(float) * FE_PLANE_FLOATS);\n"
         c.append("""
-            /* The network input [FE_CHANNELS][FE_ROWS][FE_COLS] for one signal, written to `resized`. */
-            static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
+            /* The network input [FE_CHANNELS][FE_ROWS][FE_COLS] for one signal, written to `resized`. A stream
+               passes one spectrogram per channel (`stride` floats apart) and the frames to compute;
+               a one-shot run passes one spectrogram for every channel (stride 0) and need NULL.
+               Returns the frames computed over all channels. */
+            static int fe_frames(const float *signal, size_t count, float *padded, float *work, float *specs, size_t stride,
+                                 const unsigned char *need, float *resized) {
+                int computed = 0;
                 for (int ch = 0; ch < FE_CHANNELS; ch++) {
+                    float *spec = specs + (size_t)ch * stride;
                     float *map = \(map), *out = resized + (size_t)ch * FE_PLANE_FLOATS;
-                    fe_spectrogram(signal, count, fe_rectify[ch], padded, work, spec);
+                    computed += fe_spectrogram(signal, count, fe_rectify[ch], padded, work, spec, need);
             \(mel != nil ? "        fe_mel(spec, map);\n" : "")\(fe.scale == "db" ? "        fe_db(map, FE_MAP_FLOATS);\n" : "")    \(place)\(fe.standardize ? "        fe_standardize(out, FE_PLANE_FLOATS);\n" : "")    }
+                return computed;
+            }
+
+            static float *fe_run(const float *signal, size_t count, float *padded, float *work, float *spec, float *resized) {
+                fe_frames(signal, count, padded, work, spec, 0, NULL, resized);
                 return resized;
             }
             """)

@@ -170,6 +170,8 @@ extension ExportedModel {
             out.append(("fe_resized", r(CFrontEnd.outputFloats(fe) * 4)))
             out.append(("stream_ring", r(length * 4)))
             out.append(("stream_window", r(length * 4)))
+            out.append(("stream_spec", r(fe.sources.count * CFrontEnd.specFloats(fe, frames: frames) * 4)))
+            out.append(("stream_need", r(frames)))
         }
         return out
     }
@@ -225,7 +227,9 @@ extension ExportedModel {
                 float *fe_work;
                 float *fe_padded, *fe_spec, *fe_resized, *fe_last;
                 float *stream_ring, *stream_window;  /* the last SIGNAL_LENGTH samples; one window, in order */
+                float *stream_spec, *stream_need;    /* each channel's spectrogram of the last window; frames to compute (bytes) */
                 size_t stream_hop, stream_total, stream_last_end;
+                int stream_previous;                 /* stream_spec holds the previous full window */
                 const float *weights;   /* the payload: block b at weights + its offset */
                 void *weights_owned;    /* malloc'd by load_weights_file */
                 void *memory_owned;     /* malloc'd by create */
@@ -450,7 +454,9 @@ extension ExportedModel {
                call). finish classifies what came after the last window (a final window ending at the
                last sample), or, for a stream shorter than a window, one short zero-padded window.
                No memory is allocated while streaming; one context per stream (contexts on several
-               threads are independent). Each window runs the whole front end (not incremental yet). */
+               threads are independent). The STFT is incremental: when the hop is a multiple of the front
+               end's hop, frames a window shares with the previous one (those away from its padded edges)
+               are reused, and only the new ones are computed (frames_computed says how many). */
             #define \(P)_STREAM_HOP_DEFAULT \(streamHop)u
             typedef enum { \(P)_WINDOW_FULL = 0, \(P)_WINDOW_FINAL = 1, \(P)_WINDOW_SHORT = 2 } \(p)_window_kind;
             typedef struct {
@@ -461,6 +467,7 @@ extension ExportedModel {
                 int kind;                           /* \(p)_window_kind */
                 size_t samples;                     /* samples in the window (short: fewer than SIGNAL_LENGTH) */
                 size_t new_samples;                 /* samples since the previous window's end */
+                int frames_computed;                /* STFT frames computed for this window, all channels (the rest reused) */
             } \(p)_stream_result;
             typedef void (*\(p)_on_result)(const \(p)_stream_result *result, void *user);
             /* Starts (or restarts) a stream classifying every `hop` samples (0: \(P)_STREAM_HOP_DEFAULT). */
@@ -474,6 +481,9 @@ extension ExportedModel {
 
             """
     }
+
+    /// Whether a stream may reuse STFT frames: not with `db`, which rescales the map in place.
+    var streamReusable: Bool { frontEnd?.scale != "db" }
 
     var streamSource: String {
         let p = prefix, P = upper
@@ -489,12 +499,33 @@ extension ExportedModel {
                 if (!ctx) return;
                 ctx->stream_total = 0;
                 ctx->stream_last_end = 0;
+                ctx->stream_previous = 0;
             }
 
             /* Classifies the `have` samples that end at stream position `end` and reports them. */
             static int stream_window(\(p)_context *ctx, size_t end, size_t have, int kind, \(p)_on_result on_result, void *user) {
                 for (size_t i = 0; i < have; i++) ctx->stream_window[i] = ctx->stream_ring[(end - have + i) % \(P)_SIGNAL_LENGTH];
-                const int status = \(p)_run_signal(ctx, ctx->stream_window, have);
+                /* A frame of this window that lies away from both padded edges, here and shift frames
+                   later in the previous window, is the same numbers: move it instead of computing it. */
+                unsigned char *need = (unsigned char *)(void *)ctx->stream_need;
+                const size_t shift = ctx->stream_hop / FE_HOP;
+                const int reuse = \(streamReusable ? "1" : "0") && kind == \(P)_WINDOW_FULL && ctx->stream_previous && ctx->stream_hop % FE_HOP == 0 && shift < FE_FRAMES;
+                for (int t = 0; t < FE_FRAMES; t++) {
+                    const long at = (long)t * FE_HOP - FE_PAD, later = (long)(t + shift) * FE_HOP - FE_PAD;
+                    need[t] = !(reuse && at >= 0 && t + shift < FE_FRAMES && later + FE_NFFT <= FE_LENGTH);
+                }
+                if (reuse) {
+                    for (int ch = 0; ch < FE_CHANNELS; ch++) {
+                        for (int b = 0; b < FE_BINS; b++) {
+                            float *row = ctx->stream_spec + (size_t)ch * FE_SPEC_FLOATS + (size_t)b * FE_FRAMES;
+                            for (int t = 0; t < FE_FRAMES; t++) if (!need[t]) row[t] = row[t + shift];
+                        }
+                    }
+                }
+                const int frames = fe_frames(ctx->stream_window, have, ctx->fe_padded, ctx->fe_work, ctx->stream_spec, FE_SPEC_FLOATS, need, ctx->fe_resized);
+                ctx->stream_previous = kind == \(P)_WINDOW_FULL;
+                ctx->fe_last = ctx->fe_resized;
+                const int status = \(p)_run_spectrogram(ctx, ctx->fe_resized);
                 if (status != \(P)_OK) return status;
                 \(p)_stream_result r;
                 r.end_seconds = (double)end / \(P)_SAMPLE_RATE;
@@ -505,6 +536,7 @@ extension ExportedModel {
                 r.kind = kind;
                 r.samples = have;
                 r.new_samples = end - ctx->stream_last_end;
+                r.frames_computed = frames;
                 ctx->stream_last_end = end;
                 if (on_result) on_result(&r, user);
                 return \(P)_OK;

@@ -130,7 +130,7 @@ public struct ExportedModel {
         } else {
             frontEnd = nil
         }
-        streamHop = max(1, (frontEnd?.length ?? 4) / 4)
+        streamHop = frontEnd.map { StreamWindow.defaultHop(length: $0.length ?? 4, stftHop: $0.stft.hop) } ?? 1
 
         var h = FNV64()
         h.update("qemlc export v\(WeightsImage.formatVersion)")

@@ -16,7 +16,7 @@ struct Export: ParsableCommand {
     @Option(help: "Target: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon, or a .target file.") var target = "host"
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output: String
     @Flag(help: "Put the weights inside the object instead of a .weights file.") var embedWeights = false
-    @Option(help: "Samples between two classified windows of the streaming API (default: a quarter of the frontend's length).") var streamHop: Int?
+    @Option(help: "Samples between two classified windows of the streaming API (default: a quarter of the frontend's length, in whole STFT hops, so frames are reused).") var streamHop: Int?
     @Flag(help: "Overwrite existing files in the output folder.") var force = false
 
     func validate() throws {

@@ -27,7 +27,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "Overwrite existing --output and --plot files.") var force = false
     @Flag(help: "Classify a long recording window by window, as a monitor would: one line per window (the frontend's length) every --hop.") var stream = false
-    @Option(help: "With --stream: seconds between windows (default: a quarter of the window).") var hop: Double?
+    @Option(help: "With --stream: seconds between windows (default: a quarter of the window, in whole STFT hops).") var hop: Double?
     @Option(help: "With --stream: draw the timeline (spectrogram, class probabilities, top class) into this PNG file.") var plot: String?
 
     func validate() throws {

@@ -23,7 +23,7 @@ extension Run {
         try requireInputFile(path, given: "--input")
         let (recording, channelIndex) = try InputFiles.readSignal(path, channel: channel)
         let (x, rate) = try frontEnd.prepare(recording, path: path, channel: channelIndex, resample: resample)
-        let hopSamples = max(1, Int(((hop ?? Double(length) / 4 / Double(rate)) * Double(rate)).rounded()))
+        let hopSamples = hop.map { max(1, Int(($0 * Double(rate)).rounded())) } ?? StreamWindow.defaultHop(length: length, stftHop: frontEnd.stft.hop)
         let windows = StreamWindow.windows(samples: x.count, length: length, hop: hopSamples)
         if let plot { try ModelFiles.checkWritable(plot, force: force) }
         guard let input = graph.inputs.first, graph[input].name == spec.output,
