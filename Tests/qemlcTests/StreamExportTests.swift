@@ -26,8 +26,9 @@ final class StreamExportTests: CommandLineTestCase {
         let file = try exec("./classify", ["--stream", long], in: dir)
         XCTAssertEqual(file.status, 0, file.stderr)
         XCTAssertEqual(file.stdout, qemlcLines.stdout)
-        // … and from a pipe of s16le PCM (the WAV's samples after its 44-byte header), read to EOF.
-        let pipe = try exec("sh", ["-c", "tail -c +45 '\(long)' | ./classify --stream --format s16le -"], in: dir)
+        // … and from a pipe of s16le PCM, the default (the WAV's samples after its 44-byte header,
+        // as `arecord -f S16_LE -t raw` writes them), read to EOF.
+        let pipe = try exec("sh", ["-c", "tail -c +45 '\(long)' | ./classify --stream -"], in: dir)
         XCTAssertEqual(pipe.status, 0, pipe.stderr)
         XCTAssertEqual(pipe.stdout, qemlcLines.stdout)
         // JSON lines, one object per window.

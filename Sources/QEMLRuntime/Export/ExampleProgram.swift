@@ -15,8 +15,8 @@ extension ExportedModel {
              * highest first (with several signals, a `file:` line before each).
              * With --stream (models with a frontend), the signal is pushed through the streaming API: one line per
              * window, `t=12.25 outer_race 0.97` (or a JSON object per line with --json), a window of
-             * \(P)_SIGNAL_LENGTH samples every \(P)_STREAM_HOP_DEFAULT; from stdin (-) as raw s16le or f32le (default)
-             * PCM until EOF, e.g. `arecord -f S16_LE -r \(frontEnd?.sampleRate ?? 0) -c 1 -t raw | ./classify --stream --format s16le -`.
+             * \(P)_SIGNAL_LENGTH samples every \(P)_STREAM_HOP_DEFAULT; from stdin (-) as raw s16le (default) or f32le
+             * PCM until EOF, e.g. `arecord -f S16_LE -r \(frontEnd?.sampleRate ?? 0) -c 1 -t raw | ./classify --stream -`.
              * Without --weights, \(stem).weights is looked for beside this program, then in the working directory.
              * Exit status: 0 ok, 1 bad input or weights (message on stderr), 64 usage.
              */
@@ -212,7 +212,7 @@ extension ExportedModel {
             }
 
             int main(int argc, char **argv) {
-                const char *weights = NULL, *spectrogram_out = NULL, *format = "f32le";
+                const char *weights = NULL, *spectrogram_out = NULL, *format = NULL;
                 int first = 1, stream = 0, json = 0, sample_rate = 0;
                 while (first < argc && strncmp(argv[first], "--", 2) == 0) {
                     if (strcmp(argv[first], "--help") == 0) return usage(argv[0], stdout);
@@ -230,14 +230,15 @@ extension ExportedModel {
                     first += 2;
                 }
                 if (first >= argc) return usage(argv[0], stderr);
+                if (!stream && (json || sample_rate || format)) {
+                    fprintf(stderr, "error: --json, --format and --sample-rate go with --stream\\n");
+                    return usage(argv[0], stderr);
+                }
+                if (!format) format = "s16le";
                 if (stream && (\(hasFrontEnd ? "0" : "1") || argc - first != 1 || spectrogram_out || (strcmp(format, "s16le") != 0 && strcmp(format, "f32le") != 0)
                                || (sample_rate && sample_rate != \(P)_SAMPLE_RATE))) {
                     fprintf(stderr, "error: --stream takes one signal (- for stdin), --format s16le or f32le, and the model's sample rate (%d Hz)%s\\n",
                             \(P)_SAMPLE_RATE, \(hasFrontEnd ? "\"\"" : "\"; this model has no frontend\""));
-                    return usage(argv[0], stderr);
-                }
-                if (!stream && (json || sample_rate || strcmp(format, "f32le") != 0)) {
-                    fprintf(stderr, "error: --json, --format and --sample-rate go with --stream\\n");
                     return usage(argv[0], stderr);
                 }
                 \(p)_context *ctx = \(p)_create(NULL, 0);
