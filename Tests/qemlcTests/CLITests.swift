@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The command line as a user meets it: the built `qemlc` binary, its output, its error text
@@ -228,19 +229,7 @@ final class CLITests: CommandLineTestCase {
     /// An 8-qubit circuit measuring every wire is above the folded kernel's coefficient limit: the
     /// debug ladder names the compiled state-vector kernel as the step that runs it.
     func testDebugLadderNamesTheStateVectorKernelAboveTheFoldingLimit() throws {
-        let model = try write("wide8.qir", """
-        model "wide8"
-        input %angles: f32[N,8]
-        %z = circuit(%angles, @pqc.weights, wires=8) {
-          angle_embedding(x, rotation="Y")
-          for l in 0..2 {
-            for q in 0..8 { rot(w[l,q,0], w[l,q,1], w[l,q,2], wires=q) }
-            for q in 0..7 { cnot(wires=[q, q+1]) }
-          }
-          expval(Z, wires=[0,1,2,3,4,5,6,7])
-        }
-        output %z
-        """)
+        let model = try write("wide8.qir", TestModels.eightQubitCircuit)
         let w = path("w8.safetensors")
         XCTAssertEqual(try qemlc("init-weights", model, "-o", w).status, 0)
         var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 8), }"
