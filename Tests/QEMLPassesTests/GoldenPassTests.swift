@@ -40,16 +40,7 @@ final class GoldenPassTests: XCTestCase {
                 let ctx = PassContext(vectorWidth: 8)
                 let out = try pass.run(graph, ctx)
                 XCTAssertEqual(GraphChecks.problems(in: out), [], "\(folder)/\(file)")
-                let text = QIR.print(out)
-                if record {
-                    try text.write(to: expectedURL, atomically: true, encoding: .utf8)
-                    continue
-                }
-                guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
-                    XCTFail("missing \(expectedURL.path); record it with QEMLC_RECORD=1")
-                    continue
-                }
-                XCTAssertEqual(text, expected, "\(folder)/\(file): the dump differs from \(expectedURL.lastPathComponent)")
+                guard let expected = try golden(QIR.print(out), expectedURL, record: record, what: "\(folder)/\(file): the dump") else { continue }
                 // The dump is valid .qir that means the same graph.
                 let reparsed = try QIR.parse(expected, file: expectedURL.lastPathComponent)
                 XCTAssertEqual(QIR.print(reparsed), QIR.print(out), "\(folder)/\(file): the dump does not round-trip")
@@ -72,16 +63,23 @@ final class GoldenPassTests: XCTestCase {
             }
             let text = try KernelPlan(graph: passes.graph, weights: zeros, target: target).text
             let expectedURL = dir.appendingPathComponent(String(file.dropLast(4)) + ".expected.plan")
-            if record {
-                try text.write(to: expectedURL, atomically: true, encoding: .utf8)
-                continue
-            }
-            guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
-                XCTFail("missing \(expectedURL.path); record it with QEMLC_RECORD=1")
-                continue
-            }
-            XCTAssertEqual(text, expected, "plan/\(file): the plan differs from \(expectedURL.lastPathComponent)")
+            _ = try golden(text, expectedURL, record: record, what: "plan/\(file): the plan")
         }
         return cases
+    }
+
+    /// Records `text` as the expected file, or compares it with the one recorded; returns the
+    /// expected text when there is one to compare (nil when recording or missing).
+    private func golden(_ text: String, _ expectedURL: URL, record: Bool, what: String) throws -> String? {
+        if record {
+            try text.write(to: expectedURL, atomically: true, encoding: .utf8)
+            return nil
+        }
+        guard let expected = try? String(contentsOf: expectedURL, encoding: .utf8) else {
+            XCTFail("missing \(expectedURL.path); record it with QEMLC_RECORD=1")
+            return nil
+        }
+        XCTAssertEqual(text, expected, "\(what) differs from \(expectedURL.lastPathComponent)")
+        return expected
     }
 }
