@@ -20,6 +20,10 @@ def read_signal(path: PathLike) -> Tuple[np.ndarray, Optional[int]]:
     """
     name = os.fspath(path)
     lower = name.lower()
+    if not lower.endswith((".npy", ".wav", ".wave", ".f32", ".raw")):
+        ext = os.path.splitext(name)[1] or "(no extension)"
+        raise QemlcError(f"{name}: file name: unknown signal format '{ext}' (give a .wav, .f32/.raw or .npy file)",
+                         status="ERROR_ARGUMENT")
     try:
         if lower.endswith(".npy"):
             x = np.load(name, allow_pickle=False)
@@ -36,14 +40,10 @@ def read_signal(path: PathLike) -> Tuple[np.ndarray, Optional[int]]:
         return _wav(name, data)
     if lower.endswith((".wav", ".wave")):
         raise QemlcError(f"{name}: byte 0: not a WAV file (expected 'RIFF' … 'WAVE')", status="ERROR_ARGUMENT")
-    if lower.endswith((".f32", ".raw")):
-        if len(data) % 4:
-            raise QemlcError(f"{name}: {len(data)} bytes is not a whole number of float32 samples (a multiple of 4)",
-                             status="ERROR_ARGUMENT")
-        return np.frombuffer(data, dtype="<f4").astype(np.float32, copy=False), None
-    ext = os.path.splitext(name)[1] or "(no extension)"
-    raise QemlcError(f"{name}: file name: unknown signal format '{ext}' (give a .wav, .f32/.raw or .npy file)",
-                     status="ERROR_ARGUMENT")
+    if len(data) % 4:
+        raise QemlcError(f"{name}: {len(data)} bytes is not a whole number of float32 samples (a multiple of 4)",
+                         status="ERROR_ARGUMENT")
+    return np.frombuffer(data, dtype="<f4").astype(np.float32, copy=False), None
 
 
 def _wav(name: str, d: bytes) -> Tuple[np.ndarray, int]:
