@@ -124,6 +124,11 @@ class Model:
         # Create one context now: a bad weights file fails here, not at the first call.
         self._idle.put(self._new_context())
 
+    @property
+    def bundle_files(self) -> List[str]:
+        """The bundle's files this binding reads: the library, the header, the weights (unless embedded)."""
+        return [self.library_path.name, f"{self.stem}.h"] + ([] if self._weights is None else [f"{self.stem}.weights"])
+
     # --- the C API ---------------------------------------------------------------------------
 
     def _fn(self, name: str):

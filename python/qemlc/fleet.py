@@ -91,15 +91,6 @@ def list_inputs(inputs: str):
 
 # --- the actors ------------------------------------------------------------------------------
 
-def bundle_files(bundle: str) -> Dict[str, bytes]:
-    """The files the binding needs (library, header, weights), to send to actors on any node."""
-    folder = Path(bundle)
-    model = load(folder, max_contexts=1)  # fails here, on the driver, for a bad bundle
-    names = [model.library_path.name, f"{model.stem}.h"] + ([f"{model.stem}.weights"] if model._weights is not None else [])
-    model.close()
-    return {n: (folder / n).read_bytes() for n in names}
-
-
 class Scorer:
     """One actor: the bundle loaded once, one context, every batch it is given."""
 
@@ -172,10 +163,10 @@ def score(bundle: str, inputs: str, output: str, num_actors: int = 2, batch_size
     import ray
 
     out = Path(output)
-    files = bundle_files(bundle)
-    model = load(bundle, max_contexts=1)
-    model_hash, classes = model.model_hash, model.labels
-    model.close()
+    with load(bundle, max_contexts=1) as model:  # a bad bundle fails here, on the driver
+        # The files the actors load, sent with the job so that they reach every node.
+        files = {n: (Path(bundle) / n).read_bytes() for n in model.bundle_files}
+        model_hash, classes = model.model_hash, model.labels
     table = list_inputs(inputs)
     order = table.column("path")  # the results are written in the input's order
     done = _scored(out, model_hash)
