@@ -1,17 +1,17 @@
 """`python -m qemlc`: look into a bundle, classify recordings, compile a model."""
 from __future__ import annotations
 
-import argparse
 import sys
 from typing import List, Optional
 
 from . import compile as compile_model
 from . import load
+from .cli import ArgumentParser
 from .errors import QemlcError
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="python -m qemlc",
         description="qemlc's Python binding. A bundle is a folder written by "
                     "`qemlc export MODEL --weights W -o DIR --shared` (it holds lib<model>.so).",

@@ -1,15 +1,25 @@
 """Driving the `qemlc` command-line tool from Python: `qemlc.compile(…)`."""
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import List, Optional
 
 from .binding import Model, load
 from .errors import QemlcError
 from .signals import PathLike
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with qemlc's exit status for usage errors: 64, as every qemlc command."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(64, f"{self.prog}: error: {message}\n")
 
 
 def qemlc_binary() -> str:

@@ -38,6 +38,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from .binding import load
+from .cli import ArgumentParser
 from .errors import QemlcError
 
 SIGNAL_SUFFIXES = (".wav", ".wave", ".f32", ".raw", ".npy")
@@ -241,7 +242,7 @@ def _connect(address: str) -> bool:
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m qemlc.fleet", description="Score recordings with a qemlc bundle on Ray.")
+    parser = ArgumentParser(prog="python -m qemlc.fleet", description="Score recordings with a qemlc bundle on Ray.")
     sub = parser.add_subparsers(dest="command", required=True)
     s = sub.add_parser("score", help="score INPUTS with BUNDLE into a Parquet file (resumable)",
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

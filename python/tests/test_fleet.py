@@ -138,3 +138,6 @@ def test_command_line(cluster, tiny_bundle: Path, tmp_path: Path, example_signal
     assert "holds results of another model (hash 0000" in r.stderr, r.stderr
     help = subprocess.run([sys.executable, "-m", "qemlc.fleet", "score", "--help"], capture_output=True, text=True)
     assert help.returncode == 0 and "--num-actors" in help.stdout and "--batch-size" in help.stdout
+    usage = subprocess.run([sys.executable, "-m", "qemlc.fleet", "score", str(tiny_bundle), pattern, "-o", str(output),
+                            "--num-actors", "0"], capture_output=True, text=True)
+    assert usage.returncode == 64 and "--num-actors and --batch-size must be at least 1" in usage.stderr, usage.stderr
