@@ -91,7 +91,7 @@ class Model:
             if len(found) != 1:
                 what = "no lib<model>.so" if not found else f"{len(found)} shared libraries ({', '.join(p.name for p in found)})"
                 raise QemlcError(f"{folder}: {what}; pass library=… or build one: `qemlc export MODEL -o {folder} --shared --force`"
-                                 " or `make -C {folder} lib<model>.so`", status="ERROR_IO")
+                                 f" or `make -C {folder} lib<model>.so`", status="ERROR_IO")
             library = found[0]
         self.library_path = Path(library)
         self.stem = self.library_path.name[3:-3]
