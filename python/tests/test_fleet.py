@@ -120,6 +120,27 @@ def test_fleet_equals_sequential_classify_survives_a_killed_actor_and_resumes(
         np.testing.assert_array_equal(resumed.column(f"p_{name}").to_numpy(), table.column(f"p_{name}").to_numpy())
 
 
+def test_parquet_with_signals(cluster, tiny_bundle: Path, tmp_path: Path, example_signals: list) -> None:
+    """INPUTS as a Parquet file whose rows carry the samples (`signal`), named by `id`."""
+    import pyarrow as pa
+
+    m = qemlc.load(tiny_bundle)
+    samples = [qemlc.read_signal(p)[0] for p in example_signals[:2]]
+    bad = np.ones(12000, dtype=np.float32)
+    bad[9] = np.inf
+    table = pa.table({"id": [1, 2, 3], "signal": [s.tolist() for s in samples] + [bad.tolist()]})
+    pq.write_table(table, tmp_path / "in.parquet")
+    counts = fleet.score(str(tiny_bundle), str(tmp_path / "in.parquet"), str(tmp_path / "out.parquet"), num_actors=1)
+    assert counts == {"scored": 3, "skipped": 0, "errors": 1, "rows": 3}
+    rows = pq.read_table(tmp_path / "out.parquet").to_pylist()
+    assert [r["path"] for r in rows] == ["1", "2", "3"]
+    for r, s in zip(rows, samples):
+        want = m.classify(s).probabilities
+        np.testing.assert_array_equal(np.array([r[f"p_{c}"] for c in m.labels], dtype=np.float32), want)
+    assert "sample 9: +Inf is not a finite number (ERROR_NONFINITE)" in rows[2]["error"], rows[2]["error"]
+    assert rows[2]["top"] is None
+
+
 def test_command_line(cluster, tiny_bundle: Path, tmp_path: Path, example_signals: list) -> None:
     """The CLI joins the running cluster (--address auto), takes a glob, and refuses another model's results."""
     output = tmp_path / "r.parquet"
