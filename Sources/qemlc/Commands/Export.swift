@@ -83,7 +83,7 @@ struct Export: ParsableCommand {
     func makeSharedLibrary(_ library: String, in folder: URL, shown: String, make arguments: [String]) throws {
         let make = Process()
         make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        make.arguments = ["make", "--no-print-directory", "-C", folder.path] + arguments + [library]
+        make.arguments = ["make", "--no-print-directory", "--always-make", "-C", folder.path] + arguments + [library]  // fresh after --force
         let output = Pipe()
         make.standardOutput = output
         make.standardError = output
