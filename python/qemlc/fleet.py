@@ -27,6 +27,7 @@ import glob as globbing
 import logging
 import math
 import os
+import shutil
 import socket
 import sys
 import tempfile
@@ -101,6 +102,9 @@ class Scorer:
             Path(self.folder, name).write_bytes(data)
         self.model = load(self.folder, max_contexts=1)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def __del__(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)  # the library stays mapped; the files can go
 
     def __call__(self, batch):
         import pandas as pd
