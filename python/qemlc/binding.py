@@ -122,6 +122,7 @@ class Model:
         self._all: List[int] = []
         self._destroy = self._fn("destroy")
         # Create one context now: a bad weights file fails here, not at the first call.
+        self._created = 1
         self._idle.put(self._new_context())
 
     @property
@@ -197,7 +198,6 @@ class Model:
             self._destroy(ctx)
             raise
         with self._lock:
-            self._created += 1
             self._all.append(ctx)
         return ctx
 
@@ -207,9 +207,18 @@ class Model:
         try:
             ctx = self._idle.get_nowait()
         except queue.Empty:
-            with self._lock:
+            with self._lock:  # reserve the new context's place, so that racing threads stay within the pool's size
                 grow = self._created < self._max
-            ctx = self._new_context() if grow else self._idle.get()
+                self._created += grow
+            if not grow:
+                ctx = self._idle.get()
+            else:
+                try:
+                    ctx = self._new_context()
+                except BaseException:
+                    with self._lock:
+                        self._created -= 1
+                    raise
         try:
             yield ctx
         finally:

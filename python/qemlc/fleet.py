@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import glob as globbing
+import hashlib
 import logging
 import math
 import os
@@ -93,18 +94,30 @@ def list_inputs(inputs: str):
 
 # --- the actors ------------------------------------------------------------------------------
 
+def _unpack(files: Dict[str, bytes]) -> Path:
+    """The bundle's files in a folder named by their content, shared by the actors of a node (Ray
+    ends actors without running their destructors, so one folder per actor would pile up)."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(files[name]).digest())
+    folder = Path(tempfile.gettempdir()) / f"qemlc-bundle-{digest.hexdigest()[:16]}"
+    if not folder.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
+        for name, data in files.items():
+            (staging / name).write_bytes(data)
+        try:
+            staging.rename(folder)  # whole or not at all; another actor may have won the race
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
 class Scorer:
     """One actor: the bundle loaded once, one context, every batch it is given."""
 
     def __init__(self, files: Dict[str, bytes]):
-        self.folder = tempfile.mkdtemp(prefix="qemlc-bundle-")
-        for name, data in files.items():
-            Path(self.folder, name).write_bytes(data)
-        self.model = load(self.folder, max_contexts=1)
+        self.model = load(_unpack(files), max_contexts=1)
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
-
-    def __del__(self) -> None:
-        shutil.rmtree(self.folder, ignore_errors=True)  # the library stays mapped; the files can go
 
     def __call__(self, batch):
         import pandas as pd
