@@ -240,9 +240,7 @@ class _Converter:
                 return
             raise self.fail(node, f"{name}(dim={dim}, keepdim={keep})",
                             "qemlc has channel_mean/channel_max (dim=1, keepdim=True on [N,C,H,W])")
-        if t in unary and (node.op == "call_method") == isinstance(t, str):
-            if kw.get("inplace"):
-                pass  # same values
+        if t in unary and (node.op == "call_method") == isinstance(t, str):  # inplace=True computes the same
             self.emit(node, f"{unary[t]}({self.value(node, args[0])})")
         elif t in (F.max_pool2d, F.avg_pool2d):
             op = "maxpool2d" if t is F.max_pool2d else "avgpool2d"
