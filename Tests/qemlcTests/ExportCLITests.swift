@@ -35,6 +35,29 @@ final class ExportCLITests: CommandLineTestCase {
         XCTAssertEqual(cOrder, labels, "classify:\n\(classify.stdout)\nrun:\n\(run.stdout)")
     }
 
+    /// `--shared` builds lib<model>.so beside the other files (the Python binding loads it): the
+    /// object links into a shared library (position-independent) and exports the C API.
+    func testSharedBuildsALibraryExportingTheAPI() throws {
+        let w = try weights()
+        let out = path("tiny")
+        let r = try exec("qemlc", ["export", "examples/qemlnet-tiny.qir", "--weights", w, "-o", out, "--shared"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("libqemlnet-tiny.so"), r.stdout)
+        let nm = try exec("nm", ["-D", "--defined-only", "\(out)/libqemlnet-tiny.so"])
+        XCTAssertEqual(nm.status, 0, nm.stderr)
+        for symbol in ["qemlnet_tiny_create", "qemlnet_tiny_load_weights", "qemlnet_tiny_run_signal", "qemlnet_tiny_run_spectrogram",
+                       "qemlnet_tiny_probabilities", "qemlnet_tiny_label", "qemlnet_tiny_error", "qemlnet_tiny_destroy"] {
+            XCTAssertNotNil(nm.stdout.range(of: " T \(symbol)\n"), "exports \(symbol):\n\(nm.stdout)")
+        }
+        // The library is part of the bundle: a second export without --force refuses to replace it.
+        for f in try FileManager.default.contentsOfDirectory(atPath: out) where f != "libqemlnet-tiny.so" {
+            try FileManager.default.removeItem(atPath: "\(out)/\(f)")
+        }
+        let again = try exec("qemlc", ["export", "examples/qemlnet-tiny.qir", "--weights", w, "-o", out, "--shared"])
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.hasPrefix("error: \(out)/libqemlnet-tiny.so exists"), again.stderr)
+    }
+
     func testExistingFilesAreNotOverwrittenWithoutForce() throws {
         let w = try weights()
         let out = path("tiny")

@@ -395,8 +395,13 @@ extension ExportedModel {
         classify: main.c $(MODEL)_runtime.c $(MODEL).h $(MODEL).o
         \t$(CC) $(CFLAGS) -o $@ main.c $(MODEL)_runtime.c $(MODEL).o $(LDLIBS)
 
+        # `make \(sharedLibraryName)`: the C API as a shared library (qemlc's Python binding loads it).
+        # The kernels object is position-independent code, so it links in as it is.
+        lib$(MODEL).so: $(MODEL)_runtime.c $(MODEL).h $(MODEL).o
+        \t$(CC) $(CFLAGS) -fPIC -shared -o $@ $(MODEL)_runtime.c $(MODEL).o $(LDLIBS)
+
         clean:
-        \trm -f classify
+        \trm -f classify lib$(MODEL).so
 
         .PHONY: clean
 

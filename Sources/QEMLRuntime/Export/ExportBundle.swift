@@ -22,6 +22,9 @@ extension ExportedModel {
         ["\(stem).o", "\(stem).h", "\(stem)_runtime.c"] + (embedWeights ? [] : ["\(stem).weights"]) + ["main.c", "Makefile", "README.md"]
     }
 
+    /// The shared library `make` builds from the bundle (`qemlc export --shared`).
+    public var sharedLibraryName: String { "lib\(stem).so" }
+
     /// Generates every file; `progress` is called before each stage.
     public func bundle(qemlcVersion: String, embedWeights: Bool, cache: ObjectCache? = .standard,
                        progress: (String) -> Void = { _ in }) throws -> ExportBundle {

@@ -8,7 +8,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a standalone C runtime for a model and target: kernels object, header, weights, example, Makefile.",
         discussion: """
-            DIR receives <model>.o (the generated kernels for the target), <model>_runtime.c (front end, weights loader, step driver), <model>.h (the C API), <model>.weights (pre-packed, with header and checksum; inside the object with --embed-weights), main.c, a Makefile and a README. `make` in DIR builds ./classify with cc; for a board, `make CC=aarch64-linux-gnu-gcc` after exporting with --target aarch64-neon.
+            DIR receives <model>.o (the generated kernels for the target), <model>_runtime.c (front end, weights loader, step driver), <model>.h (the C API), <model>.weights (pre-packed, with header and checksum; inside the object with --embed-weights), main.c, a Makefile and a README. `make` in DIR builds ./classify with cc; for a board, `make CC=aarch64-linux-gnu-gcc` after exporting with --target aarch64-neon. With --shared, qemlc also runs `make lib<model>.so` in DIR: the C API as a shared library, which the Python package (`qemlc.load(DIR)`) loads.
             """)
 
     @Argument(help: "The model (.qir).") var model: String
@@ -16,6 +16,7 @@ struct Export: ParsableCommand {
     @Option(help: "Target: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon, or a .target file.") var target = "host"
     @Option(name: .shortAndLong, help: "Output folder (created if missing).") var output: String
     @Flag(help: "Put the weights inside the object instead of a .weights file.") var embedWeights = false
+    @Flag(help: "Also build lib<model>.so (the C API as a shared library, for Python's qemlc.load) with make and cc.") var shared = false
     @Option(help: "Samples between two classified windows of the streaming API (default: a quarter of the frontend's length, in whole STFT hops, so frames are reused).") var streamHop: Int?
     @Flag(help: "Overwrite existing files in the output folder.") var force = false
 
@@ -48,7 +49,7 @@ struct Export: ParsableCommand {
         // `-o edge-arm/` and `-o edge-arm` print alike.
         var shown = output
         while shown.count > 1, shown.hasSuffix("/") { shown.removeLast() }
-        for name in exported.fileNames(embedWeights: embedWeights) {
+        for name in exported.fileNames(embedWeights: embedWeights) + (shared ? [exported.sharedLibraryName] : []) {
             try ModelFiles.checkWritable(folder.appendingPathComponent(name).path, force: force, folderMayBeCreated: true)
         }
         let bundle: ExportBundle
@@ -72,7 +73,29 @@ struct Export: ParsableCommand {
         t.add(["arena", String(bundle.arenaBytes)])
         t.add(["context (arena + front end)", String(bundle.contextBytes)])
         print(t.render())
-        print("model hash \(bundle.modelHash); files: " + bundle.files.map(\.name).joined(separator: ", "))
-        print("build: cd \(shown) && make" + (targetDescription.architecture == "aarch64" ? " CC=aarch64-linux-gnu-gcc" : ""))
+        let cc = targetDescription.architecture == "aarch64" ? ["CC=aarch64-linux-gnu-gcc"] : []
+        if shared { try makeSharedLibrary(exported.sharedLibraryName, in: folder, shown: shown, make: cc) }
+        print("model hash \(bundle.modelHash); files: " + (bundle.files.map(\.name) + (shared ? [exported.sharedLibraryName] : [])).joined(separator: ", "))
+        print("build: cd \(shown) && make" + cc.map { " " + $0 }.joined())
+    }
+
+    /// Runs `make LIBRARY` in the bundle folder; its output is shown only when it fails.
+    func makeSharedLibrary(_ library: String, in folder: URL, shown: String, make arguments: [String]) throws {
+        let make = Process()
+        make.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        make.arguments = ["make", "--no-print-directory", "--always-make", "-C", folder.path] + arguments + [library]  // fresh after --force
+        let output = Pipe()
+        make.standardOutput = output
+        make.standardError = output
+        do { try make.run() } catch {
+            throw UserError("cannot run make to build \(shown)/\(library): \(error.localizedDescription)",
+                            fix: "install make and a C compiler (apt-get install make gcc), or drop --shared")
+        }
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        make.waitUntilExit()
+        guard make.terminationStatus == 0 else {
+            throw UserError("building \(shown)/\(library) failed (make exited \(make.terminationStatus)):\n\(text)",
+                            fix: "install make and a C compiler (apt-get install make gcc), or drop --shared; the other files are written")
+        }
     }
 }
