@@ -7,9 +7,8 @@ import PackagePlugin
 @main
 struct EmbedCRuntime: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
-        guard let target = target as? SourceModuleTarget else { return [] }
-        // `directory` (a Path) because `directoryURL` needs tools version 6.1.
-        let folder = URL(fileURLWithPath: target.directory.string).appending(path: "Export/C")
+        guard let target = target as? SwiftSourceModuleTarget else { return [] }
+        let folder = target.directoryURL.appending(path: "Export/C")
         let files = try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil)
             .filter { ["c", "h"].contains($0.pathExtension) }
             .sorted { $0.lastPathComponent < $1.lastPathComponent }

@@ -207,7 +207,7 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertEqual(refused.stdout, "")
         XCTAssertEqual(refused.stderr, "error: \(nan): sample 5: NaN is not a finite number (non-finite input (NaN or Inf))\n  fix: qemlc refuses non-finite input; clean the data first (numpy: np.isfinite(x).all())\n")
-        let header = try String(contentsOf: dir.appendingPathComponent("qemlnet-tiny.h"), encoding: .utf8)
+        let header = try run("cc", ["-E", "-P", "qemlnet-tiny.h"], in: dir).stdout  // qeml.h under the model's prefix
         XCTAssertTrue(header.contains("QEMLNET_TINY_ERROR_NONFINITE = 11"), "the status is part of the C API")
         // Usage errors exit 64.
         XCTAssertEqual(try run(classify, [], in: dir).status, 64)

@@ -23,6 +23,8 @@ struct CircuitTables {
 
     /// The state lives in the context: 2^qubits amplitudes three times over (state and probabilities).
     static let maximumQubits = 16
+    /// `QEML_MAX_OP_QUBITS` in `C/qeml_tables.h` (the schedule fuses up to 3).
+    static let maximumOpQubits = 5
 
     init(_ e: CircuitEvaluation, target: TargetDescription) throws {
         guard e.input.height == 1, e.input.width == 1, e.output.height == 1, e.output.width == 1 else {
@@ -69,7 +71,9 @@ struct CircuitTables {
             ints += stage.positions
             widestStage = max(widestStage, stage.positions.count)
             for op in stage.ops {
-                guard op.positions.count <= 5 else { throw ExportError("a circuit op on \(op.positions.count) wires is wider than the exported runtime's 5") }
+                guard op.positions.count <= Self.maximumOpQubits else {
+                    throw ExportError("a circuit op on \(op.positions.count) wires is wider than the exported runtime's \(Self.maximumOpQubits)")
+                }
                 ops.append("{\(op.positions.count), {\(op.positions.map(String.init).joined(separator: ", "))}, \(ints.count)}")
                 for entry in op.entries {
                     switch entry {

@@ -10,6 +10,7 @@
  * matrices and angles, the weights bound) a block of doubles in the weights.
  */
 #include <math.h>
+#include <string.h>
 
 /* c = a . b for 2x2 complex matrices (interleaved re/im, row-major). */
 static void sv_product2(const double *a, const double *b, double *c) {
@@ -127,12 +128,31 @@ static void sv_source_matrix(const qeml_circuit *c, const qeml_sv_source *s, con
     }
 }
 
+/* y = M x on the `dim` amplitudes at base + offset[.] of every group. Called with a constant
+   `dim` for the common sizes, so the compiler unrolls the small matrix-vector product. */
+static inline void sv_groups(double *re, double *im, const double *mr, const double *mi, const long *offset,
+                             const int *sorted, int k, long groups, const int dim) {
+    double xr[1 << QEML_MAX_OP_QUBITS], xi[1 << QEML_MAX_OP_QUBITS];
+    for (long g = 0; g < groups; g++) {
+        const long base = sv_insert_zeros(g, sorted, k);
+        for (int j = 0; j < dim; j++) { xr[j] = re[base + offset[j]]; xi[j] = im[base + offset[j]]; }
+        for (int i = 0; i < dim; i++) {
+            double accr = 0, acci = 0;
+            for (int j = 0; j < dim; j++) {
+                accr += mr[i * dim + j] * xr[j] - mi[i * dim + j] * xi[j];
+                acci += mr[i * dim + j] * xi[j] + mi[i * dim + j] * xr[j];
+            }
+            re[base + offset[i]] = accr;
+            im[base + offset[i]] = acci;
+        }
+    }
+}
+
 /* Applies an op to a buffer of 2^local amplitudes. */
 static void sv_apply(const qeml_circuit *c, const qeml_sv_op *op, int local, const double *data, const double *coef,
                      double *re, double *im) {
     const int k = op->k, dim = 1 << k;
     double mr[1 << (2 * QEML_MAX_OP_QUBITS)], mi[1 << (2 * QEML_MAX_OP_QUBITS)];
-    double xr[1 << QEML_MAX_OP_QUBITS], xi[1 << QEML_MAX_OP_QUBITS];
     long offset[1 << QEML_MAX_OP_QUBITS];
     int sorted[QEML_MAX_OP_QUBITS];
     const int *entries = c->ints + op->first_entry;
@@ -149,18 +169,11 @@ static void sv_apply(const qeml_circuit *c, const qeml_sv_op *op, int local, con
     for (int a = 1; a < k; a++)
         for (int b = a; b > 0 && sorted[b - 1] > sorted[b]; b--) { const int s = sorted[b]; sorted[b] = sorted[b - 1]; sorted[b - 1] = s; }
     const long groups = 1L << (local - k);
-    for (long g = 0; g < groups; g++) {
-        const long base = sv_insert_zeros(g, sorted, k);
-        for (int j = 0; j < dim; j++) { xr[j] = re[base + offset[j]]; xi[j] = im[base + offset[j]]; }
-        for (int i = 0; i < dim; i++) {
-            double accr = 0, acci = 0;
-            for (int j = 0; j < dim; j++) {
-                accr += mr[i * dim + j] * xr[j] - mi[i * dim + j] * xi[j];
-                acci += mr[i * dim + j] * xi[j] + mi[i * dim + j] * xr[j];
-            }
-            re[base + offset[i]] = accr;
-            im[base + offset[i]] = acci;
-        }
+    switch (k) {
+    case 1: sv_groups(re, im, mr, mi, offset, sorted, k, groups, 2); break;
+    case 2: sv_groups(re, im, mr, mi, offset, sorted, k, groups, 4); break;
+    case 3: sv_groups(re, im, mr, mi, offset, sorted, k, groups, 8); break;
+    default: sv_groups(re, im, mr, mi, offset, sorted, k, groups, dim); break;
     }
 }
 
