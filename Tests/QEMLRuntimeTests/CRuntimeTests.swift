@@ -80,6 +80,42 @@ final class CRuntimeTests: XCTestCase {
         }
     }
 
+    /// Two exported models in one program (and one translation unit including both headers): every
+    /// external name carries its model's prefix, and each runtime includes its own folder's fixed files.
+    func testTwoModelsLinkIntoOneProgram() throws {
+        guard hasTool("cc") else { throw XCTSkip("cc is not installed") }
+        let (_, _, tiny) = try export("qemlnet-tiny", folder: "tiny")
+        let (_, _, reupload) = try export("qemlnet-reupload", folder: "reupload")
+        let source = """
+            #include "qemlnet-tiny.h"
+            #include "qemlnet-reupload.h"
+            #include <stdio.h>
+            int main(void) {
+                qemlnet_tiny_context *a = qemlnet_tiny_create(NULL, 0);
+                qemlnet_reupload_context *b = qemlnet_reupload_create(NULL, 0);
+                if (!a || !b || qemlnet_tiny_load_weights_file(a, "tiny/qemlnet-tiny.weights")
+                    || qemlnet_reupload_load_weights_file(b, "reupload/qemlnet-reupload.weights")) return 1;
+                static float signal[QEMLNET_TINY_SIGNAL_LENGTH];
+                const float angles[QEMLNET_REUPLOAD_INPUT_CHANNELS] = {0.5f};
+                if (qemlnet_tiny_run_signal(a, signal, QEMLNET_TINY_SIGNAL_LENGTH) != QEMLNET_TINY_OK) return 2;
+                if (qemlnet_reupload_run_spectrogram(b, angles) != QEMLNET_REUPLOAD_OK) return 3;
+                printf("%d %s %d\\n", QEMLNET_TINY_CLASSES, qemlnet_tiny_label(0), qemlnet_reupload_top_class(b) >= 0);
+                qemlnet_tiny_destroy(a);
+                qemlnet_reupload_destroy(b);
+                return 0;
+            }
+            """
+        try Data(source.utf8).write(to: work.appendingPathComponent("both.c"))
+        let build = try run("cc", ["-std=c11", "-Wall", "-Wextra", "-Werror", "-I", tiny.path, "-I", reupload.path, "-o", "both", "both.c",
+                                   "tiny/qemlnet-tiny_runtime.c", "reupload/qemlnet-reupload_runtime.c", "tiny/qemlnet-tiny.o",
+                                   "reupload/qemlnet-reupload.o", "-lm"], in: work)
+        XCTAssertEqual(build.status, 0, build.stderr)
+        let out = try run("./both", [], in: work)
+        XCTAssertEqual(out.status, 0, out.stderr)
+        XCTAssertTrue(out.stdout.hasPrefix("8 "), out.stdout)
+        XCTAssertTrue(out.stdout.hasSuffix(" 1\n"), out.stdout)
+    }
+
     /// The re-uploading circuit (it cannot fold) on the exported state-vector evaluator: the
     /// planner's schedule, here with a small L1 so that it has several cache-blocked stages whose
     /// buffers are gathered, against the reference simulator (the interpreter) and the JIT.
