@@ -23,6 +23,9 @@ for path in arguments.dropFirst() {
     source += "        (\"\(name)\", \"\(data.base64EncodedString())\"),\n"
 }
 source += "    ]\n}\n"
+// Debug and release builds share the plugin's output folder and each reruns this command: an
+// unchanged file is left alone, so switching configurations does not recompile QEMLRuntime.
+if FileManager.default.contents(atPath: output) == Data(source.utf8) { exit(0) }
 do {
     try Data(source.utf8).write(to: URL(fileURLWithPath: output), options: .atomic)
 } catch {
