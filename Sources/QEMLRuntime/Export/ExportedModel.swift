@@ -117,7 +117,7 @@ public struct ExportedModel {
                 let stages = c.schedule.stages.count
                 steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: blocks.count - 1,
                                   comment: "\(s.node): circuit, \(c.qubits) qubits, \(plural(evaluation.gates, "gate")): \(evaluation.plan.name), "
-                                      + "state vector in \(plural(stages, "stage")) of \(plural(c.schedule.opCount, "op"))"))
+                                      + "state vector, \(plural(c.schedule.opCount, "op")) in \(plural(stages, "stage"))"))
             case .fallback(let f):
                 let why = s.reason.map { " (\($0))" } ?? ""
                 throw ExportError("\(f.node.op) %\(s.node) has no generated kernel\(why); the JIT runs it on the reference interpreter, so it cannot be exported",
