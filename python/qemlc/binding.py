@@ -60,9 +60,9 @@ class Predictions:
 
 def _header_facts(text: str) -> Dict[str, str]:
     """`#define PREFIX_NAME value` lines of the bundle header, by NAME (unprefixed)."""
-    m = re.search(r"typedef struct (\w+)_context \1_context;", text)
+    m = re.search(r"^#define QEML_PREFIX (\w+)\s*$", text, re.M)
     if not m:
-        raise QemlcError("the header declares no `<prefix>_context`: not a qemlc bundle header", status="ERROR_ARGUMENT")
+        raise QemlcError("the header defines no `QEML_PREFIX`: not a qemlc bundle header", status="ERROR_ARGUMENT")
     upper = m.group(1).upper()
     facts = {"prefix": m.group(1)}
     for name, value in re.findall(rf"^#define {upper}_(\w+) +(.+?)\s*$", text, re.M):
