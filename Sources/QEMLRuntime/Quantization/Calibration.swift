@@ -1,0 +1,98 @@
+import Foundation
+
+/// How an activation's range 0…r is chosen from the values calibration saw (docs/QUANTIZATION.md):
+/// `minmax` the largest value; `percentile` the value below which that share of values lies;
+/// `entropy` the threshold whose 128-level quantized histogram is closest to the observed one in
+/// KL divergence (TensorRT's calibration, "8-bit Inference with TensorRT", Migacz 2017).
+public enum CalibrationMethod: String, CaseIterable, Sendable {
+    case minmax, percentile, entropy
+}
+
+/// The values one tensor took over the calibration set, for the int8 ops reading it (their
+/// inputs are non-negative: negative values, never seen on a proven non-negative tensor, count
+/// as 0). Two sweeps: the first finds the maximum, the second histograms into `bins` bins over
+/// 0…max; `minmax` needs only the first. Deterministic: sums of counts, no sampling.
+public struct RangeCollector: Sendable {
+    public static let bins = 2048
+    public private(set) var maximum: Float = 0
+    public private(set) var histogram: [Int] = []
+    public private(set) var count = 0
+
+    public init() {}
+
+    /// Sweep 1.
+    public mutating func observeMaximum(_ values: UnsafeBufferPointer<Float>) {
+        var m = maximum
+        for v in values where v > m && v.isFinite { m = v }
+        maximum = m
+    }
+
+    /// Sweep 2 (after every sample went through sweep 1).
+    public mutating func observeHistogram(_ values: UnsafeBufferPointer<Float>) {
+        if histogram.isEmpty { histogram = Array(repeating: 0, count: Self.bins) }
+        count += values.count
+        guard maximum > 0 else { histogram[0] += values.count; return }
+        let scale = Float(Self.bins) / maximum
+        for v in values {
+            let b = v > 0 ? min(Self.bins - 1, Int(v * scale)) : 0
+            histogram[b] += 1
+        }
+    }
+
+    /// The range for `method` (`percentile` in percent, e.g. 99.99).
+    public func range(_ method: CalibrationMethod, percentile: Double = 99.99) -> Float {
+        guard maximum > 0 else { return 0 }
+        let width = maximum / Float(Self.bins)
+        switch method {
+        case .minmax:
+            return maximum
+        case .percentile:
+            guard count > 0 else { return maximum }
+            let target = Double(count) * percentile / 100
+            var seen = 0
+            for (i, h) in histogram.enumerated() {
+                seen += h
+                if Double(seen) >= target { return Float(i + 1) * width }
+            }
+            return maximum
+        case .entropy:
+            return Float(entropyThresholdBins()) * width
+        }
+    }
+
+    /// The number of histogram bins (from 128 up) whose 128-level quantization loses least
+    /// information: TensorRT's search, with the clipped tail folded into the last kept bin.
+    func entropyThresholdBins(levels: Int = 128) -> Int {
+        let h = histogram.map(Double.init)
+        guard h.reduce(0, +) > 0 else { return Self.bins }
+        var best = (kl: Double.infinity, bins: Self.bins)
+        var tail = h[levels...].reduce(0, +)
+        for i in levels...Self.bins {
+            // P: the first i bins, the outliers added to the last one.
+            var p = Array(h[0..<i])
+            p[i - 1] += tail
+            if i < Self.bins { tail -= h[i] }
+            // Q: the first i bins merged into `levels` levels, each level's mass spread evenly over
+            // its non-empty bins.
+            var q = [Double](repeating: 0, count: i)
+            for l in 0..<levels {
+                let lo = l * i / levels, hi = (l + 1) * i / levels
+                let mass = h[lo..<hi].reduce(0, +)
+                let nonEmpty = h[lo..<hi].filter { $0 > 0 }.count
+                guard nonEmpty > 0 else { continue }
+                for j in lo..<hi where h[j] > 0 { q[j] = mass / Double(nonEmpty) }
+            }
+            let ps = p.reduce(0, +), qs = q.reduce(0, +)
+            guard ps > 0, qs > 0 else { continue }
+            var kl = 0.0
+            for j in 0..<i where p[j] > 0 {
+                let pj = p[j] / ps
+                // A bin with mass in P but none in Q: TensorRT smooths it; a small epsilon does the same.
+                let qj = max(q[j] / qs, 1e-12)
+                kl += pj * log(pj / qj)
+            }
+            if kl < best.kl { best = (kl, i) }
+        }
+        return best.bins
+    }
+}
