@@ -61,35 +61,34 @@ public struct RangeCollector: Sendable {
     }
 
     /// The number of histogram bins (from 128 up) whose 128-level quantization loses least
-    /// information: TensorRT's search, with the clipped tail folded into the last kept bin.
+    /// information: TensorRT's search. P is the first i bins with the clipped tail added to the
+    /// last; Q merges those i bins into `levels` levels and spreads each level's mass evenly over
+    /// its non-empty bins; the threshold minimizes KL(P‖Q).
     func entropyThresholdBins(levels: Int = 128) -> Int {
         let h = histogram.map(Double.init)
-        guard h.reduce(0, +) > 0 else { return Self.bins }
+        let total = h.reduce(0, +)
+        guard total > 0, h.count == Self.bins else { return Self.bins }
+        var mass = [0.0], nonEmpty = [0]  // prefix sums
+        for v in h {
+            mass.append(mass.last! + v)
+            nonEmpty.append(nonEmpty.last! + (v > 0 ? 1 : 0))
+        }
         var best = (kl: Double.infinity, bins: Self.bins)
-        var tail = h[levels...].reduce(0, +)
         for i in levels...Self.bins {
-            // P: the first i bins, the outliers added to the last one.
-            var p = Array(h[0..<i])
-            p[i - 1] += tail
-            if i < Self.bins { tail -= h[i] }
-            // Q: the first i bins merged into `levels` levels, each level's mass spread evenly over
-            // its non-empty bins.
-            var q = [Double](repeating: 0, count: i)
+            let tail = total - mass[i], qTotal = mass[i]
+            guard qTotal > 0 else { continue }
+            var kl = 0.0
             for l in 0..<levels {
                 let lo = l * i / levels, hi = (l + 1) * i / levels
-                let mass = h[lo..<hi].reduce(0, +)
-                let nonEmpty = h[lo..<hi].filter { $0 > 0 }.count
-                guard nonEmpty > 0 else { continue }
-                for j in lo..<hi where h[j] > 0 { q[j] = mass / Double(nonEmpty) }
-            }
-            let ps = p.reduce(0, +), qs = q.reduce(0, +)
-            guard ps > 0, qs > 0 else { continue }
-            var kl = 0.0
-            for j in 0..<i where p[j] > 0 {
-                let pj = p[j] / ps
-                // A bin with mass in P but none in Q: TensorRT smooths it; a small epsilon does the same.
-                let qj = max(q[j] / qs, 1e-12)
-                kl += pj * log(pj / qj)
+                let n = nonEmpty[hi] - nonEmpty[lo]
+                let q = n > 0 ? (mass[hi] - mass[lo]) / Double(n) / qTotal : 0
+                for j in lo..<hi {
+                    let p = (h[j] + (j == i - 1 ? tail : 0)) / total
+                    guard p > 0 else { continue }
+                    // A bin with mass in P but none in Q (only the last, from the tail): TensorRT
+                    // smooths it; a small epsilon does the same.
+                    kl += p * log(p / (h[j] > 0 ? q : 1e-12))
+                }
             }
             if kl < best.kl { best = (kl, i) }
         }
