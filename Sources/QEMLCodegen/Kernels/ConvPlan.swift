@@ -23,6 +23,10 @@ struct ConvPlan: Sendable {
     /// (sample, channel group).
     var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
+    /// f32, or bf16 widened in registers (`WeightFormat`).
+    var weightFormat: WeightFormat { spec.weights }
+    /// Where the bias starts in the params, in floats (after the packed weights).
+    var biasOffset: Int { weightFormat.floats(weightCount) }
     var weightAlign: Int { min(lanes * 4, 64) }
 
     init(_ spec: Conv2DSpec, target: TargetDescription) {
@@ -111,10 +115,11 @@ struct ConvPlan: Sendable {
     }
 
     /// Packs folded weights `[out][in][kh][kw]` into `[cout/c][cin/c][kh][kw][ci:c][co:c]`
-    /// followed by the bias padded to `cout/c · c`; padding lanes are zero.
+    /// in `weightFormat`, followed by the bias (f32) padded to `cout/c · c`; padding lanes are zero.
     func pack(weight: [Float], bias: [Float]) -> [Float] {
         let c = lanes, taps = kh * kw, cinAll = spec.inChannels, cout = spec.outChannels
-        var p = [Float](repeating: 0, count: weightCount + coutBlocks * c)
+        var p = [Float](repeating: 0, count: weightCount)
+        var b = [Float](repeating: 0, count: coutBlocks * c)
         for oc in 0..<cout {
             let ob = oc / c, co = oc % c
             for ic in 0..<cinAll {
@@ -123,9 +128,9 @@ struct ConvPlan: Sendable {
                     p[(((ob * cinBlocks + ib) * taps + t) * c + ci) * c + co] = weight[(oc * cinAll + ic) * taps + t]
                 }
             }
-            p[weightCount + oc] = bias[oc]
+            b[oc] = bias[oc]
         }
-        return p
+        return weightFormat.pack(p) + b
     }
 }
 
