@@ -51,6 +51,13 @@ final class QuantizeCLITests: CommandLineTestCase {
         let compile = try qemlc("compile", Self.model, "--weights", int8)
         XCTAssertEqual(compile.status, 0, compile.stderr)
         XCTAssertTrue(compile.stdout.contains("quantize: 17 ops in int8"), compile.stdout)
+        // export: bf16 weights stay 16-bit in the bundle's weight image; int8 waits for generated int8 kernels.
+        let e16 = try qemlc("export", Self.model, "--weights", bf16, "-o", path("e16"))
+        XCTAssertEqual(e16.status, 0, e16.stderr)
+        XCTAssertTrue(e16.stdout.contains("bf16 (19 of 19 conv2d/dense ops)"), e16.stdout)
+        XCTAssertEqual(try qemlc("export", Self.model, "--weights", Self.weights, "-o", path("e32")).status, 0)
+        let size = { (p: String) in (try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
+        XCTAssertLessThan(try size(path("e16/qemlnet-tiny.weights")), try size(path("e32/qemlnet-tiny.weights")) * 2 / 3)
         let dump = try qemlc("dump", Self.model, "--after", "quantize", "--weights", int8)
         XCTAssertTrue(dump.stdout.contains("weight_scale=@layer1.0.conv1.weight.scale"), dump.stdout)
         XCTAssertTrue(dump.stdout.contains("precision=\"int8\", input_scale="), dump.stdout)

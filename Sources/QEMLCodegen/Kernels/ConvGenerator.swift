@@ -128,7 +128,16 @@ struct ConvGenerator {
                         let column = b.mul(b.add(b.add(b.mul(x0, plan.sw), b.mul(kx, plan.dw)), -plan.pw), c)
                         let inBase = b.gep(b.gep(rowBase, column), ci0)
                         let wBase = wRow.map { b.gepWeight(p.params, b.add(b.add($0, b.mul(kx, c * c)), b.mul(ci0, c)), plan.weightFormat) }
-                        for ci in 0..<count {
+                        if plan.bf16Dot {
+                            for pair in 0..<(count + 1) / 2 {  // ci0 is even; an odd count's partner lane is a zero pad
+                                let wv = wBase.map { b.loadBF16Pairs(b.gepWeight($0, 2 * pair * c, .bf16), c) }
+                                for r in live {
+                                    let x = b.broadcastBF16Pair(b.gep(inBase, r * plan.sw * c + 2 * pair), c)
+                                    for j in 0..<m { a[r][j] = b.dotBF16(a[r][j], x, wv[j]) }
+                                }
+                            }
+                        }
+                        for ci in 0..<count where !plan.bf16Dot {
                             let wv = wBase.map { b.loadWeights(b.gepWeight($0, ci * c, plan.weightFormat), c, plan.weightFormat, align: plan.weightAlign) }
                             for r in live {
                                 let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * c + ci)), c)
@@ -188,8 +197,16 @@ struct ConvGenerator {
                     for kx in 0..<plan.kw {
                         let live = (0..<width).compactMap { r in offset(r, ky, kx).map { (r, $0) } }
                         if live.isEmpty { continue }
-                        for ci in 0..<count {
-                            let wv = wBase.map { b.loadWeights(b.gepWeight($0, (ky * plan.kw + kx) * c * c + ci * c, plan.weightFormat), c, plan.weightFormat, align: plan.weightAlign) }
+                        let tap = (ky * plan.kw + kx) * c * c
+                        for pair in 0..<(plan.bf16Dot ? (count + 1) / 2 : 0) {
+                            let wv = wBase.map { b.loadBF16Pairs(b.gepWeight($0, tap + 2 * pair * c, .bf16), c) }
+                            for (r, off) in live {
+                                let x = b.broadcastBF16Pair(b.gep(inBase, off + 2 * pair), c)
+                                for j in 0..<m { a[r][j] = b.dotBF16(a[r][j], x, wv[j]) }
+                            }
+                        }
+                        for ci in 0..<count where !plan.bf16Dot {
+                            let wv = wBase.map { b.loadWeights(b.gepWeight($0, tap + ci * c, plan.weightFormat), c, plan.weightFormat, align: plan.weightAlign) }
                             for (r, off) in live {
                                 let x = b.broadcast(b.loadF32(b.gep(inBase, off + ci)), c)
                                 for j in 0..<m { a[r][j] = b.fma(x, wv[j], a[r][j]) }

@@ -3,6 +3,9 @@
 struct ConvPlan: Sendable {
     let spec: Conv2DSpec
     let lanes: Int
+    /// bf16 weights on a target with `avx512bf16` and 16 lanes: `vdpbf16ps` over input-channel
+    /// pairs (activations rounded to bf16), weights packed as pairs (`WeightFormat.pairs`).
+    let bf16Dot: Bool
     /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the pixels, so it
     /// is planned with rows of several image rows (all of them when threads need no split).
     let h, w, oh, ow: Int
@@ -32,6 +35,7 @@ struct ConvPlan: Sendable {
     init(_ spec: Conv2DSpec, target: TargetDescription) {
         self.spec = spec
         lanes = target.vectorWidth
+        bf16Dot = spec.weights == .bf16 && WeightFormat.hasBF16Dot(target)
         let coutBlocks = ceilDiv(spec.outChannels, lanes)
         let flat = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks,
                                           pixels: spec.outHeight * spec.outWidth)
@@ -130,7 +134,7 @@ struct ConvPlan: Sendable {
             }
             b[oc] = bias[oc]
         }
-        return weightFormat.pack(p) + b
+        return weightFormat.pack(bf16Dot ? WeightFormat.pairs(p, lanes: c) : p) + b
     }
 }
 

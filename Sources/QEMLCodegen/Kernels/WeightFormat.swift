@@ -28,6 +28,23 @@ public enum WeightFormat: String, Sendable, Hashable {
     }
 }
 
+extension WeightFormat {
+    /// Whether `vdpbf16ps` runs bf16 convolutions on `target`: it has `avx512bf16` and 16 lanes.
+    static func hasBF16Dot(_ target: TargetDescription) -> Bool {
+        target.vectorWidth == 16 && target.features.split(separator: ",").contains("+avx512bf16")
+    }
+
+    /// Each `[ci:c][co:c]` block of packed conv weights regrouped as `[ci/2][co:c][2]`: the
+    /// input-channel pairs `vdpbf16ps` multiplies, one 32-bit lane per output channel.
+    static func pairs(_ w: [Float], lanes c: Int) -> [Float] {
+        var out = w
+        for block in stride(from: 0, to: w.count, by: c * c) {
+            for ci in 0..<c { for co in 0..<c { out[block + ((ci / 2) * c + co) * 2 + ci % 2] = w[block + ci * c + co] } }
+        }
+        return out
+    }
+}
+
 extension IRBuilder {
     /// `&weights[index]` in packed weights of `format` (`weights`: the params pointer or one
     /// derived from it by this function).
@@ -56,5 +73,40 @@ extension IRBuilder {
         let sixteen = sixteens.withUnsafeMutableBufferPointer { LLVMConstVector($0.baseAddress, UInt32(lanes)) }!
         let shifted = shl(wide, sixteen)
         return bitcast(shifted, m.vector(m.f32, lanes))
+    }
+
+    /// `lanes` 32-bit lanes of bf16 weight pairs at `p` (from `gepWeight`).
+    func loadBF16Pairs(_ p: IRValue, _ lanes: Int) -> IRValue {
+        let vt = m.vector(m.i32, lanes)
+        let v = LLVMBuildLoad2(builder, vt, bitcast(p, m.pointer(to: vt)), "")!
+        LLVMSetAlignment(v, 4)
+        return v
+    }
+
+    /// The floats at `p` and `p + 1`, each rounded to bf16 (nearest, ties to even, as the
+    /// weights), as one 32-bit pair (low half first) in every lane.
+    func broadcastBF16Pair(_ p: IRValue, _ lanes: Int) -> IRValue {
+        func rounded(_ q: IRValue) -> IRValue {
+            let bits = LLVMBuildLoad2(builder, m.i32, bitcast(q, m.pointer(to: m.i32)), "")!
+            LLVMSetAlignment(bits, 4)
+            let lsb = LLVMBuildAnd(builder, LLVMBuildLShr(builder, bits, LLVMConstInt(m.i32, 16, 0), ""), LLVMConstInt(m.i32, 1, 0), "")!
+            let sum = LLVMBuildAdd(builder, LLVMBuildAdd(builder, bits, LLVMConstInt(m.i32, 0x7FFF, 0), ""), lsb, "")!
+            return LLVMBuildLShr(builder, sum, LLVMConstInt(m.i32, 16, 0), "")!
+        }
+        let pair = LLVMBuildOr(builder, rounded(p), shl(rounded(gep(p, 1)), LLVMConstInt(m.i32, 16, 0)), "")!
+        let vt = m.vector(m.i32, lanes)
+        let one = LLVMBuildInsertElement(builder, LLVMGetUndef(vt), pair, m.constI32(0), "")!
+        return LLVMBuildShuffleVector(builder, one, LLVMGetUndef(vt), LLVMConstNull(vt), "")!
+    }
+
+    /// `acc + x[2i]·w[2i] + x[2i+1]·w[2i+1]` per lane: `vdpbf16ps` (LLVM 14:
+    /// `<16 x float> @llvm.x86.avx512bf16.dpbf16ps.512(<16 x float>, <16 x i32>, <16 x i32>)`).
+    func dotBF16(_ acc: IRValue, _ x: IRValue, _ w: IRValue) -> IRValue {
+        let name = "llvm.x86.avx512bf16.dpbf16ps.512"
+        let id = LLVMLookupIntrinsicID(name, name.utf8.count)
+        let decl = LLVMGetIntrinsicDeclaration(m.module, id, nil, 0)
+        let type = LLVMIntrinsicGetType(m.context, id, nil, 0)
+        var a: [IRValue?] = [acc, x, w]
+        return a.withUnsafeMutableBufferPointer { LLVMBuildCall2(builder, type, decl, $0.baseAddress, 3, "") }!
     }
 }
