@@ -79,6 +79,13 @@ final class QuantizationTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(entropy, 0.9)
         XCTAssertLessThan(entropy, 100, "entropy clips the lone outlier")
         XCTAssertEqual(RangeCollector().range(.entropy), 0)
+        // A ReLU's output: half zeros. Code 0 holds them exactly, so they do not pull the range down.
+        var relu = RangeCollector()
+        let half = [Float](repeating: 0, count: 10_000) + (0..<10_000).map { Float($0) / 10_000 }
+        half.withUnsafeBufferPointer { relu.observeMaximum($0) }
+        half.withUnsafeBufferPointer { relu.observeHistogram($0) }
+        XCTAssertGreaterThan(relu.range(.entropy), 0.8)
+        XCTAssertGreaterThan(relu.range(.percentile, percentile: 99.99), 0.99)
     }
 
     /// The shipped tiny model with its int8 file (ir/passes/quantize): the interpreter and the

@@ -15,7 +15,11 @@ public enum CalibrationMethod: String, CaseIterable, Sendable {
 public struct RangeCollector: Sendable {
     public static let bins = 2048
     public private(set) var maximum: Float = 0
+    /// Counts of the positive values in `bins` bins over 0…maximum.
     public private(set) var histogram: [Int] = []
+    /// Values ≤ 0 (a ReLU's zeros): code 0 holds them exactly whatever the range, so the entropy
+    /// search leaves them out (with them, the zero spike dominates and the range collapses).
+    public private(set) var zeros = 0
     public private(set) var count = 0
 
     public init() {}
@@ -31,11 +35,9 @@ public struct RangeCollector: Sendable {
     public mutating func observeHistogram(_ values: UnsafeBufferPointer<Float>) {
         if histogram.isEmpty { histogram = Array(repeating: 0, count: Self.bins) }
         count += values.count
-        guard maximum > 0 else { histogram[0] += values.count; return }
-        let scale = Float(Self.bins) / maximum
+        let scale = maximum > 0 ? Float(Self.bins) / maximum : 0
         for v in values {
-            let b = v > 0 ? min(Self.bins - 1, Int(v * scale)) : 0
-            histogram[b] += 1
+            if v > 0 { histogram[min(Self.bins - 1, Int(v * scale))] += 1 } else { zeros += 1 }
         }
     }
 
@@ -49,7 +51,7 @@ public struct RangeCollector: Sendable {
         case .percentile:
             guard count > 0 else { return maximum }
             let target = Double(count) * percentile / 100
-            var seen = 0
+            var seen = zeros
             for (i, h) in histogram.enumerated() {
                 seen += h
                 if Double(seen) >= target { return Float(i + 1) * width }
