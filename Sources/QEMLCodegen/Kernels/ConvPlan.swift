@@ -3,6 +3,9 @@
 struct ConvPlan: Sendable {
     let spec: Conv2DSpec
     let lanes: Int
+    /// bf16 weights on a target with `avx512bf16` and 16 lanes: `vdpbf16ps` over input-channel
+    /// pairs (activations rounded to bf16), weights packed as pairs (`WeightFormat.pairs`).
+    let bf16Dot: Bool
     /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the pixels, so it
     /// is planned with rows of several image rows (all of them when threads need no split).
     let h, w, oh, ow: Int
@@ -23,11 +26,16 @@ struct ConvPlan: Sendable {
     /// (sample, channel group).
     var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
+    /// f32, or bf16 widened in registers (`WeightFormat`).
+    var weightFormat: WeightFormat { spec.weights }
+    /// Where the bias starts in the params, in floats (after the packed weights).
+    var biasOffset: Int { weightFormat.floats(weightCount) }
     var weightAlign: Int { min(lanes * 4, 64) }
 
     init(_ spec: Conv2DSpec, target: TargetDescription) {
         self.spec = spec
         lanes = target.vectorWidth
+        bf16Dot = spec.weights == .bf16 && WeightFormat.hasBF16Dot(target)
         let coutBlocks = ceilDiv(spec.outChannels, lanes)
         let flat = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks,
                                           pixels: spec.outHeight * spec.outWidth)
@@ -111,10 +119,11 @@ struct ConvPlan: Sendable {
     }
 
     /// Packs folded weights `[out][in][kh][kw]` into `[cout/c][cin/c][kh][kw][ci:c][co:c]`
-    /// followed by the bias padded to `cout/c · c`; padding lanes are zero.
+    /// in `weightFormat`, followed by the bias (f32) padded to `cout/c · c`; padding lanes are zero.
     func pack(weight: [Float], bias: [Float]) -> [Float] {
         let c = lanes, taps = kh * kw, cinAll = spec.inChannels, cout = spec.outChannels
-        var p = [Float](repeating: 0, count: weightCount + coutBlocks * c)
+        var p = [Float](repeating: 0, count: weightCount)
+        var b = [Float](repeating: 0, count: coutBlocks * c)
         for oc in 0..<cout {
             let ob = oc / c, co = oc % c
             for ic in 0..<cinAll {
@@ -123,9 +132,9 @@ struct ConvPlan: Sendable {
                     p[(((ob * cinBlocks + ib) * taps + t) * c + ci) * c + co] = weight[(oc * cinAll + ic) * taps + t]
                 }
             }
-            p[weightCount + oc] = bias[oc]
+            b[oc] = bias[oc]
         }
-        return p
+        return weightFormat.pack(bf16Dot ? WeightFormat.pairs(p, lanes: c) : p) + b
     }
 }
 
@@ -153,7 +162,9 @@ extension KernelDefinition {
             buffers.append(Buffer(name: "avg", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
             buffers.append(Buffer(name: "max", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
         }
-        return KernelDefinition(name: name, kind: "conv2d", summary: spec.description, buffers: buffers,
+        // `compile` says which bf16 path the target takes.
+        let path = spec.weights != .bf16 ? "" : plan.bf16Dot ? " (vdpbf16ps)" : " (widened to f32)"
+        return KernelDefinition(name: name, kind: "conv2d", summary: spec.description + path, buffers: buffers,
                                 itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample, lanes: c,
                                 params: plan.pack(weight: w, bias: b), body: .conv2d(plan))
     }

@@ -67,6 +67,7 @@ struct Export: ParsableCommand {
         }
         for f in bundle.files { try atomicWrite(Data(f.bytes), to: folder.appendingPathComponent(f.name).path) }
         print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(shown)/")
+        print("precision: \(exported.precision)")
         var t = TextTable(["", "bytes"], rightAligned: [1])
         t.add(["code", String(bundle.codeBytes)])
         t.add([embedWeights ? "weights (in the object)" : "weights", String(bundle.weightsBytes)])
