@@ -58,6 +58,8 @@ extension ExportedModel {
             #define \(P)_MODEL_NAME \(cString(graph.name))
             #define \(P)_MODEL_HASH "\(modelHashHex)"
             #define \(P)_TARGET \(cString(target.name))
+            /* The weights' precision as qemlc compile reports it: "f32", or e.g. "int8 (17 of 19 conv2d/dense ops, the rest f32)". */
+            #define \(P)_PRECISION \(cString(precision))
             /* Bytes of the arena (all activations and kernel scratch, reused by liveness). */
             #define \(P)_ARENA_BYTES \(plan.arenaBytesPerSample)u
             /* Bytes a context needs, arena included: pass at least this much to \(p)_create. */
