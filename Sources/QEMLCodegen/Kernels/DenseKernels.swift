@@ -14,21 +14,24 @@ struct SoftmaxSpec: Sendable {
 }
 
 extension KernelDefinition {
-    /// Weights `[out, in]` are packed into `[out/c][in][c]` (c outputs per vector), then the bias.
-    /// Buffers: input, output.
-    public static func dense(inFeatures: Int, outFeatures: Int, weight: Tensor, bias: [Float]?, activation: Activation = .none,
+    /// Weights `[out, in]` are packed into `[out/c][in][c]` (c outputs per vector), then the bias;
+    /// with a nil weight, only code and shapes (empty `params`, as for `conv2d`). Buffers: input, output.
+    public static func dense(inFeatures: Int, outFeatures: Int, weight: Tensor?, bias: [Float]?, activation: Activation = .none,
                              target: TargetDescription, name: String) throws -> KernelDefinition {
         guard inFeatures > 0, outFeatures > 0 else { throw CodegenError(.kernel, "dense: feature counts must be positive") }
-        guard weight.shape == [outFeatures, inFeatures] else {
-            throw CodegenError(.kernel, "dense \(inFeatures)→\(outFeatures): the weight is \(describeShape(weight.shape)), expected \(describeShape([outFeatures, inFeatures]))")
-        }
-        if let bias, bias.count != outFeatures { throw CodegenError(.kernel, "dense: the bias has \(bias.count) values, expected \(outFeatures)") }
         let l = target.vectorWidth
         let spec = DenseSpec(inFeatures: inFeatures, outFeatures: outFeatures, lanes: l, activation: activation)
-        var params = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l + spec.outBlocks * l)
-        for o in 0..<outFeatures {
-            for k in 0..<inFeatures { params[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
-            params[spec.outBlocks * inFeatures * l + o] = bias?[o] ?? 0
+        var params: [Float] = []
+        if let weight {
+            guard weight.shape == [outFeatures, inFeatures] else {
+                throw CodegenError(.kernel, "dense \(inFeatures)→\(outFeatures): the weight is \(describeShape(weight.shape)), expected \(describeShape([outFeatures, inFeatures]))")
+            }
+            if let bias, bias.count != outFeatures { throw CodegenError(.kernel, "dense: the bias has \(bias.count) values, expected \(outFeatures)") }
+            params = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l + spec.outBlocks * l)
+            for o in 0..<outFeatures {
+                for k in 0..<inFeatures { params[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
+                params[spec.outBlocks * inFeatures * l + o] = bias?[o] ?? 0
+            }
         }
         let act = activation == .none ? "" : "+\(activation.rawValue)"
         return KernelDefinition(name: name, kind: "dense", summary: "dense \(inFeatures)→\(outFeatures) +bias\(act)",
