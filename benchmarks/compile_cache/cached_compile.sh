@@ -20,11 +20,15 @@ hyperfine --style basic --runs 3 --prepare "$Q cache clear" -n cold "$Q compile 
 hyperfine --style basic --warmup 2 --runs 20 -n warm "$Q compile $MODEL --weights $W" -n floor "$Q --version"
 
 echo "in-process phases of 20 warm compiles (median, ms):"
-for i in $(seq 20); do $Q compile $MODEL --weights "$W" | grep '^compile time'; done | python3 -c '
+for i in $(seq 20); do $Q compile $MODEL --weights "$W" | grep -E '^(weights:|compile time)'; done | python3 -c '
 import re, statistics, sys
-rows = [list(map(int, re.findall(r"(\d+) ms", l))) for l in sys.stdin]
-names = ["total", "passes", "planning (key, map, verify)", "LLVM (object cache hit, link)"]
-for i, n in enumerate(names): print(f"  {n}: {statistics.median(r[i] for r in rows):.0f} (min {min(r[i] for r in rows)}, max {max(r[i] for r in rows)})")'
+lines = sys.stdin.read().splitlines()
+read = [float(re.search(r"in (\d+) ms", l).group(1)) for l in lines if l.startswith("weights:")]
+rows = [list(map(int, re.findall(r"(\d+) ms", l))) for l in lines if l.startswith("compile time")]
+def show(name, xs): print(f"  {name}: {statistics.median(xs):.0f} (min {min(xs):.0f}, max {max(xs):.0f})")
+show("reading the weights file (before compiling)", read)
+for i, n in enumerate(["compile total", "passes", "planning (key, map, verify)", "LLVM (object cache hit, link)"]):
+    show(n, [r[i] for r in rows])'
 $Q cache info
 echo "run and bench use the same cache:"
 QEMLC_DEBUG=1 $Q run $MODEL --weights "$W" --input examples/signals/ball.wav --top 1 2>&1 | grep '^qemlc: compiled'

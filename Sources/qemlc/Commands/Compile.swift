@@ -26,7 +26,9 @@ struct Compile: ParsableCommand {
         // Code, fusions and cost do not depend on the weights' values: without --weights, zeros
         // of the right shapes stand in (generating 26 M random values would cost more than a
         // cached compile).
+        let readStart = DispatchTime.now().uptimeNanoseconds
         let weightTensors = try weights.map { try ModelFiles.weights($0, for: graph) } ?? ExecutableModel.zeroWeights(for: graph)
+        let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart) / 1e9
         let target = try ExecutableModel.target(target)
         let compiled = try ExecutableModel.compileReport(graph, weights: weightTensors, target: target)
         let (passes, plan, compiler) = (compiled.passes, compiled.plan, KernelCompiler(target: target))
@@ -48,7 +50,11 @@ struct Compile: ParsableCommand {
 
         let t = compiled.timings
         let ms = { (s: Double) in String(format: "%.0f ms", s * 1e3) }
-        print("\ncompile time: \(ms(t.total)) (passes \(ms(t.passes)), planning and weight packing \(ms(t.planning)), LLVM \(ms(t.codegen)))")
+        if let weights {
+            let bytes = weightTensors.values.reduce(0) { $0 + 4 * $1.count }
+            print("\nweights: \(humanBytes(bytes)) read from \(weights) in \(ms(readSeconds)) (before compiling)")
+        }
+        print((weights == nil ? "\n" : "") + "compile time: \(ms(t.total)) (passes \(ms(t.passes)), planning and weight packing \(ms(t.planning)), LLVM \(ms(t.codegen)))")
         print("object cache: \(compiled.objectCache)\(compiled.fromCache ? " (LLVM skipped)" : "") — object \(humanBytes(compiled.objectBytes))"
               + (target.runsOnHost ? ", linked by ORC LLJIT" : " (not linked: the target is not this machine)"))
         if let packed = compiled.packedWeights { print("packed weights cache: \(packed)") }
