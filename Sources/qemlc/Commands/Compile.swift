@@ -30,7 +30,12 @@ struct Compile: ParsableCommand {
         let weightTensors = try weights.map { try ModelFiles.weights($0, for: graph) } ?? ExecutableModel.zeroWeights(for: graph)
         let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart) / 1e9
         let target = try ExecutableModel.target(target)
-        let compiled = try ExecutableModel.compileReport(graph, weights: weightTensors, target: target)
+        _ = try cacheLimit()  // a malformed QEMLC_CACHE_MAX is reported, not silently replaced
+        let compiled = try { () throws -> CompileReport in
+            let progress = Progress("compiling \(graph.name)", total: 3)
+            defer { progress.finish() }
+            return try ExecutableModel.userFacing { try CompileReport.compile(graph, weights: weightTensors, target: target) { progress.step($0) } }
+        }()
         let (passes, plan, compiler) = (compiled.passes, compiled.plan, KernelCompiler(target: target))
 
         print("model \(graph.name): \(plural(graph.nodes.count, "op")) → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
@@ -142,49 +147,6 @@ enum ExecutableModel {
         } catch let e as PassError {
             throw UserError(e.description)
         }
-    }
-
-    /// What `compile` reports: for this machine, the model compiled as `run` compiles it (both
-    /// caches); for another target, the plan and its object code.
-    struct CompileSummary {
-        var passes: PassManager.Result
-        var plan: KernelPlan
-        var timings: CompiledModel.Timings
-        var objectCache: String
-        var fromCache: Bool
-        var objectBytes: Int
-        /// The packed-weights cache's outcome (host only).
-        var packedWeights: String?
-    }
-
-    static func compileReport(_ graph: Graph, weights: [String: Tensor], target: TargetDescription) throws -> CompileSummary {
-        if target.runsOnHost {
-            let m = try compile(graph, weights: weights, target: target, backend: .jit, threads: 1)
-            return CompileSummary(passes: m.passes, plan: m.plan, timings: m.timings, objectCache: m.cacheOutcome, fromCache: m.fromCache,
-                                  objectBytes: m.objectSize, packedWeights: m.packedWeightsOutcome)
-        }
-        let progress = Progress("compiling \(graph.name)", total: 3)
-        defer { progress.finish() }
-        var timings = CompiledModel.Timings()
-        var clock = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let now = DispatchTime.now().uptimeNanoseconds
-            defer { clock = now }
-            return Double(now - clock) / 1e9
-        }
-        let passes = try userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
-        }
-        timings.passes = lap()
-        progress.step("kernel plan")
-        let plan = try userFacing { try KernelPlan(graph: passes.graph, weights: weights, target: target, circuitPlans: passes.circuitPlans) }
-        timings.planning = lap()
-        progress.step("LLVM (\(plural(plan.definitions.count, "kernel")))")
-        let compiler = KernelCompiler(target: target)
-        let object = try userFacing { try compiler.objectCode(plan.definitions) }
-        timings.codegen = lap()
-        return CompileSummary(passes: passes, plan: plan, timings: timings, objectCache: compiler.lastCacheOutcome, fromCache: object.fromCache,
-                              objectBytes: object.bytes.count, packedWeights: nil)
     }
 
     static func compile(_ graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
