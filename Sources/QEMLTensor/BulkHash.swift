@@ -48,14 +48,13 @@ public struct BulkHash: Sendable {
         update(Array(s.utf8) + [0])
     }
 
-    /// 32 hex digits.
-    public var hex: String {
+    /// The 16-byte digest.
+    public var digest: [UInt8] {
         let (a, b, c, d) = lanes
         let hi = Self.mix(Self.mix(a, c), length), lo = Self.mix(Self.mix(b, d), length ^ hi)
-        func h(_ v: UInt64) -> String {
-            let s = String(v, radix: 16)
-            return String(repeating: "0", count: 16 - s.count) + s
-        }
-        return h(hi) + h(lo)
+        return (0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? hi : lo) >> (8 * UInt64(7 - i % 8))) }
     }
+
+    /// The digest as 32 hex digits.
+    public var hex: String { digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined() }
 }

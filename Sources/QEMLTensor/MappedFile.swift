@@ -60,3 +60,8 @@ public final class MappedFile: @unchecked Sendable {
         return v
     }
 }
+
+/// `value`'s low `count` bytes, least significant first (the writers' side of `littleEndianUInt`).
+public func littleEndianBytes(_ value: UInt64, count: Int) -> [UInt8] {
+    (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
+}

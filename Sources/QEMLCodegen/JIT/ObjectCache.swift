@@ -1,4 +1,5 @@
 import Foundation
+import QEMLTensor
 
 /// Compiled object files on disk, keyed by a content hash. An entry is
 ///
@@ -72,7 +73,7 @@ public struct ObjectCache: Sendable {
         for i in (0..<n).reversed() { v = v << 8 | UInt64(b[at + i]) }
         return v
     }
-    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { littleEndianBytes(v, count: n) }
 }
 
 extension String {

@@ -55,6 +55,16 @@ public final class CompiledModel {
     public struct Timings: Sendable {
         public var passes = 0.0, planning = 0.0, codegen = 0.0
         public init() {}
+
+        /// Times phases one after another: each `lap()` is the seconds since the previous one.
+        struct Clock {
+            private var last = DispatchTime.now().uptimeNanoseconds
+            mutating func lap() -> Double {
+                let now = DispatchTime.now().uptimeNanoseconds
+                defer { last = now }
+                return Double(now - last) / 1e9
+            }
+        }
         public var total: Double { passes + planning + codegen }
     }
 
@@ -63,16 +73,11 @@ public final class CompiledModel {
     public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions(),
                                progress: ((String) -> Void)? = nil) throws -> CompiledModel {
         var timings = Timings()
-        var clock = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let now = DispatchTime.now().uptimeNanoseconds
-            defer { clock = now }
-            return Double(now - clock) / 1e9
-        }
+        var clock = Timings.Clock()
         progress?("passes")
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes,
                                                                       weights: weights))
-        timings.passes = lap()
+        timings.passes = clock.lap()
         progress?("kernel plan, weight packing")
         // Packed weights come from the cache beside the objects when this model, these weights
         // and this target were compiled before; else they are packed now and stored.
@@ -96,12 +101,12 @@ public final class CompiledModel {
                 packed = w
             }
         }
-        timings.planning = lap()
+        timings.planning = clock.lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
         let module = try compiler.compile(plan.definitions)
         try plan.compileStateVectors(cache: options.cache)
-        timings.codegen = lap()
+        timings.codegen = clock.lap()
         DebugLadder.show(1, String(format: "qemlc: compiled %@ for %@ (%@): passes %.0f ms, planning %.0f ms, LLVM %.0f ms; object cache: %@; packed weights: %@",
                                    graph.name, options.target.name, options.target.cpu, timings.passes * 1e3, timings.planning * 1e3,
                                    timings.codegen * 1e3, plan.definitions.isEmpty ? "no generated kernels" : compiler.lastCacheOutcome, packedOutcome))

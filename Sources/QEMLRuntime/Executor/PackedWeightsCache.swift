@@ -69,7 +69,7 @@ struct PackedWeightsCache {
         var h = BulkHash()  // as `store` hashes: the table with its padding, then the region
         h.update(UnsafeRawBufferPointer(rebasing: b[Self.fixedHeader..<regionStart]))
         h.update(UnsafeRawBufferPointer(rebasing: b[regionStart...]))
-        guard Array(b[24..<40]) == Self.digestBytes(h.hex) else { return .corrupt("checksum mismatch") }
+        guard Array(b[24..<40]) == h.digest else { return .corrupt("checksum mismatch") }
         var blobs: [(offset: Int, bytes: Int)] = []
         for i in 0..<count {
             let o = Int(file.littleEndianUInt(at: Self.fixedHeader + 16 * i, size: 8))
@@ -89,7 +89,7 @@ struct PackedWeightsCache {
         h.update(hashed)
         h.update(weights.region)
         var header = Self.magic + le(UInt64(Self.formatVersion), 4) + le(UInt64(weights.blobs.count), 4) + le(UInt64(weights.byteCount), 8)
-        header += Self.digestBytes(h.hex)
+        header += h.digest
         try header.withUnsafeBytes { hp in
             try hashed.withUnsafeBytes { tp in
                 try folder.store(key + CacheFolder.Kind.packedWeights.rawValue, parts: [hp, tp, weights.region])
@@ -100,15 +100,5 @@ struct PackedWeightsCache {
     /// The region starts after the header and the table, at a multiple of 64 bytes.
     static func regionStart(blobs: Int) -> Int { (fixedHeader + 16 * blobs + 63) / 64 * 64 }
 
-    static func digestBytes(_ hex: String) -> [UInt8] {
-        var out: [UInt8] = []
-        var i = hex.startIndex
-        while let j = hex.index(i, offsetBy: 2, limitedBy: hex.endIndex), i < hex.endIndex {
-            out.append(UInt8(hex[i..<j], radix: 16) ?? 0)
-            i = j
-        }
-        return out
-    }
-
-    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { littleEndianBytes(v, count: n) }
 }

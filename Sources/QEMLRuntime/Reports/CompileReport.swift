@@ -28,22 +28,17 @@ public struct CompileReport {
                                  objectBytes: m.objectSize, packedWeights: m.packedWeightsOutcome)
         }
         var timings = CompiledModel.Timings()
-        var clock = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let now = DispatchTime.now().uptimeNanoseconds
-            defer { clock = now }
-            return Double(now - clock) / 1e9
-        }
+        var clock = CompiledModel.Timings.Clock()
         progress?("passes")
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
-        timings.passes = lap()
+        timings.passes = clock.lap()
         progress?("kernel plan")
         let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, circuitPlans: passes.circuitPlans)
-        timings.planning = lap()
+        timings.planning = clock.lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: target)
         let object = try compiler.objectCode(plan.definitions)
-        timings.codegen = lap()
+        timings.codegen = clock.lap()
         return CompileReport(passes: passes, plan: plan, timings: timings, objectCache: compiler.lastCacheOutcome, fromCache: object.fromCache,
                              objectBytes: object.bytes.count, packedWeights: nil)
     }
