@@ -9,8 +9,10 @@
 # Usage: sh benchmarks/compile_cache/cached_compile.sh   (from the repository root)
 set -e
 Q=${QEMLC:-.build/release/qemlc}
-W=$(mktemp -d)/edge.safetensors
-XDG_CACHE_HOME=$(mktemp -d)
+SCRATCH=$(mktemp -d)
+trap 'rm -rf "$SCRATCH"' EXIT
+W=$SCRATCH/edge.safetensors
+XDG_CACHE_HOME=$SCRATCH/cache
 export XDG_CACHE_HOME
 MODEL=examples/qemlnet-edge.qir
 $Q init-weights $MODEL --seed 1 -o "$W" >/dev/null
