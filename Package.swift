@@ -50,7 +50,7 @@ let package = Package(
         // The pipeline, in order.
         .target(name: "QEMLTensor"),
         .target(name: "QEMLIR", dependencies: ["QEMLTensor"]),
-        .target(name: "QEMLQuantum", dependencies: ["QEMLIR"]),
+        .target(name: "QEMLQuantum", dependencies: ["QEMLIR", "QEMLTensor"]),
         .target(name: "CQEMLSignalKernels", path: "Sources/CQEMLSignalKernels"),  // the STFT's framing + epilogue in AVX2, run-time dispatched
         .target(name: "QEMLSignal", dependencies: ["QEMLIR", "QEMLTensor", "CFFTW3", "CQEMLSignalKernels"]),
         .target(name: "QEMLPasses", dependencies: ["QEMLIR", "QEMLQuantum", "QEMLTensor"]),

@@ -1,7 +1,8 @@
+import QEMLTensor
 
 /// A circuit that cannot be simulated as given: what is wrong, where (gate index), and how to fix it.
 /// Error text is API: tests assert it word for word.
-public struct CircuitError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct CircuitError: ExplainedError, Equatable, Sendable {
     public var message: String
     public var fix: String?
 
@@ -10,9 +11,7 @@ public struct CircuitError: Error, CustomStringConvertible, Equatable, Sendable 
         self.fix = fix
     }
 
-    public var description: String {
-        var s = "circuit error: \(message)"
-        if let fix { s += "\n  fix: \(fix)" }
-        return s
-    }
+    public var category: String? { "circuit error" }
+
+    public var description: String { explanation }
 }

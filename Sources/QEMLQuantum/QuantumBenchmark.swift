@@ -1,5 +1,6 @@
 import Foundation
 import QEMLIR
+import QEMLTensor
 
 /// Times qemlc's circuit evaluation on one case file, for `benchmarks/quantum/bench_pennylane.py`
 /// (which times PennyLane, Lightning, Catalyst and NumPy on the same file in the same run) and for
@@ -8,7 +9,7 @@ import QEMLIR
 /// The case file is a `CircuitJSON` circuit plus `"weights"`, `"inputs"` (row-major [batch, k]),
 /// `"batch"` and optionally `"single": true` (time one sample per call instead of the whole batch).
 public enum QuantumBenchmark {
-    public struct Report: Sendable {
+    public struct Report: Encodable, Sendable {
         public var plan: String
         public var reason: String
         public var qubits: Int
@@ -24,17 +25,25 @@ public enum QuantumBenchmark {
         /// What was timed: "swift" (the plan's own evaluator) or an `Evaluator`'s label.
         public var evaluator: String = "swift"
 
-        /// One JSON object per line, what the Python driver reads.
-        /// Valid JSON always: a NaN or infinite number (a broken kernel's deviation) is null.
-        public var json: String {
-            func number(_ v: Double) -> Any { v.isFinite ? v : NSNull() }
-            let fields: [String: Any] = ["plan": plan, "reason": reason, "qubits": qubits, "gates": gates, "batch": batch,
-                                         "compile_s": number(compileSeconds), "seconds_per_call": number(secondsPerCall),
-                                         "samples_per_s": number(samplesPerSecond), "max_dev_vs_reference": number(maxDeviationFromReference),
-                                         "evaluator": evaluator]
-            let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data()
-            return String(decoding: data, as: UTF8.self)
+        enum CodingKeys: String, CodingKey {
+            case plan, reason, qubits, gates, batch, compileSeconds = "compile_s", secondsPerCall = "seconds_per_call"
+            case samplesPerSecond = "samples_per_s", maxDeviationFromReference = "max_dev_vs_reference", evaluator
         }
+
+        /// Valid JSON always: a NaN or infinite number (a broken kernel's deviation) is null.
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(plan, forKey: .plan); try c.encode(reason, forKey: .reason)
+            try c.encode(qubits, forKey: .qubits); try c.encode(gates, forKey: .gates); try c.encode(batch, forKey: .batch)
+            for (key, v) in [(CodingKeys.compileSeconds, compileSeconds), (.secondsPerCall, secondsPerCall), (.samplesPerSecond, samplesPerSecond),
+                             (.maxDeviationFromReference, maxDeviationFromReference)] {
+                try c.encode(NullIfNotFinite(wrappedValue: v), forKey: key)
+            }
+            try c.encode(evaluator, forKey: .evaluator)
+        }
+
+        /// One JSON object per line, what the Python driver reads.
+        public var json: String { ReportJSON.encode(self) }
     }
 
     /// Another evaluator of a planned circuit, timed instead of the plan's own (`qemlc bench-circuit

@@ -1,5 +1,6 @@
 import Foundation
 internal import CFFTW3
+import QEMLTensor
 
 /// Single-precision FFTW behind a thin wrapper: plans are made once per shape and cached for the
 /// life of the process, planning is serialized (FFTW's planner is not thread-safe; only
@@ -80,17 +81,14 @@ final class FFTW: @unchecked Sendable {
         _ = fftwf_import_wisdom_from_filename(url.path)
     }
 
-    /// Written to a temporary file and renamed, so a reader never sees half a file.
+    /// Written through the one atomic writer (temporary file, fsync, rename), so a reader never
+    /// sees half a file; best effort (a read-only cache just keeps no wisdom).
     private func saveWisdomLocked() {
-        guard let url = FFTW.wisdomURL else { return }
-        let dir = url.deletingLastPathComponent()
-        guard (try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)) != nil else { return }
-        let tmp = dir.appendingPathComponent(".fftwf-wisdom.\(getpid()).\(UInt32.random(in: 0 ... .max))")
-        if fftwf_export_wisdom_to_filename(tmp.path) != 0 {
-            if rename(tmp.path, url.path) != 0 { unlink(tmp.path) }
-        } else {
-            unlink(tmp.path)
-        }
+        guard let url = FFTW.wisdomURL, let text = fftwf_export_wisdom_to_string() else { return }
+        defer { free(text) }
+        let bytes = Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try? writeFileAtomically(bytes, to: url.path, overwrite: true)
     }
 }
 

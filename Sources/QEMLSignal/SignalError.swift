@@ -1,6 +1,8 @@
+import QEMLTensor
+
 /// A problem with a signal or front-end setting (not with a file's bytes — that is
 /// `FileFormatError`): what is wrong and how to fix it.
-public struct SignalError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct SignalError: ExplainedError, Equatable, Sendable {
     public var message: String
     public var fix: String?
 
@@ -9,9 +11,5 @@ public struct SignalError: Error, CustomStringConvertible, Equatable, Sendable {
         self.fix = fix
     }
 
-    public var description: String {
-        var s = "error: \(message)"
-        if let fix { s += "\n  fix: \(fix)" }
-        return s
-    }
+    public var description: String { rendered }
 }

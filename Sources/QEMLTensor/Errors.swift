@@ -6,7 +6,7 @@ import Darwin
 
 /// An error about a file the user handed us: which file, where in it, what is wrong and how to fix it.
 /// Every reader (safetensors, NPY, WAV, CSV) throws this, so the CLI prints them all alike.
-public struct FileFormatError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct FileFormatError: ExplainedError, Equatable, Sendable {
     public var path: String
     /// Where in the file: "byte 8", "header", "tensor 'fc.weight'", "line 3".
     public var place: String
@@ -20,11 +20,9 @@ public struct FileFormatError: Error, CustomStringConvertible, Equatable, Sendab
         self.fix = fix
     }
 
-    public var description: String {
-        var s = place.isEmpty ? "\(path): \(message)" : "\(path): \(place): \(message)"
-        if let fix { s += "\n  fix: \(fix)" }
-        return s
-    }
+    public var location: String? { place.isEmpty ? path : "\(path): \(place)" }
+
+    public var description: String { explanation }
 }
 
 extension FileFormatError {

@@ -34,14 +34,11 @@ struct QEMLC: ParsableCommand {
             report(shown.description + (more > 0 ? "\n… and \(more) more error\(more == 1 ? "" : "s") (the first \(maximumDiagnostics) are shown)" : ""))
         } catch let error as Diagnostic {
             report(error.description)
-        } catch let error as FileFormatError {
-            report("error: " + error.description)
-        } catch let error as SignalError {
-            report(error.description)
-        } catch let error as UserError {
-            report("error: " + error.description)
+        } catch let error as ExplainedError {
+            // UserError, FileFormatError, SignalError, CircuitError: one message-plus-fix shape.
+            report(error.rendered)
         } catch let error as CustomStringConvertible where String(reflecting: type(of: error)).hasPrefix("QEML") {
-            // Every other qemlc error (circuit, codegen, pass, export …) explains itself.
+            // Every other qemlc error (codegen, pass, export …) explains itself.
             let text = error.description
             report(text.hasPrefix("error") || text.contains(": error: ") ? text : "error: " + text)
         } catch {
@@ -62,12 +59,12 @@ let qemlcVersion = "0.1.0"
 
 /// A mistake in how qemlc was called that no parser reports (a missing file, a name that is
 /// not in the model): what is wrong and how to fix it.
-struct UserError: Error, CustomStringConvertible {
+struct UserError: ExplainedError {
     var message: String
     var fix: String?
     init(_ message: String, fix: String? = nil) {
         self.message = message
         self.fix = fix
     }
-    var description: String { fix.map { "\(message)\n  fix: \($0)" } ?? message }
+    var description: String { explanation }
 }

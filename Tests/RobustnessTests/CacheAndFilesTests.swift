@@ -118,10 +118,27 @@ final class CacheAndFilesTests: XCTestCase {
             let key = String(e.dropLast(".o.qc".count))
             guard case .hit = cache.lookup(key) else { return XCTFail("entry \(e) is not valid: \(cache.lookup(key))") }
         }
-        let temporaries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).filter { $0.hasSuffix(".tmp") }
+        let temporaries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).filter { $0.contains(".tmp") }
         XCTAssertEqual(temporaries, [])
         let third = try cli.run("compile", "examples/qemlnet-tiny.qir")
         XCTAssertTrue(third.stdout.contains("(LLVM skipped)"), third.stdout)
+        // The packed weights the two wrote at once are whole too (a damaged entry would say "rebuilt").
+        XCTAssertTrue(third.stdout.contains("packed weights cache: hit"), third.stdout)
+    }
+
+    /// A damaged packed-weights entry is rebuilt too, and the next compile hits it again.
+    func testCorruptPackedWeightsEntryIsRebuilt() throws {
+        let args = ["compile", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors"]
+        XCTAssertEqual(try cli.start(args).1().status, 0)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: cacheFolder.path).filter { $0.hasSuffix(".pw.qc") }
+        XCTAssertEqual(entries.count, 1)
+        let url = cacheFolder.appendingPathComponent(entries[0])
+        let bytes = [UInt8](try Data(contentsOf: url))
+        try Data(bytes.prefix(bytes.count - 7)).write(to: url)
+        let r = try cli.start(args).1()
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("packed weights cache: rebuilt (size"), r.stdout)
+        XCTAssertTrue(try cli.start(args).1().stdout.contains("packed weights cache: hit"))
     }
 
     /// A damaged entry counts as a miss: the next compile rebuilds and rewrites it.

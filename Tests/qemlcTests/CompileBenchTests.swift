@@ -23,6 +23,35 @@ final class CompileBenchTests: CommandLineTestCase {
         XCTAssertTrue(second.stdout.contains("object cache: hit"), second.stdout)
     }
 
+    /// `cache info` lists both kinds of entry with sizes and hits; `cache clear` empties it; a
+    /// bad QEMLC_CACHE_MAX is a clear error, a small one evicts down to the cap.
+    func testCacheInfoClearAndSizeCap() throws {
+        let args = ["compile", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors"]
+        XCTAssertEqual(try exec("qemlc", args).status, 0)
+        let again = try exec("qemlc", args)
+        XCTAssertTrue(again.stdout.contains("packed weights cache: hit"), again.stdout)
+        let info = try qemlc("cache", "info")
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("location: " + work.appendingPathComponent("cache/qemlc").path), info.stdout)
+        XCTAssertTrue(info.stdout.contains("size cap: 2.00 GiB (default"), info.stdout)
+        let packedRow = try XCTUnwrap(info.stdout.split(separator: "\n").first { $0.hasPrefix("packed weights") })
+        XCTAssertEqual(packedRow.split(separator: " ", omittingEmptySubsequences: true).suffix(2), ["1", "1"], "1 hit, 1 miss: \(packedRow)")
+
+        let bad = try exec("qemlc", args, environment: ["QEMLC_CACHE_MAX": "lots"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("error: QEMLC_CACHE_MAX='lots' is not a size") && bad.stderr.contains("fix: "), bad.stderr)
+
+        // A cap below one entry keeps only what the last compile wrote or used.
+        XCTAssertEqual(try exec("qemlc", ["compile", "examples/qemlnet-circuit.qir"], environment: ["QEMLC_CACHE_MAX": "1K"]).status, 0)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: path("cache/qemlc")).filter { $0.hasSuffix(".qc") }
+        XCTAssertLessThanOrEqual(entries.count, 2, "\(entries)")
+
+        let cleared = try qemlc("cache", "clear")
+        XCTAssertEqual(cleared.status, 0, cleared.stderr)
+        XCTAssertTrue(cleared.stdout.hasPrefix("deleted "), cleared.stdout)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: path("cache/qemlc")).filter { $0.hasSuffix(".qc") }, [])
+    }
+
     func testCompileForAnotherArchitectureEmitsWithoutLinking() throws {
         let r = try qemlc("compile", "examples/qemlnet-tiny.qir", "--target", "aarch64-neon")
         XCTAssertEqual(r.status, 0, r.stderr)

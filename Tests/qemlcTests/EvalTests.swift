@@ -47,7 +47,10 @@ final class EvalTests: CommandLineTestCase {
             let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "examples/qemlnet-tiny.safetensors",
                               "--input", "examples/signals/\(label).wav", "--top", "1", "--json")
             XCTAssertEqual(r.status, 0, r.stderr)
-            XCTAssertTrue(r.stdout.contains("\"label\": \"\(label)\""), "\(label).wav: \(r.stdout)")
+            let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            let samples = object?["samples"] as? [[String: Any]]
+            let top = (samples?.first?["top"] as? [[String: Any]])?.first
+            XCTAssertEqual(top?["label"] as? String, label, "\(label).wav: \(r.stdout)")
         }
     }
 

@@ -31,7 +31,9 @@ final class ExportCLITests: CommandLineTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         // The same class order as `qemlc run`.
         let cOrder = classify.stdout.split(separator: "\n").map { String($0.split(separator: " ")[0]) }
-        let labels = run.stdout.components(separatedBy: "\"label\": \"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        let top = ((object?["samples"] as? [[String: Any]])?.first?["top"] as? [[String: Any]]) ?? []
+        let labels = top.compactMap { $0["label"] as? String }
         XCTAssertEqual(cOrder, labels, "classify:\n\(classify.stdout)\nrun:\n\(run.stdout)")
     }
 

@@ -185,7 +185,8 @@ struct ObjectBuilder: Sendable {
         }
     }
 
-    /// The cache key: the unoptimized IR, the target, the pipeline and the LLVM version.
+    /// The cache key of a module built from IR: the unoptimized IR, the target, the pipeline
+    /// and the LLVM version.
     func cacheKey(irText: String) -> String {
         var h = ContentHash()
         h.update("qemlc-object-v1")
@@ -196,14 +197,38 @@ struct ObjectBuilder: Sendable {
         return h.hex
     }
 
+    /// The cache key of the kernels' module without generating it (a cached compile skips IR
+    /// generation too): each kernel's name and generation plan (`signature`), the target, the
+    /// pipeline and the compiler build (which stands for the generators' code).
+    func cacheKey(kernels: [KernelDefinition]) -> String {
+        var h = ContentHash()
+        h.update("qemlc-object-kernels-v1")
+        h.update(CacheFolder.compilerBuild)
+        h.update(target.text)
+        h.update(pipeline)
+        for k in kernels {
+            h.update(k.name)
+            h.update(ObjectBuilder.signature(k))
+        }
+        return h.hex
+    }
+
     func object(_ kernels: [KernelDefinition]) throws -> Output {
-        let (m, machine, _) = try makeModule(kernels)
-        return try object(m, machine)
+        try ObjectBuilder.checkNames(kernels, target: target)
+        let key = cacheKey(kernels: kernels)
+        return try cached(key) {
+            let (m, machine, _) = try makeModule(kernels)
+            return (m, machine)
+        }
     }
 
     /// A configured, verified module optimized and emitted, or its object from the cache.
     func object(_ m: IRModule, _ machine: TargetMachine) throws -> Output {
-        let key = cacheKey(irText: m.text)
+        try cached(cacheKey(irText: m.text)) { (m, machine) }
+    }
+
+    /// The object under `key` from the cache, else `module()` optimized, emitted and stored.
+    private func cached(_ key: String, module: () throws -> (IRModule, TargetMachine)) throws -> Output {
         var outcome = "miss"
         if let cache {
             switch cache.lookup(key) {
@@ -212,6 +237,7 @@ struct ObjectBuilder: Sendable {
             case .corrupt(let why): outcome = "rebuilt (\(why))"
             }
         }
+        let (m, machine) = try module()
         try machine.optimize(m, pipeline: pipeline)
         let bytes = try machine.emit(m, .object)
         if let cache {

@@ -1,11 +1,13 @@
 import Foundation
+import QEMLTensor
 
 /// Compiled object files on disk, keyed by a content hash. An entry is
 ///
 ///     "QEMLCOBJ" | format version (u32 LE) | payload size (u64 LE) | FNV-1a-128 of the payload (16 bytes) | payload
 ///
-/// written to a temporary file and renamed into place, so readers never see half an entry. An
-/// entry with a bad magic, size or checksum counts as a miss (and is overwritten).
+/// written through `CacheFolder.store` (temporary file, fsync, rename), so readers never see half
+/// an entry. An entry with a bad magic, size or checksum counts as a miss (and is overwritten).
+/// A hit marks the entry used (the folder evicts least-recently-used entries above its cap).
 public struct ObjectCache: Sendable {
     public let directory: URL
     static let magic = Array("QEMLCOBJ".utf8)
@@ -24,7 +26,9 @@ public struct ObjectCache: Sendable {
 
     public static var standard: ObjectCache { ObjectCache(directory: defaultDirectory) }
 
-    public func path(for key: String) -> URL { directory.appendingPathComponent(key + ".o.qc") }
+    public func path(for key: String) -> URL { directory.appendingPathComponent(key + CacheFolder.Kind.object.rawValue) }
+
+    public var folder: CacheFolder { CacheFolder(directory: directory) }
 
     public enum Lookup: Equatable, Sendable {
         case hit([UInt8])
@@ -34,6 +38,15 @@ public struct ObjectCache: Sendable {
     }
 
     public func lookup(_ key: String) -> Lookup {
+        let result = read(key)
+        let hit: Bool
+        if case .hit = result { hit = true } else { hit = false }
+        if hit { folder.touch(path(for: key)) }
+        folder.record(.object, hit: hit)
+        return result
+    }
+
+    private func read(_ key: String) -> Lookup {
         guard let data = FileManager.default.contents(atPath: path(for: key).path) else { return .miss }
         let bytes = [UInt8](data)
         guard bytes.count >= ObjectCache.headerSize, Array(bytes[0..<8]) == ObjectCache.magic else { return .corrupt("bad magic") }
@@ -47,23 +60,12 @@ public struct ObjectCache: Sendable {
     }
 
     public func store(_ key: String, _ payload: [UInt8]) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var bytes = ObjectCache.magic
         bytes += le(UInt64(ObjectCache.formatVersion), 4)
         bytes += le(UInt64(payload.count), 8)
         bytes += ContentHash.of(payload).utf8Hex
         bytes += payload
-        let final = path(for: key)
-        let temp = directory.appendingPathComponent(".\(key).\(ProcessInfo.processInfo.processIdentifier).\(UInt64.random(in: 0...UInt64.max)).tmp")
-        do {
-            try Data(bytes).write(to: temp)
-            if rename(temp.path, final.path) != 0 {
-                throw CodegenError(.cache, "cannot rename \(temp.path) to \(final.path): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw error
-        }
+        try bytes.withUnsafeBytes { try folder.store(key + CacheFolder.Kind.object.rawValue, parts: [$0]) }
     }
 
     private func readLE(_ b: [UInt8], _ at: Int, _ n: Int) -> UInt64 {
@@ -71,7 +73,7 @@ public struct ObjectCache: Sendable {
         for i in (0..<n).reversed() { v = v << 8 | UInt64(b[at + i]) }
         return v
     }
-    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { (0..<n).map { UInt8(truncatingIfNeeded: v >> (8 * UInt64($0))) } }
+    private func le(_ v: UInt64, _ n: Int) -> [UInt8] { littleEndianBytes(v, count: n) }
 }
 
 extension String {

@@ -1,4 +1,5 @@
 import Foundation
+import QEMLTensor
 
 /// This CPU's measured FMA throughput at a target's vector width, for `bench`'s share of peak.
 ///
@@ -45,7 +46,7 @@ public enum PeakProbe {
         }
         if let file {
             try? FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try? String(format: "%.3f\n", best).write(to: file, atomically: true, encoding: .utf8)
+            try? writeFileAtomically(Array(String(format: "%.3f\n", best).utf8), to: file.path, overwrite: true)
         }
         return Peak(gflopsPerCore: best, fromCache: false)
     }

@@ -61,27 +61,36 @@ struct CBAMReduceSpec: Sendable { var channels, height, width, lanes: Int }
 struct CBAMApplySpec: Sendable { var spec: CBAMSpec; var lanes: Int }
 
 extension KernelDefinition {
-    public static func cbam(_ s: CBAMSpec, weights w: CBAMWeights, target: TargetDescription, name: String) throws -> CBAMKernels {
+    /// The three CBAM kernels with their weights packed; with nil weights, only code and shapes
+    /// (empty `params`: the caller has the packed weights, e.g. from the packed-weights cache).
+    public static func cbam(_ s: CBAMSpec, weights: CBAMWeights?, target: TargetDescription, name: String) throws -> CBAMKernels {
         let c = s.channels, hid = s.hidden, k = s.kernel, l = target.vectorWidth
         guard c > 0, hid > 0, s.height > 0, s.width > 0, k > 0, k % 2 == 1 else {
             throw CodegenError(.kernel, "cbam: sizes must be positive and the spatial kernel odd")
         }
-        guard w.fc1.shape == [hid, c, 1, 1], w.fc2.shape == [c, hid, 1, 1], w.spatial.shape == [1, 2, k, k] else {
-            throw CodegenError(.kernel, "cbam: weights \(describeShape(w.fc1.shape)), \(describeShape(w.fc2.shape)), \(describeShape(w.spatial.shape)) do not fit C=\(c), hidden=\(hid), kernel=\(k)")
-        }
-        if let b = w.fc1Bias, b.count != hid { throw CodegenError(.kernel, "cbam: fc1 bias has \(b.count) values, expected \(hid)") }
-        if let b = w.fc2Bias, b.count != c { throw CodegenError(.kernel, "cbam: fc2 bias has \(b.count) values, expected \(c)") }
         let cp = ceilDiv(c, l) * l
-        // Gate params: fc1 [hidden][Cp], b1 [hidden], fc2ᵀ [hidden][Cp], 2·b2 [Cp].
-        var gp = [Float](repeating: 0, count: 2 * hid * cp + hid + cp)
-        for j in 0..<hid {
-            for ch in 0..<c {
-                gp[j * cp + ch] = w.fc1.data[j * c + ch]
-                gp[hid * cp + hid + j * cp + ch] = w.fc2.data[ch * hid + j]
+        var gp: [Float] = [], ap: [Float] = []
+        if let w = weights {
+            guard w.fc1.shape == [hid, c, 1, 1], w.fc2.shape == [c, hid, 1, 1], w.spatial.shape == [1, 2, k, k] else {
+                throw CodegenError(.kernel, "cbam: weights \(describeShape(w.fc1.shape)), \(describeShape(w.fc2.shape)), \(describeShape(w.spatial.shape)) do not fit C=\(c), hidden=\(hid), kernel=\(k)")
             }
-            gp[hid * cp + j] = w.fc1Bias?[j] ?? 0
+            if let b = w.fc1Bias, b.count != hid { throw CodegenError(.kernel, "cbam: fc1 bias has \(b.count) values, expected \(hid)") }
+            if let b = w.fc2Bias, b.count != c { throw CodegenError(.kernel, "cbam: fc2 bias has \(b.count) values, expected \(c)") }
+            // Gate params: fc1 [hidden][Cp], b1 [hidden], fc2ᵀ [hidden][Cp], 2·b2 [Cp].
+            gp = [Float](repeating: 0, count: 2 * hid * cp + hid + cp)
+            for j in 0..<hid {
+                for ch in 0..<c {
+                    gp[j * cp + ch] = w.fc1.data[j * c + ch]
+                    gp[hid * cp + hid + j * cp + ch] = w.fc2.data[ch * hid + j]
+                }
+                gp[hid * cp + j] = w.fc1Bias?[j] ?? 0
+            }
+            for ch in 0..<c { gp[2 * hid * cp + hid + ch] = 2 * (w.fc2Bias?[ch] ?? 0) }
+            // Apply params: the 2·k·k spatial weights, then its bias.
+            ap = [Float](repeating: 0, count: 2 * k * k + 1)
+            for i in 0..<(2 * k * k) { ap[i] = w.spatial.data[i] }
+            ap[2 * k * k] = w.spatialBias ?? 0
         }
-        for ch in 0..<c { gp[2 * hid * cp + hid + ch] = 2 * (w.fc2Bias?[ch] ?? 0) }
         let shape = [c, s.height, s.width], vec = [c, 1, 1], map = [2, s.height, s.width]
         let hw = s.height * s.width
         let gate = KernelDefinition(
@@ -94,9 +103,6 @@ extension KernelDefinition {
             buffers: [.blocked("y", .input, shape, lanes: l), .blocked("gate", .input, vec, lanes: l), .blocked("map", .output, map, lanes: l)],
             itemsPerSample: s.height, flopsPerSample: 3 * c * hw, lanes: l, params: [],
             body: .cbamReduce(CBAMReduceSpec(channels: c, height: s.height, width: s.width, lanes: l)))
-        var ap = [Float](repeating: 0, count: 2 * k * k + 1)
-        for i in 0..<(2 * k * k) { ap[i] = w.spatial.data[i] }
-        ap[2 * k * k] = w.spatialBias ?? 0
         var bufs: [Buffer] = [.blocked("y", .input, shape, lanes: l), .blocked("gate", .input, vec, lanes: l), .blocked("map", .input, map, lanes: l)]
         if s.residual { bufs.append(.blocked("residual", .input, shape, lanes: l)) }
         bufs.append(.blocked("output", .output, shape, lanes: l))

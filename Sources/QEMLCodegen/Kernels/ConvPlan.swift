@@ -139,16 +139,17 @@ struct ConvPlan: Sendable {
 }
 
 extension KernelDefinition {
-    /// A direct convolution in NCHWc with weights packed now (BatchNorm folded in).
-    /// Buffers: input, [residual], output, [avg, max] (`[C]` each, when `spec.pool`).
-    public static func conv2d(_ spec: Conv2DSpec, weights: ConvWeights, target: TargetDescription, name: String) throws -> KernelDefinition {
+    /// A direct convolution in NCHWc with weights packed now (BatchNorm folded in); with nil
+    /// weights, only the code and shapes (empty `params`: the caller has the packed weights,
+    /// e.g. from the packed-weights cache). Buffers: input, [residual], output, [avg, max]
+    /// (`[C]` each, when `spec.pool`).
+    public static func conv2d(_ spec: Conv2DSpec, weights: ConvWeights?, target: TargetDescription, name: String) throws -> KernelDefinition {
         try spec.validate()
         let dense: Conv2DSpec = {
             var s = spec
             s.groups = 1  // groups run as a dense conv with a block-diagonal weight
             return s
         }()
-        let (w, b) = try weights.folded(spec)
         let plan = ConvPlan(dense, target: target)
         let c = target.vectorWidth
         let outShape = [spec.outChannels, spec.outHeight, spec.outWidth]
@@ -166,6 +167,9 @@ extension KernelDefinition {
         let path = spec.weights != .bf16 ? "" : plan.bf16Dot ? " (vdpbf16ps)" : " (widened to f32)"
         return KernelDefinition(name: name, kind: "conv2d", summary: spec.description + path, buffers: buffers,
                                 itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample, lanes: c,
-                                params: plan.pack(weight: w, bias: b), body: .conv2d(plan))
+                                params: try weights.map { w in
+                                    let (weight, bias) = try w.folded(spec)
+                                    return plan.pack(weight: weight, bias: bias)
+                                } ?? [], body: .conv2d(plan))
     }
 }

@@ -19,23 +19,27 @@ struct SoftmaxSpec: Sendable {
 
 extension KernelDefinition {
     /// Weights `[out, in]` are packed into `[out/c][in][c]` (c outputs per vector) in `weights`
-    /// format, then the bias (f32). Buffers: input, output.
-    public static func dense(inFeatures: Int, outFeatures: Int, weight: Tensor, bias: [Float]?, activation: Activation = .none,
+    /// format, then the bias (f32); with a nil weight, only code and shapes (empty `params`, as for
+    /// `conv2d`). Buffers: input, output.
+    public static func dense(inFeatures: Int, outFeatures: Int, weight: Tensor?, bias: [Float]?, activation: Activation = .none,
                              weights format: WeightFormat = .f32, target: TargetDescription, name: String) throws -> KernelDefinition {
         guard inFeatures > 0, outFeatures > 0 else { throw CodegenError(.kernel, "dense: feature counts must be positive") }
-        guard weight.shape == [outFeatures, inFeatures] else {
-            throw CodegenError(.kernel, "dense \(inFeatures)→\(outFeatures): the weight is \(describeShape(weight.shape)), expected \(describeShape([outFeatures, inFeatures]))")
-        }
-        if let bias, bias.count != outFeatures { throw CodegenError(.kernel, "dense: the bias has \(bias.count) values, expected \(outFeatures)") }
         let l = target.vectorWidth
         let spec = DenseSpec(inFeatures: inFeatures, outFeatures: outFeatures, lanes: l, activation: activation, weights: format)
-        var packed = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l)
-        var b = [Float](repeating: 0, count: spec.outBlocks * l)
-        for o in 0..<outFeatures {
-            for k in 0..<inFeatures { packed[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
-            b[o] = bias?[o] ?? 0
+        var params: [Float] = []
+        if let weight {
+            guard weight.shape == [outFeatures, inFeatures] else {
+                throw CodegenError(.kernel, "dense \(inFeatures)→\(outFeatures): the weight is \(describeShape(weight.shape)), expected \(describeShape([outFeatures, inFeatures]))")
+            }
+            if let bias, bias.count != outFeatures { throw CodegenError(.kernel, "dense: the bias has \(bias.count) values, expected \(outFeatures)") }
+            var packed = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l)
+            var b = [Float](repeating: 0, count: spec.outBlocks * l)
+            for o in 0..<outFeatures {
+                for k in 0..<inFeatures { packed[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
+                b[o] = bias?[o] ?? 0
+            }
+            params = format.pack(packed) + b
         }
-        let params = format.pack(packed) + b
         let act = activation == .none ? "" : "+\(activation.rawValue)"
         let bf16 = format == .f32 ? "" : " \(format.rawValue) weights (widened to f32)"
         return KernelDefinition(name: name, kind: "dense", summary: "dense \(inFeatures)→\(outFeatures) +bias\(act)\(bf16)",

@@ -29,16 +29,20 @@ public struct CompileOptions: Sendable {
 /// circuit step's row buffers (and the state vector of the Swift evaluator), and every node on
 /// the reference interpreter (its operands and results as tensors). Not thread-safe: one run at a time.
 public final class CompiledModel {
-    /// The plan (its steps' packed weights moved into `weights`).
+    /// The plan (its steps' packed weights moved into `weights`, or mapped from the cache).
     public let plan: KernelPlan
     public let passes: PassManager.Result
     public let options: CompileOptions
     /// Whether the object code came from the on-disk cache, and how compiling went.
     public let fromCache: Bool
     public let cacheOutcome: String
+    /// Whether the packed weights came from the cache: `hit`, `miss`, `rebuilt (why)` or `disabled`.
+    public let packedWeightsOutcome: String
     public let timings: Timings
     let kernels: [CompiledKernel]
     private let module: CompiledModule
+    /// Bytes of linked object code.
+    public var objectSize: Int { module.objectSize }
     private let pool: ThreadPool
     private let launch = KernelLaunch()
     /// Every step's packed weights, each 64-byte aligned, in one allocation.
@@ -50,6 +54,17 @@ public final class CompiledModel {
     /// Seconds per compile phase, for `qemlc compile`.
     public struct Timings: Sendable {
         public var passes = 0.0, planning = 0.0, codegen = 0.0
+        public init() {}
+
+        /// Times phases one after another: each `lap()` is the seconds since the previous one.
+        struct Clock {
+            private var last = DispatchTime.now().uptimeNanoseconds
+            mutating func lap() -> Double {
+                let now = DispatchTime.now().uptimeNanoseconds
+                defer { last = now }
+                return Double(now - last) / 1e9
+            }
+        }
         public var total: Double { passes + planning + codegen }
     }
 
@@ -58,28 +73,43 @@ public final class CompiledModel {
     public static func compile(_ graph: Graph, weights: [String: Tensor], options: CompileOptions = CompileOptions(),
                                progress: ((String) -> Void)? = nil) throws -> CompiledModel {
         var timings = Timings()
-        var clock = DispatchTime.now().uptimeNanoseconds
-        func lap() -> Double {
-            let now = DispatchTime.now().uptimeNanoseconds
-            defer { clock = now }
-            return Double(now - clock) / 1e9
-        }
+        var clock = Timings.Clock()
         progress?("passes")
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: options.target.vectorWidth, l1Bytes: options.target.l1Bytes,
                                                                       weights: weights))
-        timings.passes = lap()
+        timings.passes = clock.lap()
         progress?("kernel plan, weight packing")
+        // Packed weights come from the cache beside the objects when this model, these weights
+        // and this target were compiled before; else they are packed now and stored.
+        let packedCache = options.backend == .jit ? options.cache.map { PackedWeightsCache(folder: $0.folder) } : nil
+        let key = packedCache.map { _ in PackedWeightsCache.key(graph: passes.graph, weights: weights, target: options.target, backend: options.backend) }
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
-                                  circuitPlans: passes.circuitPlans)
-        timings.planning = lap()
+                                  circuitPlans: passes.circuitPlans, packWeights: packedCache == nil)
+        var packed: PackedWeights?
+        var packedOutcome = "disabled"
+        if let packedCache, let key {
+            switch packedCache.lookup(key, blobCount: plan.steps.count) {
+            case .hit(let w): packed = w; packedOutcome = "hit"
+            case .miss: packedOutcome = "miss"
+            case .corrupt(let why): packedOutcome = "rebuilt (\(why))"
+            }
+            if packed == nil {
+                plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
+                                      circuitPlans: passes.circuitPlans)
+                let w = PackedWeights(plan.steps.map(\.params))
+                do { try packedCache.store(key, w) } catch { packedOutcome += ", not stored: \(error)" }
+                packed = w
+            }
+        }
+        timings.planning = clock.lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)
         let module = try compiler.compile(plan.definitions)
         try plan.compileStateVectors(cache: options.cache)
-        timings.codegen = lap()
-        DebugLadder.show(1, String(format: "qemlc: compiled %@ for %@ (%@): passes %.0f ms, planning %.0f ms, LLVM %.0f ms; object cache: %@",
+        timings.codegen = clock.lap()
+        DebugLadder.show(1, String(format: "qemlc: compiled %@ for %@ (%@): passes %.0f ms, planning %.0f ms, LLVM %.0f ms; object cache: %@; packed weights: %@",
                                    graph.name, options.target.name, options.target.cpu, timings.passes * 1e3, timings.planning * 1e3,
-                                   timings.codegen * 1e3, plan.definitions.isEmpty ? "no generated kernels" : compiler.lastCacheOutcome))
+                                   timings.codegen * 1e3, plan.definitions.isEmpty ? "no generated kernels" : compiler.lastCacheOutcome, packedOutcome))
         if DebugLadder.level >= 3 {
             DebugLadder.show(3, plan.stepInfo.enumerated().map { "qemlc: step \($0.offset) %\($0.element.node): \($0.element.kind): \($0.element.summary)" }
                 .joined(separator: "\n"))
@@ -95,12 +125,14 @@ public final class CompiledModel {
             let text = parts.joined(separator: "\n")
             DebugLadder.show(c.level, text)
         }
-        return CompiledModel(plan: plan, passes: passes, options: options, module: module,
-                             cacheOutcome: compiler.lastCacheOutcome, timings: timings)
+        return CompiledModel(plan: plan, passes: passes, options: options, module: module, weights: packed ?? PackedWeights(plan.steps.map(\.params)),
+                             cacheOutcome: compiler.lastCacheOutcome, packedWeightsOutcome: packedOutcome, timings: timings)
     }
 
-    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, cacheOutcome: String, timings: Timings) {
-        weights = PackedWeights(plan.steps.map(\.params))
+    init(plan: KernelPlan, passes: PassManager.Result, options: CompileOptions, module: CompiledModule, weights: PackedWeights,
+         cacheOutcome: String, packedWeightsOutcome: String, timings: Timings) {
+        self.weights = weights
+        self.packedWeightsOutcome = packedWeightsOutcome
         var light = plan
         for i in light.steps.indices { light.steps[i].params = [] }
         self.plan = light
@@ -205,37 +237,6 @@ public final class CompiledModel {
             if let timings { timings[i] += DispatchTime.now().uptimeNanoseconds - start }
         }
     }
-}
-
-/// Packed weights of every step in one 64-byte aligned allocation, read-only after creation.
-final class PackedWeights {
-    private let base: UnsafeMutablePointer<Float>
-    private let offsets: [Int]
-    private let count: Int
-
-    init(_ blocks: [[Float]]) {
-        var offsets: [Int] = []
-        var total = 0
-        for b in blocks {
-            offsets.append(total)
-            total += (b.count + 15) / 16 * 16
-        }
-        count = max(16, total)
-        let base = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
-        base.initialize(repeating: 0, count: count)
-        for (b, o) in zip(blocks, offsets) {
-            b.withUnsafeBufferPointer { p in if let src = p.baseAddress { (base + o).update(from: src, count: p.count) } }
-        }
-        self.base = base
-        self.offsets = offsets
-    }
-
-    deinit {
-        base.deinitialize(count: count)
-        UnsafeMutableRawPointer(base).deallocate()
-    }
-
-    func pointer(step: Int) -> UnsafePointer<Float> { UnsafePointer(base + offsets[step]) }
 }
 
 /// One generated kernel's launch, reused for every step (no allocation per run): its item

@@ -119,9 +119,12 @@ public struct KernelPlan: Sendable {
 
     /// Lowers `graph` (already through the pass pipeline) to the plan for `target`; `circuitPlans`
     /// are `fuse-quantum`'s (`PassManager.Result.circuitPlans`), made with the same weights.
+    /// `packWeights: false` leaves the generated kernels' `params` empty (packing is the slow part
+    /// of planning), for a caller that maps every step's packed weights from `PackedWeightsCache`.
     public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit,
-                circuitPlans: [String: CircuitPlan] = [:]) throws {
-        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend, circuitPlans: circuitPlans)
+                circuitPlans: [String: CircuitPlan] = [:], packWeights: Bool = true) throws {
+        var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend, circuitPlans: circuitPlans,
+                                packWeights: packWeights)
         try b.build()
         self.target = target
         self.backend = backend

@@ -32,7 +32,7 @@ extension PlanBuilder {
                                   spatialBias: try n.operand(8).map { try requireWeight($0, n, "spatial bias").data.first ?? 0 })
         let spec = CBAMSpec(channels: s.channels, height: s.height, width: s.width, hidden: hidden, kernel: k,
                             residual: residual != nil, activation: activation)
-        let kernels = try KernelDefinition.cbam(spec, weights: weights, target: target, name: name)
+        let kernels = try KernelDefinition.cbam(spec, weights: packWeights ? weights : nil, target: target, name: name)
         let gate = scratch("\(nodeName(n)).gate", BlockedStorage(channels: s.channels, height: 1, width: 1, lanes: lanes))
         let map = scratch("\(nodeName(n)).map", BlockedStorage(channels: 2, height: s.height, width: s.width, lanes: lanes))
         let out = try newSlot(for: r)

@@ -14,6 +14,9 @@ struct PlanBuilder {
     let flops: [Int]
     /// `fuse-quantum`'s circuit plans (with the real weights), by result name.
     let circuitPlans: [String: CircuitPlan]
+    /// False: no generated kernel's weights are packed (conv, dense and CBAM steps' `params` stay
+    /// empty), as when the packed-weights cache has them.
+    let packWeights: Bool
 
     var definitions: [KernelDefinition] = []
     private var kernelIndex: [AnyHashable: Int] = [:]
@@ -27,8 +30,9 @@ struct PlanBuilder {
     private var absorbed: Set<Int> = []
 
     init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
-         circuitPlans: [String: CircuitPlan] = [:]) throws {
+         circuitPlans: [String: CircuitPlan] = [:], packWeights: Bool = true) throws {
         self.circuitPlans = circuitPlans
+        self.packWeights = packWeights
         g = graph
         self.weights = weights
         self.target = target
@@ -300,7 +304,7 @@ struct PlanBuilder {
         let out = try newSlot(for: result)
         slotOf[result] = out
         let format = weightFormat(n)
-        let d = try KernelDefinition.dense(inFeatures: s.channels, outFeatures: w.shape[0], weight: w, bias: bias,
+        let d = try KernelDefinition.dense(inFeatures: s.channels, outFeatures: w.shape[0], weight: packWeights ? w : nil, bias: bias,
                                            activation: activation, weights: format, target: target, name: name)
         addKernel(d, key: "dense \(s.channels)→\(w.shape[0]) \(activation.rawValue) \(format.rawValue)", slots: [try slot(x), out], node: i)
     }
@@ -347,7 +351,7 @@ struct PlanBuilder {
             steps.append(KernelPlan.Step(action: .blas(conv), slots: used, node: nodeName(n),
                                          summary: spec.description + " (im2col+sgemm)", flopsPerSample: spec.flopsPerSample, params: []))
         } else {
-            addKernel(try KernelDefinition.conv2d(spec, weights: cw, target: target, name: name), key: spec, slots: used, node: i)
+            addKernel(try KernelDefinition.conv2d(spec, weights: packWeights ? cw : nil, target: target, name: name), key: spec, slots: used, node: i)
         }
     }
 }

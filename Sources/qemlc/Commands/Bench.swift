@@ -97,7 +97,7 @@ struct Bench: ParsableCommand {
             }
             result.notGenerated = compiled.plan.stepsNotGenerated
         }
-        print(json ? result.json : result.text)
+        print(json ? result.report.json : result.text)
     }
 
     private func enabledFeatures(_ features: String) -> [String] {
@@ -199,33 +199,34 @@ struct BenchResult {
     /// `s` cut to `n` characters with an ellipsis.
     static func cut(_ s: String, _ n: Int) -> String { s.count <= n ? s : String(s.prefix(n - 1)) + "…" }
 
-    private var peakSource: String {
+    /// The `--json` form (keys and nulls: `BenchReport`).
+    var report: BenchReport {
+        var r = BenchReport()
+        (r.model, r.backend, r.precision, r.threads, r.batch) = (model, backend, precision, threads, batch)
+        (r.cpu, r.features, r.llvm) = (cpu, features, llvm)
+        r.peakGflops = peak?.gflops
         switch peak?.source {
-        case .measured?: return "\"measured\""
-        case .nominal?: return "\"nominal\""
-        case nil: return "null"
+        case .measured?: r.peakSource = "measured"
+        case .nominal?: r.peakSource = "nominal"
+        case nil: r.peakSource = nil
         }
-    }
-
-    var json: String {
-        func num(_ v: Double?) -> String { v.map { $0.isFinite ? String(format: "%.6g", $0) : "null" } ?? "null" }
-        let ks = kernels.map { k -> String in
+        r.generatedWeights = generatedWeights
+        r.compileS = compileSeconds
+        r.runs = runs.count
+        r.latencyMs.p50 = latency(0.5)
+        r.latencyMs.p90 = latency(0.9)
+        r.latencyMs.p99 = latency(0.99)
+        r.latencyMs.min = Double(runs.min() ?? 0) / 1e6
+        r.fps = fps
+        r.cpuMs.p50 = cpu(0.5)
+        r.cpuMs.min = Double(cpuRuns.min() ?? 0) / 1e6
+        r.openblasCore = openBLASCore
+        r.notGenerated = notGenerated
+        r.kernels = kernels.map { k in
             let g = k.gflops(k.p50)
-            return "{\"node\": \(jsonQuote(k.node)), \"kernel\": \(jsonQuote(k.kernel)), \"shape\": \(jsonQuote(k.shape)), "
-                + "\"p50_ms\": \(num(k.p50)), \"p90_ms\": \(num(k.p90)), \"flops\": \(k.flops), \"gflops\": \(num(g)), \"peak_share\": \(num(k.flops > 0 ? share(g) : nil))}"
+            return .init(node: k.node, kernel: k.kernel, shape: k.shape, p50Ms: k.p50, p90Ms: k.p90, flops: k.flops, gflops: g,
+                         peakShare: k.flops > 0 ? share(g) : nil)
         }
-        var fields = [
-            "\"model\": \(jsonQuote(model))", "\"backend\": \(jsonQuote(backend))", "\"precision\": \(jsonQuote(precision))",
-            "\"threads\": \(threads)", "\"batch\": \(batch)", "\"cpu\": \(jsonQuote(cpu))", "\"features\": [" + features.map(jsonQuote).joined(separator: ", ") + "]",
-            "\"llvm\": \(jsonQuote(llvm))", "\"peak_gflops\": \(num(peak?.gflops))", "\"peak_source\": \(peakSource)",
-            "\"generated_weights\": \(generatedWeights)", "\"compile_s\": \(num(compileSeconds))", "\"runs\": \(runs.count)",
-            "\"latency_ms\": {\"p50\": \(num(latency(0.5))), \"p90\": \(num(latency(0.9))), \"p99\": \(num(latency(0.99))), \"min\": \(num(Double(runs.min() ?? 0) / 1e6))}",
-            "\"fps\": \(num(fps))",
-            "\"cpu_ms\": {\"p50\": \(num(cpu(0.5))), \"min\": \(num(Double(cpuRuns.min() ?? 0) / 1e6))}",
-            "\"openblas_core\": \(openBLASCore.map(jsonQuote) ?? "null")",
-            "\"not_generated\": [" + notGenerated.map(jsonQuote).joined(separator: ", ") + "]",
-        ]
-        fields.append("\"kernels\": [" + ks.joined(separator: ", ") + "]")
-        return "{" + fields.joined(separator: ", ") + "}"
+        return r
     }
 }

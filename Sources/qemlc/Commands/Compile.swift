@@ -26,32 +26,17 @@ struct Compile: ParsableCommand {
         // Code, fusions and cost do not depend on the weights' values: without --weights, zeros
         // of the right shapes stand in (generating 26 M random values would cost more than a
         // cached compile).
+        let readStart = DispatchTime.now().uptimeNanoseconds
         let weightTensors = try weights.map { try ModelFiles.weights($0, for: graph) } ?? ExecutableModel.zeroWeights(for: graph)
+        let readSeconds = Double(DispatchTime.now().uptimeNanoseconds - readStart) / 1e9
         let target = try ExecutableModel.target(target)
-        let progress = Progress("compiling \(graph.name)", total: 3)
-        let start = DispatchTime.now().uptimeNanoseconds
-        let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weightTensors))
-        }
-        progress.step("kernel plan")
-        let afterPasses = DispatchTime.now().uptimeNanoseconds
-        var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target,
-                                                                      circuitPlans: passes.circuitPlans) }
-        progress.step("LLVM (\(plural(plan.definitions.count, "kernel")))")
-        let afterPlan = DispatchTime.now().uptimeNanoseconds
-        let compiler = KernelCompiler(target: target)
-        let fromCache: Bool, objectBytes: Int
-        if target.runsOnHost {
-            let module = try ExecutableModel.userFacing { try compiler.compile(plan.definitions) }
-            try ExecutableModel.userFacing { try plan.compileStateVectors(cache: compiler.cache) }
-            (fromCache, objectBytes) = (module.fromCache, module.objectSize)
-        } else {
-            let object = try ExecutableModel.userFacing { try compiler.objectCode(plan.definitions) }
-            (fromCache, objectBytes) = (object.fromCache, object.bytes.count)
-        }
-        let end = DispatchTime.now().uptimeNanoseconds
-        progress.step()
-        progress.finish()
+        _ = try cacheLimit()  // a malformed QEMLC_CACHE_MAX is reported, not silently replaced
+        let compiled = try { () throws -> CompileReport in
+            let progress = Progress("compiling \(graph.name)", total: 3)
+            defer { progress.finish() }
+            return try ExecutableModel.userFacing { try CompileReport.compile(graph, weights: weightTensors, target: target) { progress.step($0) } }
+        }()
+        let (passes, plan, compiler) = (compiled.passes, compiled.plan, KernelCompiler(target: target))
 
         print("model \(graph.name): \(plural(graph.nodes.count, "op")) → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
         if weights == nil { print("weights: none given, packed zeros of the right shapes; pass --weights FILE to pack trained ones") }
@@ -69,9 +54,16 @@ struct Compile: ParsableCommand {
             for line in notGenerated { print("  " + line) }
         }
 
-        let ms = { (a: UInt64, b: UInt64) in String(format: "%.0f ms", Double(b - a) / 1e6) }
-        print("\ncompile time: \(ms(start, end)) (passes \(ms(start, afterPasses)), planning and weight packing \(ms(afterPasses, afterPlan)), LLVM \(ms(afterPlan, end)))")
-        print("object cache: \(compiler.lastCacheOutcome)\(fromCache ? " (LLVM skipped)" : "") — object \(humanBytes(objectBytes))" + (target.runsOnHost ? ", linked by ORC LLJIT" : " (not linked: the target is not this machine)"))
+        let t = compiled.timings
+        let ms = { (s: Double) in String(format: "%.0f ms", s * 1e3) }
+        if let weights {
+            let bytes = weightTensors.values.reduce(0) { $0 + 4 * $1.count }
+            print("\nweights: \(humanBytes(bytes)) read from \(weights) in \(ms(readSeconds)) (before compiling)")
+        }
+        print((weights == nil ? "\n" : "") + "compile time: \(ms(t.total)) (passes \(ms(t.passes)), planning and weight packing \(ms(t.planning)), LLVM \(ms(t.codegen)))")
+        print("object cache: \(compiled.objectCache)\(compiled.fromCache ? " (LLVM skipped)" : "") — object \(humanBytes(compiled.objectBytes))"
+              + (target.runsOnHost ? ", linked by ORC LLJIT" : " (not linked: the target is not this machine)"))
+        if let packed = compiled.packedWeights { print("packed weights cache: \(packed)") }
         print(ArenaReport.line(plan))
 
         if let path = emitLLVM {
@@ -160,6 +152,7 @@ enum ExecutableModel {
 
     static func compile(_ graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
                         threads: Int?) throws -> CompiledModel {
+        _ = try cacheLimit()  // a malformed QEMLC_CACHE_MAX is reported, not silently replaced
         let options = CompileOptions(target: target, backend: backend, threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         guard target.runsOnHost else {
             throw UserError("target '\(target.name)' (\(target.triple)) cannot run on this machine", fix: "use `qemlc compile --target \(target.name)` to emit code for it")

@@ -53,7 +53,7 @@ struct Envelope: ParsableCommand {
         if ext == "npy" {
             try NPY.write(analysis.tensor, to: output, overwrite: force)
         } else {
-            try atomicWrite(Data(analysis.png(maxHz: maxHz)), to: output)
+            try writeFileAtomically(analysis.png(maxHz: maxHz), to: output, overwrite: force)
         }
         print("wrote \(output): envelope spectrum, \(analysis.spectrum.count) bins of \(String(format: "%.3g", analysis.binHz)) Hz"
               + (analysis.band.map { ", band \(Validate.formatted($0.lowerBound))-\(Validate.formatted($0.upperBound)) Hz" } ?? ", no band-pass"))

@@ -3,6 +3,7 @@ import Foundation
 import QEMLCodegen
 import QEMLIR
 import QEMLRuntime
+import QEMLTensor
 
 struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -65,7 +66,7 @@ struct Export: ParsableCommand {
         } catch {
             throw UserError("cannot create \(output): \(error.localizedDescription)", fix: "check the path and permissions")
         }
-        for f in bundle.files { try atomicWrite(Data(f.bytes), to: folder.appendingPathComponent(f.name).path) }
+        for f in bundle.files { try writeFileAtomically(f.bytes, to: folder.appendingPathComponent(f.name).path, overwrite: true) }
         print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(shown)/")
         print("precision: \(exported.precision)")
         var t = TextTable(["", "bytes"], rightAligned: [1])

@@ -123,10 +123,9 @@ struct ClassReport {
             samples.append(ranked.map { (labels.count == width ? labels[$0] : "class \($0)", row[$0]) })
         }
         if json {
-            let items = samples.enumerated().map { b, s in
-                "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonQuote($0.0)), \(jsonQuote(valueName)): \(jsonNumber($0.1))}" }.joined(separator: ", ") + "]}"
-            }
-            return "{\"output\": \(jsonQuote(valueName)), \"precision\": \(jsonQuote(precision)), \"samples\": [" + items.joined(separator: ", ") + "]}"
+            return TopClassesReport(output: valueName, precision: precision, samples: samples.enumerated().map { b, s in
+                .init(sample: b, top: s.map { .init(label: $0.0, value: $0.1, valueName: valueName) })
+            }).json
         }
         var text: [String] = []
         for (b, s) in samples.enumerated() {
@@ -143,6 +142,3 @@ struct ClassReport {
 
 /// Ranking value: NaN sorts below every number.
 private func rankKey(_ v: Float) -> Float { v.isNaN ? -.infinity : v }
-
-/// A JSON number; NaN and ±Inf (which JSON cannot spell) become null.
-func jsonNumber(_ v: Float) -> String { v.isFinite ? "\(v)" : "null" }

@@ -49,9 +49,8 @@ extension Run {
             let note = w.kind == .short ? " (short window: \(w.end) of \(length) samples, zero-padded)"
                 : w.kind == .finalPartialHop ? " (final window: \(w.end - (windows.count > 1 ? windows[windows.count - 2].end : 0)) new samples)" : ""
             if json {
-                let probs = zip(labels, row).map { "\(jsonQuote($0)): \(jsonNumber($1))" }.joined(separator: ", ")
-                print("{\"t\": \(jsonNumber(Float(t))), \"start\": \(jsonNumber(Float(Double(w.start) / Double(rate)))), \"label\": \(jsonQuote(labels[k])), "
-                      + "\"p\": \(jsonNumber(row[k])), \"window\": \(jsonQuote(w.kind.rawValue)), \"probs\": {\(probs)}}")
+                print(StreamWindowReport(t: t, start: Double(w.start) / Double(rate), label: labels[k], p: row[k], window: w.kind.rawValue,
+                                         probs: Array(zip(labels, row))).json)
             } else {
                 print(String(format: "t=%.2f %@ %.2f", t, labels[k], row[k]) + note)
             }

@@ -117,7 +117,7 @@ struct Spectrogram: ParsableCommand {
                                                melRange: mel, firstBin: frontEnd.nMels == nil ? kept.lowerBound : 0,
                                                unit: networkInput && frontEnd.standardize ? unit + " (standardized)" : unit,
                                                source: source)
-            try atomicWrite(Data(png), to: output)
+            try writeFileAtomically(png, to: output, overwrite: force)
         default:
             throw UserError("-o \(output): write a .png picture or .npy numbers")
         }

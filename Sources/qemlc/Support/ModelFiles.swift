@@ -62,25 +62,9 @@ enum ModelFiles {
         }
     }
 
-    /// Writes text atomically (temporary file in the same folder, then rename).
+    /// Writes text atomically (temporary file in the same folder, fsync, then rename).
     static func writeText(_ text: String, to path: String, force: Bool) throws {
         try checkWritable(path, force: force)
-        try atomicWrite(Data(text.utf8), to: path)
-    }
-}
-
-func atomicWrite(_ data: Data, to path: String) throws {
-    try requireOutputFolder(path)
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-    do {
-        try data.write(to: tmp)
-        if rename(tmp.path, url.path) != 0 { throw UserError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    } catch let e as UserError {
-        try? FileManager.default.removeItem(at: tmp)
-        throw e
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw UserError("cannot write \(path): \(error.localizedDescription)", fix: "check that the folder exists and is writable")
+        try writeFileAtomically(Array(text.utf8), to: path, overwrite: force)
     }
 }
