@@ -43,11 +43,14 @@ final class QuantizeCLITests: CommandLineTestCase {
         // The same file, every reader: run, bench --json, compile, dump.
         let run = try qemlc("run", Self.model, "--weights", int8, "--input", "examples/signals/inner_race.wav", "--json", "--top", "1")
         XCTAssertEqual(run.status, 0, run.stderr)
-        XCTAssertTrue(run.stdout.contains("\"precision\": \"int8 (17 of 19"), run.stdout)
-        XCTAssertTrue(run.stdout.contains("\"label\": \"inner_race\""), run.stdout)
+        let runJSON = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+        XCTAssertTrue((runJSON?["precision"] as? String)?.hasPrefix("int8 (17 of 19") == true, run.stdout)
+        let top = ((runJSON?["samples"] as? [[String: Any]])?.first?["top"] as? [[String: Any]])?.first
+        XCTAssertEqual(top?["label"] as? String, "inner_race", run.stdout)
         let bench = try qemlc("bench", Self.model, "--weights", bf16, "--json", "--iterations", "2", "--warmup", "0", "--clock-ghz", "1")
         XCTAssertEqual(bench.status, 0, bench.stderr)
-        XCTAssertTrue(bench.stdout.contains("\"precision\": \"bf16 (19 of 19 conv2d/dense ops)\""), bench.stdout)
+        let benchJSON = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
+        XCTAssertEqual(benchJSON?["precision"] as? String, "bf16 (19 of 19 conv2d/dense ops)", bench.stdout)
         let compile = try qemlc("compile", Self.model, "--weights", int8)
         XCTAssertEqual(compile.status, 0, compile.stderr)
         XCTAssertTrue(compile.stdout.contains("quantize: 17 ops in int8"), compile.stdout)
