@@ -181,16 +181,16 @@ final class Int8KernelTests: XCTestCase {
 
     // MARK: the cases
 
-    /// Random shapes: kernels 1–7, strides, padding, dilation, groups, channel counts off 4 and
+    /// Random shapes: kernels 1–5, strides, padding, dilation, groups, channel counts off 4 and
     /// off the vector width, batch > 1, residual/ReLU/pool/requantization on and off.
     static func randomCases(seed: UInt64, count: Int) -> [Case] {
         var rng = Reference.RNG(seed)
         return (0..<count).map { _ in
-            let k = rng.pick([1, 1, 3, 3, 5, 7])
+            let k = rng.pick([1, 1, 3, 3, 5])
             let s = rng.pick([1, 1, 2])
             let d = k > 1 && rng.int(0...4) == 0 ? 2 : 1
             let p = rng.int(0...(k / 2 * d))
-            let h = rng.int(max(1, d * (k - 1) + 1 - 2 * p)...11), w = rng.int(max(1, d * (k - 1) + 1 - 2 * p)...11)
+            let h = rng.int(max(1, d * (k - 1) + 1 - 2 * p)...9), w = rng.int(max(1, d * (k - 1) + 1 - 2 * p)...9)
             let groups = rng.int(0...6) == 0 ? 2 : 1
             let cin = groups * rng.int(1...37), cout = groups * rng.int(1...37)
             let spec = Conv2DSpec(inChannels: cin, height: h, width: w, outChannels: cout, kernel: [k, k], stride: [s, s],
@@ -226,7 +226,9 @@ final class Int8KernelTests: XCTestCase {
         return needed.isSubset(of: host) ? t : nil
     }
 
-    func checkEveryPath(_ cases: [Case]) throws {
+    /// Runs the cases on each x86 path this machine can run (`all: false`: zmm VNNI and the
+    /// AVX2 widening path only, to keep the test fast).
+    func checkEveryPath(_ cases: [Case], all: Bool = true) throws {
         var ran = 0
         for (t, path) in [(try Self.target("x86-64-avx512", adding: "+avx512vnni", name: "avx512-vnni"), DotProduct.vnni),
                           (try Self.target("x86-64-avx2", adding: "+avx512vl,+avx512vnni", name: "avx2-vnni-ymm"), .vnniNarrow),
@@ -234,13 +236,14 @@ final class Int8KernelTests: XCTestCase {
                           (try Self.target("x86-64-avx2"), .widening),
                           (try Self.target("x86-64-v2"), .widening)] {
             guard let t, TargetDescription.host.architecture == "x86_64" else { continue }
+            if !all && t.name != "avx512-vnni" && t.name != "x86-64-avx2" { continue }
             try check(cases, target: t, expect: path)
             ran += 1
         }
         if TargetDescription.host.architecture == "x86_64" { XCTAssertGreaterThanOrEqual(ran, 2, "at least the SSE and AVX2 widening paths run") }
     }
 
-    func testRandomShapesEveryPath() throws { try checkEveryPath(Self.randomCases(seed: 13, count: 12)) }
+    func testRandomShapes() throws { try checkEveryPath(Self.randomCases(seed: 13, count: 10), all: false) }
 
     func testResNetShapesEveryPath() throws { try checkEveryPath(Self.resnetCases(seed: 5)) }
 
