@@ -25,13 +25,15 @@ enum BaseOps {
         operands: [.init("input"), .init("weight"), .init("bias", optional: true),
                    .init("bn_weight", optional: true), .init("bn_bias", optional: true),
                    .init("bn_mean", optional: true), .init("bn_var", optional: true),
-                   .init("residual", optional: true)],
+                   .init("residual", optional: true),
+                   // int8 (docs/QUANTIZATION.md): the per-output-channel weight scales s_w.
+                   .init("weight_scale", optional: true)],
         attributes: [.init("out", .int), .init("kernel", .ints(2)), .init("stride", .ints(2), .ints([1, 1])),
                      .init("padding", .ints(2), .ints([0, 0])), .init("dilation", .ints(2), .ints([1, 1])),
                      .init("groups", .int, .int(1)), .init("eps", .float, .float(1e-5)),
                      .init("activation", .choice(["none", "relu", "sigmoid"]), .string("none")),
                      // CBAM's channel pooling fused into the producer: extra results avg and max, [N,C,1,1].
-                     .init("pool", .choice(["none", "avgmax"]), .string("none"))],
+                     .init("pool", .choice(["none", "avgmax"]), .string("none"))] + precisionAttributes,
         infer: { q throws(ShapeError) in
             let (n, c, h, w) = try nchw(try q.type(0, "the input"), "the input")
             let out = q.int("out"), k = q.ints("kernel"), s = q.ints("stride"), p = q.ints("padding"), d = q.ints("dilation"), g = q.int("groups")
@@ -49,7 +51,7 @@ enum BaseOps {
             }
             let result = TensorType([n, .fixed(out), .fixed(ho), .fixed(wo)])
             var weights: [Int: TensorType] = [1: TensorType(fixed: [out, c / g, k[0], k[1]])]
-            for i in 2...6 where q.isWeight[i] { weights[i] = TensorType(fixed: [out]) }
+            for i in [2, 3, 4, 5, 6, 8] where i < q.isWeight.count && q.isWeight[i] { weights[i] = TensorType(fixed: [out]) }
             if let r = q.operands[7], r != result, (try? broadcast(result, r)) != result {
                 throw ShapeError("the residual \(r) does not match the convolution's output \(result)")
             }
@@ -64,6 +66,14 @@ enum BaseOps {
             let cin = (q.operands[0]?.dims[1].value ?? 0) / max(1, q.int("groups"))
             return 2 * o * cin * k[0] * k[1]
         })
+
+    /// Set by the `quantize` pass on conv2d and dense (docs/QUANTIZATION.md): the arithmetic, and
+    /// for int8 the activation scales s_x and, when the output is stored as 7-bit for int8
+    /// consumers, s_y.
+    static let precisionAttributes: [OpDecl.Attr] = [
+        .init("precision", .choice(["f32", "bf16", "int8"]), .string("f32")),
+        .init("input_scale", .float, optional: true), .init("output_scale", .float, optional: true),
+    ]
 
     static let batchnorm = OpDecl(
         name: "batchnorm",
@@ -187,15 +197,15 @@ enum BaseOps {
     static let dense = OpDecl(
         name: "dense", summary: "fully connected layer: y = x · weightᵀ + bias (PyTorch Linear)",
         example: "%y = dense(%x, @fc.weight, bias=@fc.bias, out=4)",
-        operands: [.init("input"), .init("weight"), .init("bias", optional: true)],
-        attributes: [.init("out", .int)],
+        operands: [.init("input"), .init("weight"), .init("bias", optional: true), .init("weight_scale", optional: true)],
+        attributes: [.init("out", .int)] + precisionAttributes,
         infer: { q throws(ShapeError) in
             let x = try q.type(0, "the input")
             guard x.rank == 2, let k = x.dims[1].value else { throw ShapeError("the input must be [N,features], got \(x)") }
             let out = q.int("out")
             guard out > 0 else { throw ShapeError("out must be positive, got \(out)") }
             var w: [Int: TensorType] = [1: TensorType(fixed: [out, k])]
-            if q.isWeight[2] { w[2] = TensorType(fixed: [out]) }
+            for i in [2, 3] where i < q.isWeight.count && q.isWeight[i] { w[i] = TensorType(fixed: [out]) }
             return ShapeResult([TensorType([x.dims[0], .fixed(out)])], weights: w)
         },
         flops: { q, r in 2 * r[0].elementsPerSample * (q.operands[0]?.dims.last?.value ?? 0) })

@@ -178,7 +178,12 @@ public struct Graph: Hashable, Sendable {
             ids.append(ValueID(values.count))
             values.append(Value(name: r.0, type: r.1, def: .node(nodeIndex, result: k)))
         }
-        nodes.append(Node(op: op, operands: operands, attributes: attributes, results: ids, location: location))
+        // Absent trailing optional operands need not be spelled out: slots are padded to the declaration.
+        var slots = operands
+        if let decl = OpRegistry.decl(op), !decl.isVariadic, slots.count < decl.operands.count {
+            slots += [ValueID?](repeating: nil, count: decl.operands.count - slots.count)
+        }
+        nodes.append(Node(op: op, operands: slots, attributes: attributes, results: ids, location: location))
         return ids
     }
 

@@ -4,7 +4,8 @@ public enum LanguageReference {
     /// Shape rules in words, per base op (the rule itself is the declaration's `infer`).
     static let shapeRules: [String: String] = [
         "conv2d": "input [N,C,H,W] → [N,out,H′,W′] with H′ = ⌊(H + 2·padding − dilation·(kernel−1) − 1) / stride⌋ + 1 (same for W); "
-            + "weight [out, C/groups, kh, kw]; bias and bn_* [out]; residual must equal the output; `pool=\"avgmax\"` adds two results [N,out,1,1] (the mean and max of each output channel over H×W)",
+            + "weight [out, C/groups, kh, kw]; bias and bn_* [out]; residual must equal the output; `pool=\"avgmax\"` adds two results [N,out,1,1] (the mean and max of each output channel over H×W); "
+            + "`precision`, `input_scale`, `output_scale` and weight_scale [out] are set by the quantize pass (docs/QUANTIZATION.md)",
         "batchnorm": "input [N,C,…] → same; weight, bias, mean, var [C]",
         "relu": "same shape as the input",
         "sigmoid": "same shape as the input",
@@ -20,7 +21,7 @@ public enum LanguageReference {
         "channel_max": "[N,C,H,W] → [N,1,H,W]",
         "concat": "inputs equal except along `axis`, which adds up (it must be fixed)",
         "flatten": "[N, d1, d2, …] → [N, d1·d2·…]; only N may be symbolic",
-        "dense": "input [N,K] → [N,out]; weight [out,K] (PyTorch Linear layout); bias [out]",
+        "dense": "input [N,K] → [N,out]; weight [out,K] (PyTorch Linear layout); bias and weight_scale [out]; precision as for conv2d",
         "softmax": "same shape as the input",
         "fused_cbam": "input [N,C,H,W] → same; avg and max [N,C,1,1] (the producing conv's `pool=\"avgmax\"` results); fc1 [hidden,C,1,1], fc2 [C,hidden,1,1], spatial [1,2,kernel,kernel]; residual equals the input. Created by the fuse-cbam pass",
         "reorder": "same logical shape as the input; only the physical layout changes (`nchw` ↔ `nchw<c>c`). Created by the layout pass",

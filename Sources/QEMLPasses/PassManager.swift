@@ -27,6 +27,9 @@ public final class PassContext {
     /// Circuit plans `fuse-quantum` made with the real weights, by the circuit's result name; the
     /// lowering to the kernel plan uses them (`PassManager.Result.circuitPlans`).
     public internal(set) var circuitPlans: [String: CircuitPlan] = [:]
+    /// The numbers of each int8 op `quantize` marked, by the node's first result name
+    /// (`PassManager.Result.int8`).
+    public internal(set) var int8: [String: Int8Params] = [:]
 
     /// Rewrites and messages of the pass that is running; the pass manager collects them.
     public private(set) var rewrites = 0
@@ -112,6 +115,8 @@ public struct PassManager: Sendable {
         public var reports: [PassReport]
         /// `fuse-quantum`'s plans, bound to the real weights (empty when none were given).
         public var circuitPlans: [String: CircuitPlan] = [:]
+        /// `quantize`'s int8 ops, by the node's first result name (empty unless the weights are int8).
+        public var int8: [String: Int8Params] = [:]
     }
 
     public var entries: [Pipeline.Entry]
@@ -156,7 +161,7 @@ public struct PassManager: Sendable {
             reports.append(PassReport(name: entry.name, seconds: seconds, rewrites: rewrites, messages: messages,
                                       skipped: false, graphAfter: keep ? g : nil))
         }
-        return Result(graph: g, reports: reports, circuitPlans: context.circuitPlans)
+        return Result(graph: g, reports: reports, circuitPlans: context.circuitPlans, int8: context.int8)
     }
 
     /// The `--time-passes` table: one row per pass and the total.

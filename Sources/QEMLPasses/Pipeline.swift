@@ -25,6 +25,8 @@ public enum Pipeline {
               FuseConvEpilogue()),
         Entry("fuse-cbam", why: "pool inside the producing conv and run the attention block in few passes over memory",
               FuseCBAM()),
+        Entry("quantize", why: "a reduced-precision weights file runs its convs and dense layers in int8 or bf16 (docs/QUANTIZATION.md)",
+              QuantizePass()),
         Entry("fuse-quantum", why: "fold the input-independent gates of the circuit into fixed unitaries or observables",
               FuseQuantum()),
         Entry("layout", why: "NCHWc blocked activations match the vector width; convert only at the edges",

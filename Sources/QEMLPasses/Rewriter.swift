@@ -34,6 +34,9 @@ struct Rewriter {
         return ValueID(graph.values.count - 1)
     }
 
+    /// The value of weight `name` (created when the graph has none yet).
+    mutating func weight(_ name: String, _ type: TensorType) -> ValueID { graph.weight(name, type) }
+
     /// Inserts `node` just before node `index` (or at the end when `index == nodes.count`).
     mutating func insert(_ node: Node, before index: Int) { inserted[index, default: []].append(node) }
 

@@ -26,7 +26,7 @@ final class PassManagerTests: XCTestCase {
 
     func testPipelineNames() {
         XCTAssertEqual(PassManager().passNames,
-                       ["verify", "fold-batchnorm", "fuse-conv-epilogue", "fuse-cbam", "fuse-quantum", "layout"])
+                       ["verify", "fold-batchnorm", "fuse-conv-epilogue", "fuse-cbam", "quantize", "fuse-quantum", "layout"])
         for e in Pipeline.entries { if let p = e.pass { XCTAssertEqual(p.name, e.name) } }
     }
 
@@ -60,7 +60,7 @@ final class PassManagerTests: XCTestCase {
     }
 
     func testUnknownPassNamesTheValidOnes() {
-        let valid = "verify, fold-batchnorm, fuse-conv-epilogue, fuse-cbam, fuse-quantum, layout"
+        let valid = "verify, fold-batchnorm, fuse-conv-epilogue, fuse-cbam, quantize, fuse-quantum, layout"
         XCTAssertThrowsError(try PassManager().run(tinyGraph(), until: "fuse-bn")) {
             XCTAssertEqual("\($0)", "unknown pass 'fuse-bn'; the passes are: " + valid)
         }

@@ -183,6 +183,9 @@ struct PlanBuilder {
             let s = try storage(of: x)
             if s.height == 1 && s.width == 1 { slotOf[r] = try slot(x) } else { try addFallback(node: i, why: "flatten of a spatial tensor") }
 
+        case _ where n.attributes.string("precision") == Precision.int8.rawValue:
+            try addFallback(node: i, why: "int8: no generated int8 kernel in this build; the integer reference runs it")
+
         case "conv2d":
             try planConv(i, n, name)
 

@@ -12,6 +12,8 @@ extension Interpreter {
     /// Cross-correlation with PyTorch's semantics, then the epilogue in this order:
     /// + bias → BatchNorm → + residual → activation → (pool="avgmax") global avg and max of the result.
     static func conv2d(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> [Tensor] {
+        // bf16 weights are f32 values already (the widened kernel); int8 has its integer reference.
+        if node.string("precision", "f32") == "int8" { return try Int8Kernels.conv2d(node, operands) }
         let x = try operand(operands, 0, node), w = try operand(operands, 1, node)
         let (n, c, h, wd) = try requireRank4(x, node)
         guard w.rank == 4 else { throw kernelError(node, "the weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(w.shape))") }

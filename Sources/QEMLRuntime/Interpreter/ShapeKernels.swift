@@ -39,6 +39,7 @@ extension Interpreter {
 
     /// y = x · weightᵀ + bias, accumulated in Double.
     static func dense(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> Tensor {
+        if node.string("precision", "f32") == "int8" { return try Int8Kernels.dense(node, operands) }
         let x = try operand(operands, 0, node), w = try operand(operands, 1, node)
         guard x.rank == 2, w.rank == 2, w.shape[1] == x.shape[1] else {
             throw kernelError(node, "input \(describeShape(x.shape)) and weight \(describeShape(w.shape)) do not fit [N,k]·[out,k]ᵀ")
