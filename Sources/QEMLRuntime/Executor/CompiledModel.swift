@@ -70,7 +70,7 @@ public final class CompiledModel {
         timings.passes = lap()
         progress?("kernel plan, weight packing")
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
-                                  circuitPlans: passes.circuitPlans)
+                                  circuitPlans: passes.circuitPlans, int8: passes.int8)
         timings.planning = lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: options.target, cache: options.cache)

@@ -19,7 +19,7 @@ extension KernelPlan {
             let live = layout.offsets.indices.contains(k) && isLive(k)
             let role = inputSlots.contains(k) ? " input" : outputSlots.contains(k) ? " output" : ""
             let place = live ? "@\(layout.offsets[k])" : "unused"
-            out.append("slot s\(k) %\(s.name): f32[\(s.storage.shape.map(String.init).joined(separator: ","))] "
+            out.append("slot s\(k) %\(s.name): \(s.storage.element.rawValue)[\(s.storage.shape.map(String.init).joined(separator: ","))] "
                        + "nchw\(s.storage.lanes)c, \(s.floatsPerSample) floats \(place)\(role)")
         }
         for (i, s) in steps.enumerated() {

@@ -14,6 +14,11 @@ struct PlanBuilder {
     let flops: [Int]
     /// `fuse-quantum`'s circuit plans (with the real weights), by result name.
     let circuitPlans: [String: CircuitPlan]
+    /// `quantize`'s int8 ops, by the node's first result name (`PassManager.Result.int8`).
+    let int8: [String: Int8Params]
+    /// Slots holding a value as u7 codes, by value and scale (the producer's own, or a quantize
+    /// step's shared by every int8 reader with that scale).
+    var codeSlots: [CodesKey: Int] = [:]
 
     var definitions: [KernelDefinition] = []
     private var kernelIndex: [AnyHashable: Int] = [:]
@@ -27,8 +32,9 @@ struct PlanBuilder {
     private var absorbed: Set<Int> = []
 
     init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
-         circuitPlans: [String: CircuitPlan] = [:]) throws {
+         circuitPlans: [String: CircuitPlan] = [:], int8: [String: Int8Params] = [:]) throws {
         self.circuitPlans = circuitPlans
+        self.int8 = int8
         g = graph
         self.weights = weights
         self.target = target
@@ -114,6 +120,11 @@ struct PlanBuilder {
     /// steps, not weights) share one generated function, called with each node's own packed
     /// weights; the plan's definitions carry no weights (`Step.params` does).
     mutating func addKernel(_ d: KernelDefinition, key: AnyHashable, slots s: [Int], node i: Int) {
+        addKernel(d, key: key, slots: s, named: nodeName(g.nodes[i]))
+    }
+
+    /// A step for value `node` (by name), e.g. a quantize step at an int8 op's input.
+    mutating func addKernel(_ d: KernelDefinition, key: AnyHashable, slots s: [Int], named node: String) {
         var code = d
         code.params = []
         let index: Int
@@ -126,7 +137,7 @@ struct PlanBuilder {
             index = definitions.count - 1
             kernelIndex[key] = index
         }
-        steps.append(KernelPlan.Step(action: .kernel(index), slots: s, node: nodeName(g.nodes[i]),
+        steps.append(KernelPlan.Step(action: .kernel(index), slots: s, node: node,
                                      summary: d.summary, flopsPerSample: d.flopsPerSample, params: d.params))
     }
 
@@ -184,7 +195,7 @@ struct PlanBuilder {
             if s.height == 1 && s.width == 1 { slotOf[r] = try slot(x) } else { try addFallback(node: i, why: "flatten of a spatial tensor") }
 
         case _ where n.attributes.string("precision") == Precision.int8.rawValue:
-            try addFallback(node: i, why: "int8: no generated int8 kernel in this build; the integer reference runs it")
+            try planInt8(i, n, name)
 
         case "conv2d":
             try planConv(i, n, name)

@@ -36,7 +36,7 @@ struct Compile: ParsableCommand {
         progress.step("kernel plan")
         let afterPasses = DispatchTime.now().uptimeNanoseconds
         var plan = try ExecutableModel.userFacing { try KernelPlan(graph: passes.graph, weights: weightTensors, target: target,
-                                                                      circuitPlans: passes.circuitPlans) }
+                                                                      circuitPlans: passes.circuitPlans, int8: passes.int8) }
         progress.step("LLVM (\(plural(plan.definitions.count, "kernel")))")
         let afterPlan = DispatchTime.now().uptimeNanoseconds
         let compiler = KernelCompiler(target: target)
