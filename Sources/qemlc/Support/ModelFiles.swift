@@ -26,6 +26,8 @@ enum ModelFiles {
         try WeightCheck.check(graph, available: available, file: path)
         var out: [String: Tensor] = [:]
         for name in needed { out[name] = try file.tensor(name) }
+        // A quantized file's companions (scales, folded bias: docs/QUANTIZATION.md), read by the `quantize` pass.
+        for name in needed { for c in QuantizedFile.companions(of: name) where file.entry(c) != nil { out[c] = try file.tensor(c) } }
         return out
     }
 
