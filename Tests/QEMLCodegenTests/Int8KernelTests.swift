@@ -1,4 +1,6 @@
 import XCTest
+import QEMLPasses
+import QEMLRuntime
 @testable import QEMLCodegen
 
 /// The int8 kernels against a plain integer reference (docs/QUANTIZATION.md), bit for bit:
@@ -246,6 +248,21 @@ final class Int8KernelTests: XCTestCase {
     func testRandomShapes() throws { try checkEveryPath(Self.randomCases(seed: 13, count: 10), all: false) }
 
     func testResNetShapesEveryPath() throws { try checkEveryPath(Self.resnetCases(seed: 5)) }
+
+    /// This file's reference is the interpreter's (`Int8Reference`, the one every backend is
+    /// held to) on ungrouped convolutions, bit for bit.
+    func testReferenceIsTheInterpreters() {
+        for k in Self.resnetCases(seed: 5) + Self.randomCases(seed: 13, count: 10) where k.spec.groups == 1 {
+            let s = k.spec
+            let geometry = Int8Reference.ConvGeometry(inChannels: s.inChannels, height: s.height, width: s.width, outChannels: s.outChannels,
+                                                      kernel: s.kernel, stride: s.stride, padding: s.padding, dilation: s.dilation)
+            let params = Int8Params(inputScale: k.inputScale, outputScale: k.outputScale, weights: k.weight, weightScales: k.weightScales, bias: k.bias)
+            let acc = Int8Reference.conv2dAccumulators(k.input, batch: k.batch, geometry, weights: k.weight)
+            var y = Int8Reference.epilogue(acc, params: params, plane: s.outHeight * s.outWidth, residual: k.residual, relu: s.activation == .relu)
+            if let sy = k.outputScale { y = Int8Reference.requantize(y, outputScale: sy).map { Float($0) } }
+            XCTAssertEqual(y.map(\.bitPattern), k.reference().y.map(\.bitPattern), "\(s)")
+        }
+    }
 
     /// A dense layer is the 1×1 conv of a 1×1 image: same results, its own kind.
     func testDense() throws {
