@@ -2,8 +2,9 @@
 public enum WeightCheck {
     /// `available`: weight name → shape, as stored in the weights file `file`. Throws a
     /// `DiagnosticList` with one diagnostic per missing or mis-shaped weight, placed at the
-    /// node that first uses it.
-    public static func check(_ g: Graph, available: [String: [Int]], file: String) throws {
+    /// node that first uses it. Weights in `foldedAway` may be absent (a quantized file folds
+    /// BatchNorm and bias into the op's weight, see `QuantizedFile.foldedAway`).
+    public static func check(_ g: Graph, available: [String: [Int]], file: String, foldedAway: Set<String> = []) throws {
         var firstUse: [ValueID: SourceLocation] = [:]
         for n in g.nodes {
             for case let v? in n.operands where g[v].isWeight && firstUse[v] == nil { firstUse[v] = n.location }
@@ -14,6 +15,7 @@ public enum WeightCheck {
             guard let name = value.weightName else { continue }
             let want = value.type.fixedShape ?? []
             guard let have = available[name] else {
+                if foldedAway.contains(name) { continue }
                 var notes: [String] = []
                 if let near = suggestion(name, Array(available.keys)).first { notes.append(near.replacingOccurrences(of: "'", with: "")) }
                 let prefixed = available.keys.filter { $0.hasSuffix("." + name) }.sorted()

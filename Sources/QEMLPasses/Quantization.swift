@@ -133,3 +133,17 @@ public enum QuantizedFile {
         return out
     }
 }
+
+extension Precision {
+    /// What a graph after the pipeline computes in, for reports: `f32`, or e.g.
+    /// `int8 (17 of 19 conv2d/dense ops, the rest f32)`.
+    public static func summary(_ g: Graph) -> String {
+        let ops = g.nodes.filter { $0.op == "conv2d" || $0.op == "dense" }
+        var counts: [Precision: Int] = [:]
+        for n in ops { counts[Precision(rawValue: n.attributes.string("precision") ?? "f32") ?? .f32, default: 0] += 1 }
+        let reduced = [Precision.int8, .bf16].filter { counts[$0] != nil }
+        guard !reduced.isEmpty else { return Precision.f32.rawValue }
+        let parts = reduced.map { "\($0.rawValue) (\(counts[$0]!) of \(ops.count) conv2d/dense ops" }
+        return parts.joined(separator: ", ") + (counts[.f32] != nil ? ", the rest f32)" : ")")
+    }
+}

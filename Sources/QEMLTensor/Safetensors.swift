@@ -19,6 +19,17 @@ public enum Safetensors {
 
     /// The file's bytes (exposed for tests that build damaged files from good ones).
     public static func encode(_ tensors: [String: Tensor], metadata: [String: String] = [:], path: String = "<memory>") throws(FileFormatError) -> [UInt8] {
+        try encode(stored: tensors.mapValues { StoredTensor($0) }, metadata: metadata, path: path)
+    }
+
+    /// Writes tensors of any supported dtype (`qemlc quantize`: I8 and BF16 beside F32), names
+    /// sorted, atomically.
+    public static func write(stored tensors: [String: StoredTensor], to path: String, metadata: [String: String] = [:],
+                             overwrite: Bool = false) throws(FileFormatError) {
+        try writeFileAtomically(encode(stored: tensors, metadata: metadata, path: path), to: path, overwrite: overwrite)
+    }
+
+    public static func encode(stored tensors: [String: StoredTensor], metadata: [String: String] = [:], path: String = "<memory>") throws(FileFormatError) -> [UInt8] {
         var entries: [String] = []
         if !metadata.isEmpty {
             let m = metadata.keys.sorted().map { "\(jsonQuote($0)):\(jsonQuote(metadata[$0]!))" }
@@ -32,8 +43,8 @@ public enum Safetensors {
                                       fix: "rename the tensor")
             }
             let t = tensors[name]!
-            let end = offset + t.count * 4
-            entries.append("\(jsonQuote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            let end = offset + t.bytes.count
+            entries.append("\(jsonQuote(name)):{\"dtype\":\"\(t.dtype.rawValue)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
             offset = end
         }
         var header = Array(("{" + entries.joined(separator: ",") + "}").utf8)
@@ -44,16 +55,44 @@ public enum Safetensors {
         var n = UInt64(header.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for name in names {
-            tensors[name]!.data.withUnsafeBytes { raw in
-                #if _endian(big)
-                for f in raw.bindMemory(to: Float.self) { withUnsafeBytes(of: f.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
-                #else
-                out.append(contentsOf: raw)
-                #endif
-            }
-        }
+        for name in names { out.append(contentsOf: tensors[name]!.bytes) }
         return out
+    }
+}
+
+/// A tensor as a safetensors file stores it: dtype, shape and little-endian bytes.
+public struct StoredTensor: Sendable, Equatable {
+    public var dtype: SafetensorsDType
+    public var shape: [Int]
+    public var bytes: [UInt8]
+
+    /// F32.
+    public init(_ t: Tensor) {
+        dtype = .F32
+        shape = t.shape
+        var b: [UInt8] = []
+        b.reserveCapacity(4 * t.count)
+        for f in t.data { withUnsafeBytes(of: f.bitPattern.littleEndian) { b.append(contentsOf: $0) } }
+        bytes = b
+    }
+
+    /// I8.
+    public init(int8 values: [Int8], shape: [Int]) {
+        precondition(values.count == shape.reduce(1, *), "shape \(shape) does not hold \(values.count) elements")
+        dtype = .I8
+        self.shape = shape
+        bytes = values.map { UInt8(bitPattern: $0) }
+    }
+
+    /// BF16, from the 16-bit patterns.
+    public init(bf16 bits: [UInt16], shape: [Int]) {
+        precondition(bits.count == shape.reduce(1, *), "shape \(shape) does not hold \(bits.count) elements")
+        dtype = .BF16
+        self.shape = shape
+        var b: [UInt8] = []
+        b.reserveCapacity(2 * bits.count)
+        for v in bits { withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) } }
+        bytes = b
     }
 }
 

@@ -37,7 +37,10 @@ final class GoldenPassTests: XCTestCase {
                 let input = dir.appendingPathComponent(file)
                 let expectedURL = dir.appendingPathComponent(String(file.dropLast(4)) + ".expected.qir")
                 let graph = try QIR.parse(try String(contentsOf: input, encoding: .utf8), file: "ir/passes/\(folder)/\(file)")
-                let ctx = PassContext(vectorWidth: 8)
+                // `<case>.safetensors` beside the input: the weights the pass sees (a quantized file for `quantize`).
+                let weightsURL = dir.appendingPathComponent(String(file.dropLast(4)) + ".safetensors")
+                let weights = fm.fileExists(atPath: weightsURL.path) ? try Safetensors.read(path: weightsURL.path) : [:]
+                let ctx = PassContext(vectorWidth: 8, weights: weights)
                 let out = try pass.run(graph, ctx)
                 XCTAssertEqual(GraphChecks.problems(in: out), [], "\(folder)/\(file)")
                 guard let expected = try golden(QIR.print(out), expectedURL, record: record, what: "\(folder)/\(file): the dump") else { continue }

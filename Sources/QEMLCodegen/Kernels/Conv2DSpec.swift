@@ -16,10 +16,12 @@ public struct Conv2DSpec: Hashable, Sendable, CustomStringConvertible {
     public var residual: Bool
     /// Extra outputs: global average and max of the result per channel (CBAM's channel pooling).
     public var pool: Bool
+    /// How the packed weights are stored (bf16: half the bytes, widened in registers).
+    public var weights: WeightFormat = .f32
 
     public init(inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: [Int], stride: [Int] = [1, 1],
                 padding: [Int] = [0, 0], dilation: [Int] = [1, 1], groups: Int = 1,
-                activation: Activation = .none, residual: Bool = false, pool: Bool = false) {
+                activation: Activation = .none, residual: Bool = false, pool: Bool = false, weights: WeightFormat = .f32) {
         self.inChannels = inChannels
         self.height = height
         self.width = width
@@ -32,6 +34,7 @@ public struct Conv2DSpec: Hashable, Sendable, CustomStringConvertible {
         self.activation = activation
         self.residual = residual
         self.pool = pool
+        self.weights = weights
     }
 
     public var outHeight: Int { windowSize(height, 0) }
@@ -54,6 +57,7 @@ public struct Conv2DSpec: Hashable, Sendable, CustomStringConvertible {
         if residual { s += "+residual" }
         if activation != .none { s += "+\(activation.rawValue)" }
         if pool { s += "+avgmax" }
+        if weights != .f32 { s += " \(weights.rawValue) weights" }
         return s
     }
 

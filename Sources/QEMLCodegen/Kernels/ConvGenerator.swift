@@ -149,9 +149,18 @@ struct ConvGenerator {
                         var a = acc.map { $0.map { $0.value } }
                         let column = b.mul(b.add(b.add(b.mul(x0, plan.sw), b.mul(kx, plan.dw)), -plan.pw), s)
                         let inBase = b.gep(b.gep(rowBase, column), ci0)
-                        let wBase = wRow.map { b.gep(p.params, b.add(b.add($0, b.mul(kx, s * c)), b.mul(ci0, c))) }
-                        for ci in 0..<count {
-                            let wv = wBase.map { b.loadVector(b.gep($0, ci * c), c, align: plan.weightAlign) }
+                        let wBase = wRow.map { b.gepWeight(p.params, b.add(b.add($0, b.mul(kx, s * c)), b.mul(ci0, c)), plan.weightFormat) }
+                        if plan.bf16Dot {
+                            for pair in 0..<(count + 1) / 2 {  // ci0 is even; an odd count's partner lane is a zero pad
+                                let wv = wBase.map { b.loadBF16Pairs(b.gepWeight($0, 2 * pair * c, .bf16), c) }
+                                for r in live {
+                                    let x = b.broadcastBF16Pair(b.gep(inBase, r * plan.sw * c + 2 * pair), c)
+                                    for j in 0..<m { a[r][j] = b.dotBF16(a[r][j], x, wv[j]) }
+                                }
+                            }
+                        }
+                        for ci in 0..<count where !plan.bf16Dot {
+                            let wv = wBase.map { b.loadWeights(b.gepWeight($0, ci * c, plan.weightFormat), c, plan.weightFormat, align: plan.weightAlign) }
                             for r in live {
                                 let x = b.broadcast(b.loadF32(b.gep(inBase, r * plan.sw * s + ci)), c)
                                 for j in 0..<m { a[r][j] = multiplyAdd(x, wv[j], a[r][j]) }
@@ -202,17 +211,25 @@ struct ConvGenerator {
         }
         func channelBlock(_ cib: IRValue, lanesUsed: Int) {
             let plane = b.gep(p.input, b.mul(b.add(b.mul(n, plan.cinBlocks), cib), plan.h * plan.w * s))
-            let wBlock = (0..<m).map { j in b.gep(p.params, b.mul(b.add(b.mul(b.add(cob0, j), plan.cinBlocks), cib), taps * s * c)) }
+            let wBlock = (0..<m).map { j in b.gepWeight(p.params, b.mul(b.add(b.mul(b.add(cob0, j), plan.cinBlocks), cib), taps * s * c), plan.weightFormat) }
             func channels(_ ci0: IRValue, _ count: Int) {
                 var a = acc.map { $0.map { $0.value } }
                 let inBase = b.gep(plane, ci0)
-                let wBase = wBlock.map { b.gep($0, b.mul(ci0, c)) }
+                let wBase = wBlock.map { b.gepWeight($0, b.mul(ci0, c), plan.weightFormat) }
                 for ky in 0..<plan.kh {
                     for kx in 0..<plan.kw {
                         let live = (0..<width).compactMap { r in offset(r, ky, kx).map { (r, $0) } }
                         if live.isEmpty { continue }
-                        for ci in 0..<count {
-                            let wv = wBase.map { b.loadVector(b.gep($0, (ky * plan.kw + kx) * s * c + ci * c), c, align: plan.weightAlign) }
+                        let tap = (ky * plan.kw + kx) * s * c
+                        for pair in 0..<(plan.bf16Dot ? (count + 1) / 2 : 0) {
+                            let wv = wBase.map { b.loadBF16Pairs(b.gepWeight($0, tap + 2 * pair * c, .bf16), c) }
+                            for (r, off) in live {
+                                let x = b.broadcastBF16Pair(b.gep(inBase, off + 2 * pair), c)
+                                for j in 0..<m { a[r][j] = b.dotBF16(a[r][j], x, wv[j]) }
+                            }
+                        }
+                        for ci in 0..<count where !plan.bf16Dot {
+                            let wv = wBase.map { b.loadWeights(b.gepWeight($0, tap + ci * c, plan.weightFormat), c, plan.weightFormat, align: plan.weightAlign) }
                             for (r, off) in live {
                                 let x = b.broadcast(b.loadF32(b.gep(inBase, off + ci)), c)
                                 for j in 0..<m { a[r][j] = multiplyAdd(x, wv[j], a[r][j]) }

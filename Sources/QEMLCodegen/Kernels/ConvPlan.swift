@@ -18,6 +18,9 @@ struct ConvPlan: Sendable {
     /// Multiply steps per input channel block, and 4-byte words per pixel of an input channel
     /// block: c floats, or c/4 groups of four u8 channels.
     var steps: Int { arithmetic.isInt8 ? lanes / 4 : lanes }
+    /// bf16 weights on a target with `avx512bf16` and 16 lanes: `vdpbf16ps` over input-channel
+    /// pairs (activations rounded to bf16), weights packed as pairs (`WeightFormat.pairs`).
+    let bf16Dot: Bool
     /// Geometry as generated: a 1×1, stride-1, unpadded conv is a GEMM over the pixels, so it
     /// is planned with rows of several image rows (all of them when threads need no split).
     let h, w, oh, ow: Int
@@ -37,18 +40,23 @@ struct ConvPlan: Sendable {
     /// Work items: (sample, channel group, output row); with pooling or in plane mode
     /// (sample, channel group).
     var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
-    /// Words of packed weights; the epilogue's constants follow: f32: bias; int8: multipliers
-    /// `m[co] = s_x·s_w[co]`, bias, then `1/s_y` (requantized output).
+    /// Packed weight elements (f32 or bf16 values, or for int8 4-byte words of four s8); the
+    /// epilogue's constants follow: f32/bf16: bias; int8: multipliers `m[co] = s_x·s_w[co]`,
+    /// bias, then `1/s_y` (requantized output).
     var weightCount: Int { coutBlocks * cinBlocks * kh * kw * steps * lanes }
+    /// f32, or bf16 widened in registers (`WeightFormat`).
+    var weightFormat: WeightFormat { spec.weights }
     var weightAlign: Int { min(lanes * 4, 64) }
     var multiplierOffset: Int { weightCount }
-    var biasOffset: Int { arithmetic.isInt8 ? weightCount + coutBlocks * lanes : weightCount }
+    /// Where the bias starts in the params, in floats (after the packed weights).
+    var biasOffset: Int { arithmetic.isInt8 ? weightCount + coutBlocks * lanes : weightFormat.floats(weightCount) }
     var outputScaleOffset: Int { weightCount + 2 * coutBlocks * lanes }
 
     init(_ spec: Conv2DSpec, target: TargetDescription, arithmetic: ConvArithmetic = .f32) {
         self.spec = spec
         self.arithmetic = arithmetic
         lanes = target.vectorWidth
+        bf16Dot = spec.weights == .bf16 && WeightFormat.hasBF16Dot(target)
         let coutBlocks = ceilDiv(spec.outChannels, lanes)
         let flat = ConvPlan.registerBlock(registers: target.vectorRegisters, channelBlocks: coutBlocks,
                                           pixels: spec.outHeight * spec.outWidth)
@@ -132,10 +140,11 @@ struct ConvPlan: Sendable {
     }
 
     /// Packs folded weights `[out][in][kh][kw]` into `[cout/c][cin/c][kh][kw][ci:c][co:c]`
-    /// followed by the bias padded to `cout/c · c`; padding lanes are zero.
+    /// in `weightFormat`, followed by the bias (f32) padded to `cout/c · c`; padding lanes are zero.
     func pack(weight: [Float], bias: [Float]) -> [Float] {
         let c = lanes, taps = kh * kw, cinAll = spec.inChannels, cout = spec.outChannels
-        var p = [Float](repeating: 0, count: weightCount + coutBlocks * c)
+        var p = [Float](repeating: 0, count: weightCount)
+        var b = [Float](repeating: 0, count: coutBlocks * c)
         for oc in 0..<cout {
             let ob = oc / c, co = oc % c
             for ic in 0..<cinAll {
@@ -144,9 +153,9 @@ struct ConvPlan: Sendable {
                     p[(((ob * cinBlocks + ib) * taps + t) * c + ci) * c + co] = weight[(oc * cinAll + ic) * taps + t]
                 }
             }
-            p[weightCount + oc] = bias[oc]
+            b[oc] = bias[oc]
         }
-        return p
+        return weightFormat.pack(bf16Dot ? WeightFormat.pairs(p, lanes: c) : p) + b
     }
 
     /// Packs s8 weights `[out][in][kh][kw]` (dense over input channels) into words

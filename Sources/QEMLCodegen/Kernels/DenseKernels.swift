@@ -5,7 +5,11 @@ import QEMLTensor
 struct DenseSpec: Sendable {
     var inFeatures, outFeatures, lanes: Int
     var activation: Activation
+    /// f32, or bf16 widened in registers (`WeightFormat`).
+    var weights: WeightFormat = .f32
     var outBlocks: Int { ceilDiv(outFeatures, lanes) }
+    /// Where the bias starts in the params, in floats.
+    var biasOffset: Int { weights.floats(outBlocks * inFeatures * lanes) }
 }
 
 /// Softmax over the features of `[N,K]` (blocked as `[N,K,1,1]`).
@@ -14,24 +18,27 @@ struct SoftmaxSpec: Sendable {
 }
 
 extension KernelDefinition {
-    /// Weights `[out, in]` are packed into `[out/c][in][c]` (c outputs per vector), then the bias.
-    /// Buffers: input, output.
+    /// Weights `[out, in]` are packed into `[out/c][in][c]` (c outputs per vector) in `weights`
+    /// format, then the bias (f32). Buffers: input, output.
     public static func dense(inFeatures: Int, outFeatures: Int, weight: Tensor, bias: [Float]?, activation: Activation = .none,
-                             target: TargetDescription, name: String) throws -> KernelDefinition {
+                             weights format: WeightFormat = .f32, target: TargetDescription, name: String) throws -> KernelDefinition {
         guard inFeatures > 0, outFeatures > 0 else { throw CodegenError(.kernel, "dense: feature counts must be positive") }
         guard weight.shape == [outFeatures, inFeatures] else {
             throw CodegenError(.kernel, "dense \(inFeatures)→\(outFeatures): the weight is \(describeShape(weight.shape)), expected \(describeShape([outFeatures, inFeatures]))")
         }
         if let bias, bias.count != outFeatures { throw CodegenError(.kernel, "dense: the bias has \(bias.count) values, expected \(outFeatures)") }
         let l = target.vectorWidth
-        let spec = DenseSpec(inFeatures: inFeatures, outFeatures: outFeatures, lanes: l, activation: activation)
-        var params = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l + spec.outBlocks * l)
+        let spec = DenseSpec(inFeatures: inFeatures, outFeatures: outFeatures, lanes: l, activation: activation, weights: format)
+        var packed = [Float](repeating: 0, count: spec.outBlocks * inFeatures * l)
+        var b = [Float](repeating: 0, count: spec.outBlocks * l)
         for o in 0..<outFeatures {
-            for k in 0..<inFeatures { params[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
-            params[spec.outBlocks * inFeatures * l + o] = bias?[o] ?? 0
+            for k in 0..<inFeatures { packed[((o / l) * inFeatures + k) * l + o % l] = weight.data[o * inFeatures + k] }
+            b[o] = bias?[o] ?? 0
         }
+        let params = format.pack(packed) + b
         let act = activation == .none ? "" : "+\(activation.rawValue)"
-        return KernelDefinition(name: name, kind: "dense", summary: "dense \(inFeatures)→\(outFeatures) +bias\(act)",
+        let bf16 = format == .f32 ? "" : " \(format.rawValue) weights"
+        return KernelDefinition(name: name, kind: "dense", summary: "dense \(inFeatures)→\(outFeatures) +bias\(act)\(bf16)",
                                 buffers: [.blocked("input", .input, [inFeatures, 1, 1], lanes: l), .blocked("output", .output, [outFeatures, 1, 1], lanes: l)],
                                 itemsPerSample: spec.outBlocks, flopsPerSample: 2 * inFeatures * outFeatures, lanes: l, params: params, body: .dense(spec))
     }
@@ -57,18 +64,18 @@ struct DenseGenerator {
         let params = b.param(1)
         b.itemLoop(perSample: s.outBlocks) { n, ob in
             let x = b.gep(bufs[0], b.mul(n, kp))
-            let w = b.gep(params, b.mul(ob, k * l))
+            let w = b.gepWeight(params, b.mul(ob, k * l), s.weights)
             let accs = (0..<4).map { _ in b.variable(b.m.splat(0, l)) }
             let step = { (i: IRValue, j: Int) in
                 let xi = b.broadcast(b.loadF32(b.gep(x, i)), l)
-                accs[j].value = b.fma(xi, b.loadVector(b.gep(w, b.mul(i, l)), l, align: min(l * 4, 64)), accs[j].value)
+                accs[j].value = b.fma(xi, b.loadWeights(b.gepWeight(w, b.mul(i, l), s.weights), l, s.weights, align: min(l * 4, 64)), accs[j].value)
             }
             b.loop(0, k / 4 * 4, step: 4, "k") { i in
                 for j in 0..<4 { step(b.add(i, j), j) }
             }
             for j in 0..<(k % 4) { step(b.m.constI64(k / 4 * 4 + j), j) }
             var v = b.fadd(b.fadd(accs[0].value, accs[1].value), b.fadd(accs[2].value, accs[3].value))
-            v = b.fadd(v, b.loadVector(b.gep(params, b.add(b.mul(ob, l), s.outBlocks * k * l)), l))
+            v = b.fadd(v, b.loadVector(b.gep(params, b.add(b.mul(ob, l), s.biasOffset)), l))
             v = b.activate(v, s.activation)
             v = b.zeroPadding(v, block: ob, channels: s.outFeatures, lanes: l)
             b.store(v, b.gep(bufs[1], b.add(b.mul(n, s.outBlocks * l), b.mul(ob, l))))

@@ -310,9 +310,15 @@ struct PlanBuilder {
         }
         let out = try newSlot(for: result)
         slotOf[result] = out
+        let format = weightFormat(n)
         let d = try KernelDefinition.dense(inFeatures: s.channels, outFeatures: w.shape[0], weight: w, bias: bias,
-                                           activation: activation, target: target, name: name)
-        addKernel(d, key: "dense \(s.channels)→\(w.shape[0]) \(activation.rawValue)", slots: [try slot(x), out], node: i)
+                                           activation: activation, weights: format, target: target, name: name)
+        addKernel(d, key: "dense \(s.channels)→\(w.shape[0]) \(activation.rawValue) \(format.rawValue)", slots: [try slot(x), out], node: i)
+    }
+
+    /// bf16 ops (the `quantize` pass) keep their weights as bf16 in the plan.
+    private func weightFormat(_ n: Node) -> WeightFormat {
+        n.attributes.string("precision") == Precision.bf16.rawValue ? .bf16 : .f32
     }
 
     private mutating func planConv(_ i: Int, _ n: Node, _ name: String) throws {
@@ -328,7 +334,8 @@ struct PlanBuilder {
         let spec = Conv2DSpec(inChannels: s.channels, height: s.height, width: s.width, outChannels: o.channels,
                               kernel: n.attributes.ints("kernel") ?? [1, 1], stride: n.attributes.ints("stride") ?? [1, 1],
                               padding: n.attributes.ints("padding") ?? [0, 0], dilation: n.attributes.ints("dilation") ?? [1, 1],
-                              groups: n.attributes.int("groups") ?? 1, activation: activation, residual: residual != nil, pool: pool)
+                              groups: n.attributes.int("groups") ?? 1, activation: activation, residual: residual != nil, pool: pool,
+                              weights: weightFormat(n))
         var bn: ConvWeights.BatchNorm?
         if n.operand(3) != nil {
             bn = ConvWeights.BatchNorm(gamma: try requireWeight(n.operand(3), n, "bn_weight").data,

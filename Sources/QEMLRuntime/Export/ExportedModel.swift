@@ -21,6 +21,8 @@ public struct ExportedModel {
     public let prefix: String
     public let graph: Graph
     public let plan: KernelPlan
+    /// What the model computes in (`Precision.summary` of the pipeline's graph).
+    public internal(set) var precision = "f32"
     public let target: TargetDescription
     public let frontEnd: FrontEnd?
     /// Samples between two classified windows of the streaming API (default: a quarter window).
@@ -72,6 +74,7 @@ public struct ExportedModel {
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
         let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit, circuitPlans: passes.circuitPlans, int8: passes.int8)
         try self.init(graph: graph, plan: plan, stem: stem)
+        precision = Precision.summary(passes.graph)
     }
 
     init(graph: Graph, plan: KernelPlan, stem: String) throws {

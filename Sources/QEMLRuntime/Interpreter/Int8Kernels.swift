@@ -151,3 +151,16 @@ enum Int8Kernels {
         return Tensor(shape: [x.shape[0], w.shape[0]], data: Int8Reference.stored(y, params: p))
     }
 }
+
+extension Interpreter {
+    /// The interpreter for a model and its weights: a quantized file (docs/QUANTIZATION.md)
+    /// runs the graph as the `quantize` pass marks it (after the fusions it builds on); any
+    /// other file, the graph as written.
+    public static func forModel(_ graph: Graph, weights: [String: Tensor]) throws -> Interpreter {
+        guard weights.keys.contains(where: { $0.hasSuffix(QuantizedFile.foldedBias) }) else {
+            return try Interpreter(graph: graph, weights: weights)
+        }
+        let quantized = try PassManager().run(graph, until: "quantize", context: PassContext(weights: weights)).graph
+        return try Interpreter(graph: quantized, weights: weights)
+    }
+}

@@ -3,6 +3,7 @@ internal import CLLVM
 import Foundation
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLRuntime
 import QEMLTensor
 
@@ -70,7 +71,8 @@ struct Bench: ParsableCommand {
                                  peak: peak, generatedWeights: generated)
         switch backend {
         case .interpret:
-            let interpreter = try Interpreter(graph: graph, weights: weightTensors)
+            let interpreter = try Interpreter.forModel(graph, weights: weightTensors)
+            result.precision = Precision.summary(interpreter.graph)
             for i in 0..<(warmup + iterations) {
                 let cpu = processCPUNanoseconds()
                 let start = DispatchTime.now().uptimeNanoseconds
@@ -84,6 +86,7 @@ struct Bench: ParsableCommand {
             let compiled = try ExecutableModel.compile(graph, weights: weightTensors, target: target,
                                                        backend: backend == .blas ? .blas : .jit, threads: threadCount)
             result.compileSeconds = compiled.timings.total
+            result.precision = Precision.summary(compiled.passes.graph)
             let m = try ExecutableModel.userFacing { try compiled.measure(inputs: inputs, warmup: warmup, iterations: iterations) }
             result.runs = m.runs
             result.cpuRuns = m.cpuRuns
@@ -142,6 +145,8 @@ struct BenchResult {
     var openBLASCore: String?
     var kernels: [Kernel] = []
     var notGenerated: [String] = []
+    /// What the model computes in (`Precision.summary`).
+    var precision = "f32"
 
     func latency(_ q: Double) -> Double { RunTimings.quantile(runs, q) / 1e6 }
     func cpu(_ q: Double) -> Double { RunTimings.quantile(cpuRuns, q) / 1e6 }
@@ -154,7 +159,7 @@ struct BenchResult {
     var text: String {
         var out: [String] = []
         let keyFeatures = features.filter { ["sse4.2", "avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "neon", "f16c"].contains($0) }
-        out.append("\(model): backend \(backend), \(threads) thread\(threads == 1 ? "" : "s"), batch \(batch), \(runs.count) runs")
+        out.append("\(model): backend \(backend), \(threads) thread\(threads == 1 ? "" : "s"), batch \(batch), \(runs.count) runs, \(precision)")
         out.append("cpu \(cpu) (\(keyFeatures.joined(separator: " "))), LLVM \(llvm)" + (generatedWeights ? ", generated weights" : ""))
         let plural = threads == 1 ? "" : "s"
         switch peak?.source {
@@ -210,8 +215,8 @@ struct BenchResult {
                 + "\"p50_ms\": \(num(k.p50)), \"p90_ms\": \(num(k.p90)), \"flops\": \(k.flops), \"gflops\": \(num(g)), \"peak_share\": \(num(k.flops > 0 ? share(g) : nil))}"
         }
         var fields = [
-            "\"model\": \(jsonQuote(model))", "\"backend\": \(jsonQuote(backend))", "\"threads\": \(threads)", "\"batch\": \(batch)",
-            "\"cpu\": \(jsonQuote(cpu))", "\"features\": [" + features.map(jsonQuote).joined(separator: ", ") + "]",
+            "\"model\": \(jsonQuote(model))", "\"backend\": \(jsonQuote(backend))", "\"precision\": \(jsonQuote(precision))",
+            "\"threads\": \(threads)", "\"batch\": \(batch)", "\"cpu\": \(jsonQuote(cpu))", "\"features\": [" + features.map(jsonQuote).joined(separator: ", ") + "]",
             "\"llvm\": \(jsonQuote(llvm))", "\"peak_gflops\": \(num(peak?.gflops))", "\"peak_source\": \(peakSource)",
             "\"generated_weights\": \(generatedWeights)", "\"compile_s\": \(num(compileSeconds))", "\"runs\": \(runs.count)",
             "\"latency_ms\": {\"p50\": \(num(latency(0.5))), \"p90\": \(num(latency(0.9))), \"p99\": \(num(latency(0.99))), \"min\": \(num(Double(runs.min() ?? 0) / 1e6))}",

@@ -55,6 +55,7 @@ struct Compile: ParsableCommand {
 
         print("model \(graph.name): \(plural(graph.nodes.count, "op")) → \(passes.graph.nodes.count) after the passes; target \(target.name) (\(target.cpu), \(target.vectorWidth) lanes)")
         if weights == nil { print("weights: none given, packed zeros of the right shapes; pass --weights FILE to pack trained ones") }
+        print("precision: \(Precision.summary(passes.graph))")
         print("\npasses:")
         for r in passes.reports { for line in r.lines { print("  " + line) } }
         if timePasses { print("\n" + PassManager.timingTable(passes.reports)) }

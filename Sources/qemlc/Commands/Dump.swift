@@ -20,6 +20,7 @@ struct Dump: ParsableCommand {
     @Option(help: "Target whose vector width and L1 size the passes plan for, as `compile` does: a built-in name or a .target file.")
     var target = "host"
     @Option(help: "Vector width (f32 lanes) the layout pass blocks channels by (default: the target's).") var vectorWidth: Int?
+    @Option(help: "Weights the passes see (.safetensors): a quantized file (`qemlc quantize`) makes `quantize` mark its ops.") var weights: String?
 
     func run() throws {
         let graph = try ModelFiles.graph(model)
@@ -27,7 +28,8 @@ struct Dump: ParsableCommand {
         var final = graph
         if after != nil || printAfterAll {
             let t = try ExecutableModel.target(target)
-            let context = PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes)
+            let context = PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes,
+                                      weights: try weights.map { try ModelFiles.weights($0, for: graph) } ?? [:])
             let options = PassOptions(printAfterAll: printAfterAll, verifyEach: true)
             let result = try PassManager().run(graph, until: after, options: options, context: context)
             if printAfterAll {
@@ -47,14 +49,14 @@ struct Dump: ParsableCommand {
     /// the plan does not depend on their values).
     private func printPlan(_ graph: Graph) throws {
         let t = try ExecutableModel.target(target)
-        let zeros = ExecutableModel.zeroWeights(for: graph)
+        let planWeights = try weights.map { try ModelFiles.weights($0, for: graph) } ?? ExecutableModel.zeroWeights(for: graph)
         let passes = try ExecutableModel.userFacing {
-            try PassManager().run(graph, context: PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes, weights: zeros))
+            try PassManager().run(graph, context: PassContext(vectorWidth: vectorWidth ?? t.vectorWidth, l1Bytes: t.l1Bytes, weights: planWeights))
         }
         var planTarget = t
         if let vectorWidth { planTarget.vectorWidth = vectorWidth }
         let plan = try ExecutableModel.userFacing {
-            try KernelPlan(graph: passes.graph, weights: zeros, target: planTarget, circuitPlans: passes.circuitPlans, int8: passes.int8)
+            try KernelPlan(graph: passes.graph, weights: planWeights, target: planTarget, circuitPlans: passes.circuitPlans, int8: passes.int8)
         }
         print(plan.text, terminator: "")
         print(ArenaReport.line(plan))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QEMLIR
+import QEMLPasses
 import QEMLRuntime
 import QEMLSignal
 import QEMLTensor
@@ -123,7 +124,7 @@ struct Eval: ParsableCommand {
             }
             try writeFileAtomically(Array((lines.joined(separator: "\n") + "\n").utf8), to: predictions, overwrite: force)
         }
-        let summary = EvalSummary(model: graph.name, data: recordings.source, backend: runner.label, precision: "f32", report: report,
+        let summary = EvalSummary(model: graph.name, data: recordings.source, backend: runner.label, precision: runner.precision, report: report,
                                   timing: timing, skipped: skipped, breakdown: groups.map { (breakdown!.column, $0) })
         print(json ? try summary.json() : summary.text(plot: plot))
         if let predictions, !json { print("wrote every recording's prediction to \(predictions)") }
@@ -163,17 +164,22 @@ struct Eval: ParsableCommand {
         let interpreter: Interpreter?
         let output: String
         let label: String
+        /// What the model computes in (`Precision.summary`).
+        let precision: String
 
         init(graph: Graph, weights: [String: Tensor], backend: Run.Backend, threads: Int?, output: String) throws {
             self.output = output
             if backend == .interpret {
                 compiled = nil
-                interpreter = try Interpreter(graph: graph, weights: weights)
+                let i = try Interpreter.forModel(graph, weights: weights)
+                interpreter = i
+                precision = Precision.summary(i.graph)
                 label = "interpret (reference interpreter)"
             } else {
                 let c = try ExecutableModel.compile(graph, weights: weights, target: .host, backend: backend == .blas ? .blas : .jit, threads: threads)
                 compiled = c
                 interpreter = nil
+                precision = Precision.summary(c.passes.graph)
                 label = "\(backend.rawValue), \(c.threads) thread\(c.threads == 1 ? "" : "s")"
             }
         }

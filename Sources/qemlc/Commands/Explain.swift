@@ -74,7 +74,7 @@ struct Explain: ParsableCommand {
         let classOutput = graph.outputs.first { graph.type(of: $0).dims.last?.value == graph.labels.count } ?? graph.outputs[0]
         let results: [String: Tensor]
         if backend == .interpret {
-            results = try Interpreter(graph: graph, weights: weightTensors).evaluate(wanted + [graph[classOutput].name], inputs: [input.name: input.tensor])
+            results = try Interpreter.forModel(graph, weights: weightTensors).evaluate(wanted + [graph[classOutput].name], inputs: [input.name: input.tensor])
         } else {
             var withAttention = graph
             for name in wanted { if let v = graph.value(named: name), !withAttention.outputs.contains(v) { withAttention.outputs.append(v) } }

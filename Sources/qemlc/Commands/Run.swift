@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import QEMLIR
+import QEMLPasses
 import QEMLRuntime
 import QEMLTensor
 
@@ -62,6 +63,7 @@ struct Run: ParsableCommand {
 
         let finalNames = graph.outputs.map { graph[$0].name }
         var results: [String: Tensor]
+        var precision = "f32"
         // The compiled model runs from the graph's inputs; a value bound anywhere else goes
         // through the interpreter. Values asked for with --output become outputs of the compiled
         // plan: kept in the arena and copied out in the graph's layout.
@@ -81,9 +83,11 @@ struct Run: ParsableCommand {
             let compiled = try ExecutableModel.compile(withOutputs, weights: weightTensors, target: .host,
                                                        backend: backend == .blas ? .blas : .jit, threads: threads)
             results = try ExecutableModel.userFacing { try compiled.run(inputs: given) }
+            precision = Precision.summary(compiled.passes.graph)
             for name in inputNames { results[name] = given[name] }
         } else {
-            let interpreter = try Interpreter(graph: graph, weights: weightTensors)
+            let interpreter = try Interpreter.forModel(graph, weights: weightTensors)
+            precision = Precision.summary(interpreter.graph)
             results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
         }
         for (name, path) in wantedNames {
@@ -94,7 +98,7 @@ struct Run: ParsableCommand {
         let classOutput = graph.outputs.first { graph.type(of: $0).dims.last?.value == graph.labels.count } ?? graph.outputs.first
         let final = classOutput.map { graph[$0].name } ?? ""
         guard let out = results[final] else { return }
-        print(ClassReport(tensor: out, labels: graph.labels, valueName: final, top: top).render(json: json, written: wantedNames))
+        print(ClassReport(tensor: out, labels: graph.labels, valueName: final, top: top, precision: precision).render(json: json, written: wantedNames))
     }
 }
 
@@ -104,6 +108,8 @@ struct ClassReport {
     var labels: [String]
     var valueName: String
     var top: Int?
+    /// What the model computed in (`Precision.summary`); the text names it unless f32.
+    var precision = "f32"
 
     func render(json: Bool, written: [(String, String)]) -> String {
         let batch = tensor.shape.first ?? 1
@@ -120,7 +126,7 @@ struct ClassReport {
             let items = samples.enumerated().map { b, s in
                 "{\"sample\": \(b), \"top\": [" + s.map { "{\"label\": \(jsonQuote($0.0)), \(jsonQuote(valueName)): \(jsonNumber($0.1))}" }.joined(separator: ", ") + "]}"
             }
-            return "{\"output\": \(jsonQuote(valueName)), \"samples\": [" + items.joined(separator: ", ") + "]}"
+            return "{\"output\": \(jsonQuote(valueName)), \"precision\": \(jsonQuote(precision)), \"samples\": [" + items.joined(separator: ", ") + "]}"
         }
         var text: [String] = []
         for (b, s) in samples.enumerated() {
@@ -129,6 +135,7 @@ struct ClassReport {
             for (i, (label, p)) in s.enumerated() { t.add([String(i + 1), label, String(format: "%.4f", p)]) }
             text.append(t.render())
         }
+        if precision != "f32" { text.append("precision: \(precision)") }
         for (n, p) in written { text.append("wrote %\(n) to \(p)") }
         return text.joined(separator: "\n")
     }

@@ -23,12 +23,26 @@ enum ModelFiles {
         let file = try SafetensorsFile(path: path)
         var available: [String: [Int]] = [:]
         for name in needed { if let e = file.entry(name) { available[name] = e.shape } }
-        try WeightCheck.check(graph, available: available, file: path)
+        // A quantized file (docs/QUANTIZATION.md "The file") folds BatchNorm into the op and keeps
+        // its numbers beside the weight; the quantize pass reads them.
+        let folded = QuantizedFile.foldedAway(graph) { file.entry($0) != nil }
+        try WeightCheck.check(graph, available: available, file: path, foldedAway: folded)
         var out: [String: Tensor] = [:]
-        for name in needed { out[name] = try file.tensor(name) }
-        // A quantized file's companions (scales, folded bias: docs/QUANTIZATION.md), read by the `quantize` pass.
+        for name in needed where !folded.contains(name) || file.entry(name) != nil { out[name] = try file.tensor(name) }
         for name in needed { for c in QuantizedFile.companions(of: name) where file.entry(c) != nil { out[c] = try file.tensor(c) } }
         return out
+    }
+
+    /// The precision a weights file declares (`qemlc quantize` writes it), f32 for any other file.
+    static func precision(ofWeights path: String?) throws -> Precision {
+        guard let path else { return .f32 }
+        let file = try SafetensorsFile(path: path)
+        guard let p = file.metadata[QuantizedFile.precisionKey] else { return .f32 }
+        guard let precision = Precision(rawValue: p) else {
+            throw UserError("\(path): __metadata__ \(QuantizedFile.precisionKey) is '\(p)'; expected f32, bf16 or int8",
+                            fix: "write the file again with `qemlc quantize`")
+        }
+        return precision
     }
 
     /// Splits `NAME=FILE` (or plain `FILE`) as `--input` and `--output` take it.

@@ -1,0 +1,119 @@
+import QEMLIR
+import QEMLPasses
+import QEMLTensor
+
+/// The weights file `qemlc quantize` writes (docs/QUANTIZATION.md "The file"): the f32 file with
+/// every reduced op's weight replaced by its folded I8 or BF16 form, its numbers beside it under
+/// `QuantizedFile`'s names, and the bias and BatchNorm tensors it absorbed left out.
+public struct QuantizedWeights {
+    /// What the file stores, by tensor name.
+    public var stored: [String: StoredTensor] = [:]
+    /// Per op of the fused graph, its precision and why.
+    public var decisions: [QuantizePass.Decision]
+
+    /// Names of the activations whose ranges an int8 file needs: every int8 op's input (the same
+    /// value serves as the scale of a producer that requantizes its output for it).
+    public static func calibratedValues(_ fused: Graph, _ decisions: [QuantizePass.Decision]) -> [String] {
+        var names: [String] = []
+        for d in decisions where d.precision == .int8 {
+            guard let x = fused.nodes[d.node].operand(0) else { continue }
+            if !names.contains(fused[x].name) { names.append(fused[x].name) }
+        }
+        return names
+    }
+
+    /// `fused`: the graph after `fuse-cbam` (what the quantize pass sees); `weights`: the f32
+    /// tensors by name; `ranges`: each calibrated value's range (0…r), by value name.
+    public init(fused: Graph, weights: [String: Tensor], precision: Precision, ranges: [String: Float]) throws {
+        var decisions = QuantizePass.decisions(fused, precision: precision)
+        let users = fused.users()
+        func weightName(_ v: ValueID?) -> String? { v.flatMap { fused[$0].weightName } }
+        // A weight shared by several ops cannot carry one op's folded BatchNorm: those ops stay f32.
+        var uses: [String: Int] = [:]
+        for n in fused.nodes { for case let v? in n.operands { if let w = fused[v].weightName { uses[w, default: 0] += 1 } } }
+        for k in decisions.indices where decisions[k].precision != .f32 {
+            if let w = weightName(fused.nodes[decisions[k].node].operand(1)), uses[w, default: 0] > 1 {
+                decisions[k].precision = .f32
+                decisions[k].why = "its weight @\(w) is shared with another op"
+            }
+        }
+        self.decisions = decisions
+        let precisionOf = Dictionary(decisions.map { ($0.node, $0.precision) }) { a, _ in a }
+
+        var dropped = Set<String>()
+        var keep = Set<String>()  // weights a non-reduced op still reads
+        for d in decisions where d.precision != .f32 {
+            let n = fused.nodes[d.node]
+            guard let w = weightName(n.operand(1)), let wt = weights[w] else {
+                throw QuantizationError("%\(d.name): its weight is missing from the weights")
+            }
+            let out = wt.shape[0]
+            func vector(_ slot: String) throws -> [Float]? {
+                guard let i = OpRegistry.decl(n.op)?.operandIndex(slot), let name = weightName(n.operand(i)) else { return nil }
+                guard let t = weights[name], t.count == out else { throw QuantizationError("%\(d.name): @\(name) is missing or not [\(out)]") }
+                dropped.insert(name)
+                return t.data
+            }
+            let bias = try vector("bias")
+            var bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Double)?
+            if let g = try vector("bn_weight") {
+                guard let b = try vector("bn_bias"), let m = try vector("bn_mean"), let v = try vector("bn_var") else {
+                    throw QuantizationError("%\(d.name): a folded BatchNorm needs all four of its parameters")
+                }
+                bn = (g, b, m, v, n.attributes.double("eps") ?? 1e-5)
+            }
+            let (fw, fb) = QuantizationMath.fold(weight: wt.data, outChannels: out, bias: bias, batchNorm: bn)
+            stored[w + QuantizedFile.foldedBias] = StoredTensor(Tensor(shape: [out], data: fb))
+            switch d.precision {
+            case .bf16:
+                stored[w] = StoredTensor(bf16: fw.map(QuantizationMath.bf16Bits), shape: wt.shape)
+            case .int8:
+                let (q, s) = QuantizationMath.quantizeWeights(fw, outChannels: out)
+                stored[w] = StoredTensor(int8: q, shape: wt.shape)
+                stored[w + QuantizedFile.weightScale] = StoredTensor(Tensor(shape: [out], data: s))
+                guard let x = n.operand(0), let r = ranges[fused[x].name] else {
+                    throw QuantizationError("%\(d.name): no calibrated range for its input")
+                }
+                stored[w + QuantizedFile.inputScale] = StoredTensor(Tensor(shape: [1], data: [QuantizationMath.activationScale(range: r)]))
+                // Requantized output: every reader is int8 (and so shares one scale) and it is no graph output.
+                if let y = n.results.first, n.results.count == 1, !fused.outputs.contains(y), !users[y.raw].isEmpty,
+                   users[y.raw].allSatisfy({ precisionOf[$0] == .int8 && fused.nodes[$0].operand(0) == y }),
+                   let ry = ranges[fused[y].name] {
+                    stored[w + QuantizedFile.outputScale] = StoredTensor(Tensor(shape: [1], data: [QuantizationMath.activationScale(range: ry)]))
+                }
+            case .f32:
+                break
+            }
+        }
+        for d in decisions where d.precision == .f32 {
+            for case let v? in fused.nodes[d.node].operands { if let w = fused[v].weightName { keep.insert(w) } }
+        }
+        for n in fused.nodes where n.op != "conv2d" && n.op != "dense" {
+            for case let v? in n.operands { if let w = fused[v].weightName { keep.insert(w) } }
+        }
+        for (name, t) in weights where stored[name] == nil && (!dropped.contains(name) || keep.contains(name)) {
+            stored[name] = StoredTensor(t)
+        }
+    }
+
+    /// The stored tensors as every reader decodes them (f32).
+    public var tensors: [String: Tensor] {
+        stored.mapValues { s in
+            let n = s.shape.reduce(1, *)
+            switch s.dtype {
+            case .I8: return Tensor(shape: s.shape, data: s.bytes.map { Float(Int8(bitPattern: $0)) })
+            case .BF16:
+                return Tensor(shape: s.shape, data: (0..<n).map { i in
+                    Float(bitPattern: (UInt32(s.bytes[2 * i + 1]) << 24) | (UInt32(s.bytes[2 * i]) << 16))
+                })
+            default:
+                return Tensor(shape: s.shape, data: (0..<n).map { i in
+                    Float(bitPattern: UInt32(s.bytes[4 * i]) | UInt32(s.bytes[4 * i + 1]) << 8 | UInt32(s.bytes[4 * i + 2]) << 16 | UInt32(s.bytes[4 * i + 3]) << 24)
+                })
+            }
+        }
+    }
+
+    /// Bytes of tensor data in the file.
+    public var byteCount: Int { stored.values.reduce(0) { $0 + $1.bytes.count } }
+}
