@@ -11,9 +11,7 @@ extension PlanBuilder {
 
     mutating func planInt8(_ i: Int, _ n: Node, _ name: String) throws {
         let node = nodeName(n)
-        guard let p = int8[node] else {
-            throw PlanError("\(n.op) %\(node) is marked int8 but the weights give no int8 numbers for it; pass the weights file `qemlc quantize` wrote")
-        }
+        let p = try params(n)
         guard let x = n.operand(0), let y = n.results.first else { throw PlanError("\(n.op) %\(node) without an operand") }
         let s = try storage(of: x), o = try storage(of: y)
         let act = n.attributes.string("activation") ?? "none"
@@ -34,7 +32,6 @@ extension PlanBuilder {
             slotOf[r] = slots.count - 1
             used.append(slots.count - 1)
         }
-        if let sy = p.outputScale { codeSlots[CodesKey(value: y.raw, scale: sy.bitPattern)] = slotOf[y] }
         let d: KernelDefinition
         if n.op == "dense" {
             guard g.type(of: x).rank == 2 else { throw PlanError("dense %\(node): int8 dense needs a [N,features] input") }
@@ -51,6 +48,32 @@ extension PlanBuilder {
                                                 inputScale: p.inputScale, outputScale: p.outputScale, target: target, name: name)
         }
         addKernel(d, key: "\(d.kind) \(d.summary)", slots: used, node: i)
+        guard let sy = p.outputScale, let codes = slotOf[y] else { return }
+        codeSlots[CodesKey(value: y.raw, scale: sy.bitPattern)] = codes
+        // Codes for int8 readers; a graph output or any other reader gets `Float(q)·s_y`, the
+        // value the interpreter stores for a requantized output.
+        let onlyInt8Readers = !g.outputs.contains(y) && users[y.raw].allSatisfy { u in
+            g.nodes[u].attributes.string("precision") == Precision.int8.rawValue
+                && g.nodes[u].operands.enumerated().allSatisfy { $0.element != y || $0.offset == 0 }
+        }
+        if onlyInt8Readers { return }
+        let values = scratch(g[y].name, o)
+        addKernel(try KernelDefinition.dequantize(channels: o.channels, height: o.height, width: o.width, scale: sy, target: target, name: "q\(slots.count)_dequantize"),
+                  key: "dequantize \(o.shape)", slots: [codes, values], named: g[y].name)
+        slotOf[y] = values
+    }
+
+    /// The node's int8 numbers: `quantize`'s (`PassManager.Result.int8`), by the node's name; a
+    /// node a later pass renamed (`layout` renames a graph output) reads the same numbers from
+    /// its operands and attributes, as the interpreter does.
+    private func params(_ n: Node) throws -> Int8Params {
+        if let p = int8[nodeName(n)] { return p }
+        let operands = n.operands.map { v in v.flatMap { g[$0].weightName }.flatMap { weights[$0] } }
+        do {
+            return try Int8Kernels.params(n, operands, weightScaleSlot: n.op == "dense" ? 3 : 8)
+        } catch {
+            throw PlanError("\(n.op) %\(nodeName(n)) is marked int8 but its int8 numbers are missing (\(error)); pass the weights file `qemlc quantize` wrote")
+        }
     }
 
     /// The slot holding `x` as u7 codes with `scale`: the producer's codes, or a quantize step
