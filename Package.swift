@@ -58,7 +58,12 @@ let package = Package(
                 swiftSettings: llvmC),
         .target(name: "QEMLRuntime",
                 dependencies: ["QEMLIR", "QEMLTensor", "QEMLQuantum", "QEMLSignal", "QEMLPasses", "QEMLCodegen", "COpenBLAS"],
-                swiftSettings: llvmC),
+                exclude: ["Export/C"],  // the exported runtime's fixed C files: embedded by the plugin, not compiled here
+                swiftSettings: llvmC,
+                plugins: ["EmbedCRuntime"]),
+        // Turns Sources/QEMLRuntime/Export/C into Swift at build time, so an installed qemlc needs no source tree.
+        .executableTarget(name: "EmbedFiles", path: "Tools/EmbedFiles"),
+        .plugin(name: "EmbedCRuntime", capability: .buildTool(), dependencies: ["EmbedFiles"]),
         .executableTarget(
             name: "qemlc",
             dependencies: ["QEMLIR", "QEMLTensor", "QEMLQuantum", "QEMLSignal", "QEMLPasses", "QEMLCodegen", "QEMLRuntime",

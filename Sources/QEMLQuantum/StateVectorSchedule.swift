@@ -171,12 +171,13 @@ public struct StateVectorSchedule: Hashable, Sendable {
     private var largestMatrix: Int { coefficientSources.map { $0.program.dimension * $0.program.dimension }.max() ?? 0 }
 
     /// An op with variable entries: how to build its matrix, and which entries go to which coefficients.
-    struct CoefficientSource: Hashable, Sendable {
-        var program: StepMatrixProgram
-        var entries: [Int]
-        var indices: [Int]
+    public struct CoefficientSource: Hashable, Sendable {
+        public var program: StepMatrixProgram
+        /// Matrix entries (row-major) kept, and the coefficient each goes to.
+        public var entries: [Int]
+        public var indices: [Int]
     }
-    let coefficientSources: [CoefficientSource]
+    public let coefficientSources: [CoefficientSource]
 
     // MARK: fusion inside a stage
 

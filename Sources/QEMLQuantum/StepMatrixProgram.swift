@@ -6,25 +6,25 @@ import QEMLIR
 ///
 /// The matrix of a fused block is the product of its factors, each embedded in the block's index
 /// space: starting from the identity, each factor is applied to every column.
-struct StepMatrixProgram: Hashable, Sendable {
-    enum Source: Hashable, Sendable {
+public struct StepMatrixProgram: Hashable, Sendable {
+    public enum Source: Hashable, Sendable {
         case fixed([Complex])
         case gate(GateKind, [Angle])
     }
 
-    struct Factor: Hashable, Sendable {
-        var source: Source
+    public struct Factor: Hashable, Sendable {
+        public var source: Source
         /// Block-index offset of each of the factor's 2^k basis states (its wires[0] most significant).
-        var offsets: [Int]
+        public var offsets: [Int]
         /// Block indices with all of the factor's bits zero.
-        var bases: [Int]
+        public var bases: [Int]
     }
 
     /// 2^k for the step's k wires.
-    let dimension: Int
-    let factors: [Factor]
+    public let dimension: Int
+    public let factors: [Factor]
     /// The step is a single gate on its own wires: its matrix is written directly.
-    let isSingleGate: Bool
+    public let isSingleGate: Bool
 
     /// Complex scratch `evaluate` needs.
     var scratchCount: Int { 16 + dimension }

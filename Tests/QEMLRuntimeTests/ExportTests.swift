@@ -207,7 +207,7 @@ final class ExportTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertEqual(refused.stdout, "")
         XCTAssertEqual(refused.stderr, "error: \(nan): sample 5: NaN is not a finite number (non-finite input (NaN or Inf))\n  fix: qemlc refuses non-finite input; clean the data first (numpy: np.isfinite(x).all())\n")
-        let header = try String(contentsOf: dir.appendingPathComponent("qemlnet-tiny.h"), encoding: .utf8)
+        let header = try run("cc", ["-E", "-P", "qemlnet-tiny.h"], in: dir).stdout  // qeml.h under the model's prefix
         XCTAssertTrue(header.contains("QEMLNET_TINY_ERROR_NONFINITE = 11"), "the status is part of the C API")
         // Usage errors exit 64.
         XCTAssertEqual(try run(classify, [], in: dir).status, 64)
@@ -348,8 +348,8 @@ final class ExportTests: XCTestCase {
         }
     }
 
-    /// The circuit as generated C against the interpreter's state-vector kernel (the tiny model's
-    /// circuit, alone, through `run_spectrogram` — its input is the angles).
+    /// The tiny model's circuit alone (folded into observables: a kernel in the object) through
+    /// `run_spectrogram` — its input is the angles — against the interpreter's state-vector kernel.
     func testCircuitModelMatchesInterpreter() throws {
         _ = try requireTool("cc")
         let g = try QIR.load(path: examplePath("qemlnet-circuit.qir"))
@@ -396,7 +396,8 @@ final class ExportTests: XCTestCase {
         XCTAssertTrue(short.stderr.contains("has 3 values; the model's input takes 4"), short.stderr)
     }
 
-    /// The generated front end alone (`fe_run` in a small harness) against QEMLSignal's
+    /// The fixed front end (`qeml_frontend.c`'s `fe_run` in a small harness, with the generated
+    /// tables of each variant) against QEMLSignal's
     /// `FrontEnd` for settings the example models do not use: an n_fft that is not a power of
     /// two (the DFT path), zero padding, no padding, dB with top_db, magnitude and power, no
     /// resize, upsampling resize, no standardize, mel bands (log1p and dB), a short signal
@@ -426,7 +427,8 @@ final class ExportTests: XCTestCase {
                 #include <stddef.h>
                 #include <stdint.h>
                 #include <string.h>
-                \(try CFrontEnd.source(fe))
+                \(try CFrontEnd.tables(fe))
+                #include "qeml_frontend.c"
                 static float padded[FE_PADDED_FLOATS], spec[FE_SPEC_FLOATS], resized[FE_OUT_FLOATS], in[4096];
                 static float work[FE_WORK_FLOATS];
                 int main(void) {
@@ -439,7 +441,8 @@ final class ExportTests: XCTestCase {
             let dir = work.appendingPathComponent("fe\(v)")
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Data(harness.utf8).write(to: dir.appendingPathComponent("fe.c"))
-            let build = try run("cc", ["-O2", "-std=c11", "-Wall", "-o", "fe", "fe.c", "-lm"], in: dir)
+            for f in CRuntimeFiles.files where f.name == "qeml_frontend.c" { try Data(f.bytes).write(to: dir.appendingPathComponent(f.name)) }
+            let build = try run("cc", ["-O2", "-std=c11", "-Wall", "-Wextra", "-Werror", "-o", "fe", "fe.c", "-lm"], in: dir)
             XCTAssertEqual(build.status, 0, "variant \(v): \(build.stderr)")
             XCTAssertFalse(build.stderr.contains("warning"), "variant \(v): \(build.stderr)")
             let input = dir.appendingPathComponent("signal.f32")

@@ -15,8 +15,9 @@ import QEMLTensor
 /// - QEMLQuantum's Swift evaluator (`CircuitPlan.run`): only for a schedule above that limit
 ///   (LLVM compile time), and for a state-vector circuit on a target that is not this machine
 ///   until it is exported; reports name it;
-/// - the exported runtime's C state vector (`CircuitStep`): the edge board has no LLVM, so the
-///   state-vector circuits it runs are C (folded ones are in its object file like other kernels).
+/// - the exported runtime's C evaluator (`Export/C/qeml_circuit.c`, tables from `CircuitTables`):
+///   the edge board has no LLVM, so it runs the same schedule as portable C (folded circuits are
+///   in its object file like other kernels).
 ///
 /// The `circuit` op on a state vector, reading the angles from and writing the expectation values
 /// to the arena: the compiled cache-blocked kernel of the plan's schedule once `CompiledModel` has

@@ -19,7 +19,8 @@ public struct ExportBundle: Sendable {
 extension ExportedModel {
     /// The file names, in the order they are written (for the overwrite check before any work).
     public func fileNames(embedWeights: Bool) -> [String] {
-        ["\(stem).o", "\(stem).h", "\(stem)_runtime.c"] + (embedWeights ? [] : ["\(stem).weights"]) + ["main.c", "Makefile", "README.md"]
+        ["\(stem).o", "\(stem).h", "\(stem)_runtime.c"] + (embedWeights ? [] : ["\(stem).weights"]) + CRuntimeFiles.names
+            + ["model.h", "Makefile", "README.md"]
     }
 
     /// Generates every file; `progress` is called before each stage.
@@ -34,21 +35,15 @@ extension ExportedModel {
         var files = [
             ExportFile(name: "\(stem).o", bytes: object),
             ExportFile(name: "\(stem).h", bytes: Array(header(qemlcVersion: qemlcVersion, embedded: embedWeights).utf8)),
-            ExportFile(name: "\(stem)_runtime.c", bytes: Array(try runtimeSource(qemlcVersion: qemlcVersion, embedded: embedWeights, symbols: symbols).utf8)),
+            ExportFile(name: "\(stem)_runtime.c", bytes: Array(try runtimeSource(qemlcVersion: qemlcVersion, symbols: symbols).utf8)),
         ]
         if !embedWeights { files.append(ExportFile(name: "\(stem).weights", bytes: weights)) }
-        files.append(ExportFile(name: "main.c", bytes: Array(mainC(embedded: embedWeights).utf8)))
+        files += CRuntimeFiles.files
+        files.append(ExportFile(name: "model.h", bytes: Array(modelHeader.utf8)))
         files.append(ExportFile(name: "Makefile", bytes: Array(makefile().utf8)))
         let codeBytes = embedWeights ? object.count - weights.count : object.count
         files.append(ExportFile(name: "README.md", bytes: Array(readme(qemlcVersion: qemlcVersion, embedded: embedWeights, objectBytes: codeBytes).utf8)))
         return ExportBundle(files: files, codeBytes: codeBytes, weightsBytes: weights.count, arenaBytes: arenaBytes,
                             contextBytes: contextBytes, modelHash: modelHashHex)
-    }
-}
-
-extension KernelPlan {
-    /// Step `i`'s packed weights (the kernel's `params`).
-    func exportParams(step i: Int) -> [Float] {
-        steps[i].params
     }
 }

@@ -6,15 +6,17 @@ import QEMLSignal
 import QEMLTensor
 
 /// A model prepared for the edge runtime: the executor's kernel plan for one target (the same
-/// kernels, arena layout and packed weights the JIT runs), flattened into what the generated C
-/// needs — one call per step with constant arena offsets, the weight blocks in file order, the
-/// circuit steps as generated C, the front end's constants.
+/// kernels, arena layout, packed weights and circuit schedule the JIT runs), flattened into the
+/// tables the fixed C runtime reads — one entry per step with constant arena offsets, the weight
+/// blocks in file order, the circuits' schedules, the front end's constants.
 ///
-/// The kernels become one object file (LLVM, specialised for the target); everything around
-/// them — the step driver, the weights loader, the front end and the circuit — is generated C
-/// (`<model>_runtime.c`) that the user's compiler builds. C rather than LLVM IR for that part:
-/// it is a handful of loops run once per inference, and as readable C the user can audit it,
-/// step through it in a debugger and build it for any board with nothing but `cc`.
+/// The kernels become one object file (LLVM, specialised for the target). Everything around
+/// them — the step driver, the weights loader, the front end, the circuit evaluator, `main.c` —
+/// is fixed C in `Export/C/`, copied byte for byte into the bundle (`CRuntimeFiles`); only
+/// `<model>.h` (constants and prefix) and `<model>_runtime.c` (tables) are generated. C rather
+/// than LLVM IR for that part: it is a handful of loops run once per inference, and as readable
+/// C the user can audit it, step through it in a debugger and build it for any board with
+/// nothing but `cc`.
 public struct ExportedModel {
     /// The file stem (`qemlnet-tiny`) and the C prefix (`qemlnet_tiny`).
     public let stem: String
@@ -29,7 +31,7 @@ public struct ExportedModel {
     public var streamHop: Int
     let steps: [Step]
     /// Packed weight blocks in file order (each starts 64-byte aligned in the payload).
-    let blocks: [[Float]]
+    let blocks: [WeightBlock]
     /// The class output (probabilities) and every output, in plain NCHW per sample.
     let outputs: [Output]
     let input: Input
@@ -42,13 +44,12 @@ public struct ExportedModel {
         enum Action {
             /// Generated kernel `definition` (an index into the plan's definitions) over items `0..<items` (batch 1).
             case kernel(definition: Int, items: Int)
-            case circuit(CircuitStep)
+            case circuit(CircuitTables)
         }
         var action: Action
         /// Arena offsets (floats) of the step's buffers, in the kernel's buffer order.
         var offsets: [Int]
-        /// The weight block of the step's packed params (kernels), or the first block of the
-        /// circuit's weight operands.
+        /// The weight block of the step's packed params (kernels), or of the circuit's numbers.
         var block: Int?
         var comment: String
     }
@@ -99,22 +100,27 @@ public struct ExportedModel {
         if outputs.isEmpty { throw ExportError("the model has no outputs", fix: "add an `output` line") }
 
         var steps: [Step] = []
-        var blocks: [[Float]] = []
-        for (i, s) in plan.steps.enumerated() {
+        var blocks: [WeightBlock] = []
+        for s in plan.steps {
             let stepOffsets = s.slots.map { offsets[$0] }
             switch s.action {
             case .kernel(let k):
                 let d = plan.definitions[k]
-                let params = plan.exportParams(step: i)
+                guard stepOffsets.count <= Self.maximumBuffers else {
+                    throw ExportError("kernel \(d.name) takes \(stepOffsets.count) buffers; the exported runtime passes at most \(Self.maximumBuffers)")
+                }
+                let params = s.params
                 var block: Int?
-                if !params.isEmpty { blocks.append(params); block = blocks.count - 1 }
+                if !params.isEmpty { blocks.append(WeightBlock(floats: params)); block = blocks.count - 1 }
                 steps.append(Step(action: .kernel(definition: k, items: d.itemsPerSample),
                                   offsets: stepOffsets, block: block, comment: "\(s.node): \(s.summary)"))
-            case .circuit(_, let f):
-                let c = try CircuitStep(f, firstBlock: blocks.count)
-                blocks.append(contentsOf: c.weightBlocks)
-                steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: c.weightBlocks.isEmpty ? nil : c.firstBlock,
-                                  comment: "\(s.node): circuit, \(c.qubits) qubits, \(plural(c.gates.count, "gate"))"))
+            case .circuit(let evaluation, _):
+                let c = try CircuitTables(evaluation, target: plan.target)
+                blocks.append(c.block)
+                let stages = c.schedule.stages.count
+                steps.append(Step(action: .circuit(c), offsets: stepOffsets, block: blocks.count - 1,
+                                  comment: "\(s.node): circuit, \(c.qubits) qubits, \(plural(evaluation.gates, "gate")): \(evaluation.plan.name), "
+                                      + "state vector in \(plural(stages, "stage")) of \(plural(c.schedule.opCount, "op"))"))
             case .fallback(let f):
                 let why = s.reason.map { " (\($0))" } ?? ""
                 throw ExportError("\(f.node.op) %\(s.node) has no generated kernel\(why); the JIT runs it on the reference interpreter, so it cannot be exported",
@@ -147,9 +153,12 @@ public struct ExportedModel {
             }
             h.update(s.offsets.map(String.init).joined(separator: ","))
         }
-        for b in blocks { h.update("b \(b.count)") }
+        for b in blocks { h.update("b \(b.bytes.count)") }
         modelHash = h.value
     }
+
+    /// `QEML_MAX_BUFFERS` in `C/qeml_tables.h`.
+    static let maximumBuffers = 16
 
     public var arenaBytes: Int { plan.arenaBytesPerSample }
     public var weightsBytes: Int { WeightsImage.fileBytes(blocks) }

@@ -1,8 +1,29 @@
 import Foundation
 
-/// The `<model>.weights` file: a 64-byte header, then every weight block packed in the
-/// kernels' layouts, each block starting at a 64-byte boundary (the file is read into a
-/// 64-byte aligned buffer, so blocks are aligned as the kernels' ABI requires).
+/// One block of the weights payload, as the runtime reads it: a kernel's packed params (f32), a
+/// circuit's numbers (f64). Bytes, so the loader and the file format do not depend on the element
+/// type (little-endian, as every supported target).
+struct WeightBlock: Sendable {
+    var bytes: [UInt8]
+
+    init(floats: [Float]) {
+        bytes = [UInt8](repeating: 0, count: floats.count * 4)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, f) in floats.enumerated() { raw.storeBytes(of: f.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
+        }
+    }
+
+    init(doubles: [Double]) {
+        bytes = [UInt8](repeating: 0, count: doubles.count * 8)
+        bytes.withUnsafeMutableBytes { raw in
+            for (i, d) in doubles.enumerated() { raw.storeBytes(of: d.bitPattern.littleEndian, toByteOffset: 8 * i, as: UInt64.self) }
+        }
+    }
+}
+
+/// The `<model>.weights` file: a 64-byte header, then every weight block, each starting at a
+/// 64-byte boundary (the file is read into a 64-byte aligned buffer, so blocks are aligned as
+/// the kernels' ABI requires).
 ///
 ///     offset  size  field
 ///          0     8  magic "QEMLWTS\0"
@@ -14,34 +35,30 @@ import Foundation
 ///         40     4  block count (u32)
 ///         44    20  zero
 ///
-/// Floats are IEEE-754 little-endian (every supported target is little-endian).
+/// The runtime finds a block at its byte offset (generated into `<model>_runtime.c`).
 enum WeightsImage {
     static let magic: [UInt8] = Array("QEMLWTS".utf8) + [0]
     static let formatVersion = 1
     static let headerBytes = 64
-    static let alignmentFloats = 16
+    static let alignment = 64
 
-    /// Offsets of the blocks in the payload, in floats.
-    static func offsets(_ blocks: [[Float]]) -> (offsets: [Int], totalFloats: Int) {
+    /// Byte offsets of the blocks in the payload, and the payload's size.
+    static func offsets(_ blocks: [WeightBlock]) -> (offsets: [Int], totalBytes: Int) {
         var offsets: [Int] = [], total = 0
         for b in blocks {
             offsets.append(total)
-            total += (b.count + alignmentFloats - 1) / alignmentFloats * alignmentFloats
+            total += (b.bytes.count + alignment - 1) / alignment * alignment
         }
-        return (offsets, max(total, alignmentFloats))
+        return (offsets, max(total, alignment))
     }
 
-    static func fileBytes(_ blocks: [[Float]]) -> Int { headerBytes + offsets(blocks).totalFloats * 4 }
+    static func fileBytes(_ blocks: [WeightBlock]) -> Int { headerBytes + offsets(blocks).totalBytes }
 
     /// The payload (blocks at their offsets, zeros between).
-    static func payload(_ blocks: [[Float]]) -> [UInt8] {
+    static func payload(_ blocks: [WeightBlock]) -> [UInt8] {
         let (offsets, total) = offsets(blocks)
-        var floats = [Float](repeating: 0, count: total)
-        for (b, o) in zip(blocks, offsets) { floats.replaceSubrange(o..<(o + b.count), with: b) }
-        var bytes = [UInt8](repeating: 0, count: total * 4)
-        bytes.withUnsafeMutableBytes { raw in
-            for (i, f) in floats.enumerated() { raw.storeBytes(of: f.bitPattern.littleEndian, toByteOffset: 4 * i, as: UInt32.self) }
-        }
+        var bytes = [UInt8](repeating: 0, count: total)
+        for (b, o) in zip(blocks, offsets) { bytes.replaceSubrange(o..<(o + b.bytes.count), with: b.bytes) }
         return bytes
     }
 
@@ -60,7 +77,7 @@ enum WeightsImage {
     }
 
     /// The whole file.
-    static func file(_ blocks: [[Float]], modelHash: UInt64) -> [UInt8] {
+    static func file(_ blocks: [WeightBlock], modelHash: UInt64) -> [UInt8] {
         let body = payload(blocks)
         var header = [UInt8](repeating: 0, count: headerBytes)
         func put<T: FixedWidthInteger>(_ v: T, at offset: Int) {

@@ -8,7 +8,7 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write a standalone C runtime for a model and target: kernels object, header, weights, example, Makefile.",
         discussion: """
-            DIR receives <model>.o (the generated kernels for the target), <model>_runtime.c (front end, weights loader, step driver), <model>.h (the C API), <model>.weights (pre-packed, with header and checksum; inside the object with --embed-weights), main.c, a Makefile and a README. `make` in DIR builds ./classify with cc; for a board, `make CC=aarch64-linux-gnu-gcc` after exporting with --target aarch64-neon.
+            DIR receives <model>.o (the generated kernels for the target), <model>_runtime.c (the model's tables: steps, arena offsets, front end constants, circuit schedule), <model>.h (the model's constants and C prefix), <model>.weights (pre-packed, with header and checksum; inside the object with --embed-weights), the fixed runtime (qeml.h, the C API; qeml_tables.h, qeml_runtime.c, qeml_frontend.c, qeml_circuit.c: the same bytes in every export, included by <model>_runtime.c), main.c and model.h (the classify example), a Makefile and a README. `make` in DIR builds ./classify with cc; for a board, `make CC=aarch64-linux-gnu-gcc` after exporting with --target aarch64-neon.
             """)
 
     @Argument(help: "The model (.qir).") var model: String
