@@ -70,24 +70,6 @@ public enum QuantizationMath {
 
     /// `x` rounded to the nearest bf16 value, as an f32.
     @inline(__always) public static func roundToBF16(_ x: Float) -> Float { Float(bitPattern: UInt32(bf16Bits(x)) << 16) }
-
-    /// BatchNorm and bias folded into a conv or dense weight (`w' = w·γ/√(σ²+ε)`,
-    /// `b' = (b − μ)·γ/√(σ²+ε) + β`, in Double then rounded once), `w` as `[out, …]`.
-    public static func fold(weight w: [Float], outChannels o: Int, bias: [Float]?, batchNorm: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Double)?)
-        -> (weight: [Float], bias: [Float]) {
-        let per = w.count / o
-        var wf = [Float](repeating: 0, count: w.count), bf = [Float](repeating: 0, count: o)
-        for co in 0..<o {
-            var scale = 1.0, shift = Double(bias?[co] ?? 0)
-            if let bn = batchNorm {
-                scale = Double(bn.gamma[co]) / (Double(bn.variance[co]) + bn.eps).squareRoot()
-                shift = (shift - Double(bn.mean[co])) * scale + Double(bn.beta[co])
-            }
-            bf[co] = Float(shift)
-            for i in co * per..<(co + 1) * per { wf[i] = Float(Double(w[i]) * scale) }
-        }
-        return (wf, bf)
-    }
 }
 
 /// How a quantized weights file stores an op (docs/QUANTIZATION.md "The file"): for a conv2d

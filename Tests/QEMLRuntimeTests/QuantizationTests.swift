@@ -29,7 +29,7 @@ final class QuantizationTests: XCTestCase {
     /// The int32 accumulation and f32 epilogue equal the f32 convolution of the dequantized
     /// numbers (exact products, one rounding per sum in the reference) to within f32 rounding.
     func testInt8ConvolutionMatchesTheDequantizedFloatConvolution() throws {
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         for (c, h, w, o, k, s, p) in [(3, 7, 6, 5, 3, 1, 1), (16, 5, 5, 8, 1, 1, 0), (4, 9, 8, 3, 3, 2, 1), (2, 4, 4, 1, 5, 1, 2)] {
             let geo = Int8Reference.ConvGeometry(inChannels: c, height: h, width: w, outChannels: o, kernel: [k, k], stride: [s, s], padding: [p, p])
             let x = (0..<2 * c * h * w).map { _ in Float(rng.next() % 40) / 10 }  // 0…3.9
@@ -103,18 +103,5 @@ final class QuantizationTests: XCTestCase {
         let want = try interpreter.evaluate(["probs"], inputs: ["spectrogram": x])["probs"]!
         let got = try compiled.run(inputs: ["spectrogram": x])["probs"]!
         XCTAssertLessThanOrEqual(Agreement.absolute(got.data, want.data), 2e-3)
-    }
-}
-
-/// A small deterministic generator for test data.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

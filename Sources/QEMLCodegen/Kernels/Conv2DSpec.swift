@@ -103,7 +103,7 @@ public struct ConvWeights: Sendable {
 
     /// Weight and bias with BatchNorm folded in (dense over input channels: groups expanded to
     /// a block-diagonal weight): `w' = w·γ/√(σ²+ε)`, `b' = (b−μ)·γ/√(σ²+ε) + β`.
-    func folded(_ spec: Conv2DSpec) throws(CodegenError) -> (weight: [Float], bias: [Float]) {
+    public func folded(_ spec: Conv2DSpec) throws(CodegenError) -> (weight: [Float], bias: [Float]) {
         let o = spec.outChannels, ig = spec.inChannels / spec.groups, kh = spec.kernel[0], kw = spec.kernel[1]
         guard weight.shape == [o, ig, kh, kw] else {
             throw CodegenError(.kernel, "\(spec): the weight is \(describeShape(weight.shape)), expected \(describeShape([o, ig, kh, kw]))")

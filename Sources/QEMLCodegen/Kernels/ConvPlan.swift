@@ -209,7 +209,9 @@ extension KernelDefinition {
             buffers.append(Buffer(name: "avg", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
             buffers.append(Buffer(name: "max", role: .output, shape: [spec.outChannels, 1, 1], elementsPerSample: pooled))
         }
-        return KernelDefinition(name: name, kind: "conv2d", summary: spec.description, buffers: buffers,
+        // `compile` says which bf16 path the target takes.
+        let path = spec.weights != .bf16 ? "" : plan.bf16Dot ? " (vdpbf16ps)" : " (widened to f32)"
+        return KernelDefinition(name: name, kind: "conv2d", summary: spec.description + path, buffers: buffers,
                                 itemsPerSample: plan.itemsPerSample, flopsPerSample: spec.flopsPerSample, lanes: c,
                                 params: plan.pack(weight: w, bias: b), body: .conv2d(plan))
     }

@@ -37,7 +37,7 @@ extension KernelDefinition {
         }
         let params = format.pack(packed) + b
         let act = activation == .none ? "" : "+\(activation.rawValue)"
-        let bf16 = format == .f32 ? "" : " \(format.rawValue) weights"
+        let bf16 = format == .f32 ? "" : " \(format.rawValue) weights (widened to f32)"
         return KernelDefinition(name: name, kind: "dense", summary: "dense \(inFeatures)→\(outFeatures) +bias\(act)\(bf16)",
                                 buffers: [.blocked("input", .input, [inFeatures, 1, 1], lanes: l), .blocked("output", .output, [outFeatures, 1, 1], lanes: l)],
                                 itemsPerSample: spec.outBlocks, flopsPerSample: 2 * inFeatures * outFeatures, lanes: l, params: params, body: .dense(spec))

@@ -1,3 +1,4 @@
+import QEMLCodegen
 import QEMLIR
 import QEMLPasses
 import QEMLTensor
@@ -55,14 +56,18 @@ public struct QuantizedWeights {
                 return t.data
             }
             let bias = try vector("bias")
-            var bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Double)?
+            var bn: ConvWeights.BatchNorm?
             if let g = try vector("bn_weight") {
                 guard let b = try vector("bn_bias"), let m = try vector("bn_mean"), let v = try vector("bn_var") else {
                     throw QuantizationError("%\(d.name): a folded BatchNorm needs all four of its parameters")
                 }
-                bn = (g, b, m, v, n.attributes.double("eps") ?? 1e-5)
+                bn = ConvWeights.BatchNorm(gamma: g, beta: b, mean: m, variance: v, eps: n.attributes.double("eps") ?? 1e-5)
             }
-            let (fw, fb) = QuantizationMath.fold(weight: wt.data, outChannels: out, bias: bias, batchNorm: bn)
+            // The code generator's folding, per output channel over the weight as stored (a dense
+            // weight is a 1×1 conv's; groups need no expansion here).
+            let shape = wt.rank == 2 ? wt.shape + [1, 1] : wt.shape
+            let (fw, fb) = try ConvWeights(weight: Tensor(shape: shape, data: wt.data), bias: bias, batchNorm: bn)
+                .folded(Conv2DSpec(inChannels: shape[1], height: shape[2], width: shape[3], outChannels: out, kernel: [shape[2], shape[3]]))
             stored[w + QuantizedFile.foldedBias] = StoredTensor(Tensor(shape: [out], data: fb))
             switch d.precision {
             case .bf16:

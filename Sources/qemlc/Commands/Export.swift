@@ -65,7 +65,8 @@ struct Export: ParsableCommand {
             throw UserError("cannot create \(output): \(error.localizedDescription)", fix: "check the path and permissions")
         }
         for f in bundle.files { try atomicWrite(Data(f.bytes), to: folder.appendingPathComponent(f.name).path) }
-        print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(shown)/, \(exported.precision)")
+        print("exported \(graph.name) for \(targetDescription.name) (\(targetDescription.triple)) to \(shown)/")
+        print("precision: \(exported.precision)")
         var t = TextTable(["", "bytes"], rightAligned: [1])
         t.add(["code", String(bundle.codeBytes)])
         t.add([embedWeights ? "weights (in the object)" : "weights", String(bundle.weightsBytes)])
