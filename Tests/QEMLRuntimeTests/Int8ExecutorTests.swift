@@ -10,36 +10,15 @@ import QEMLTensor
 /// u8 slots, quantize steps at f32 → int8 boundaries, and results that agree with the
 /// interpreter's integer reference on the same quantized weights.
 final class Int8ExecutorTests: XCTestCase {
-    /// A quantized weights file as `qemlc quantize` writes it (docs/QUANTIZATION.md "The file"),
-    /// with one activation scale for every int8 input instead of calibrated ones: BatchNorm
-    /// folded, per-channel s8 weights, and — with `requantize` — output scales where every
-    /// reader is an int8 op's input.
+    /// A quantized weights file as `qemlc quantize` writes it (`QuantizedWeights`), with one
+    /// activation range for every int8 input instead of calibrated ones; without `requantize`,
+    /// every int8 op's output stays f32 (no output scales).
     static func quantized(_ parsed: Graph, _ weights: [String: Tensor], scale: Float, requantize: Bool) throws -> [String: Tensor] {
-        let g = try PassManager().run(parsed, context: PassContext(weights: weights)).graph
-        let int8 = Set(QuantizePass.decisions(g, precision: .int8).filter { $0.precision == .int8 }.map(\.node))
-        let users = g.users()
-        var out = weights
-        func data(_ v: ValueID?) -> [Float]? { v.flatMap { g[$0].weightName }.flatMap { weights[$0]?.data } }
-        for i in int8 {
-            let n = g.nodes[i]
-            guard let wv = n.operand(1), let w = g[wv].weightName, let wt = weights[w] else { continue }
-            let o = wt.shape[0]
-            var bn: (gamma: [Float], beta: [Float], mean: [Float], variance: [Float], eps: Double)?
-            if let gamma = data(n.operand(3)), let beta = data(n.operand(4)),
-               let mean = data(n.operand(5)), let variance = data(n.operand(6)) {
-                bn = (gamma, beta, mean, variance, n.attributes.double("eps") ?? 1e-5)
-            }
-            let folded = QuantizationMath.fold(weight: wt.data, outChannels: o, bias: data(n.operand(2)), batchNorm: bn)
-            let (q, scales) = QuantizationMath.quantizeWeights(folded.weight, outChannels: o)
-            out[w] = Tensor(shape: wt.shape, data: q.map { Float($0) })
-            out[w + QuantizedFile.weightScale] = Tensor(shape: [o], data: scales)
-            out[w + QuantizedFile.foldedBias] = Tensor(shape: [o], data: folded.bias)
-            out[w + QuantizedFile.inputScale] = Tensor(shape: [1], data: [scale])
-            if requantize, let y = n.results.first, !g.outputs.contains(y), !users[y.raw].isEmpty,
-               users[y.raw].allSatisfy({ u in int8.contains(u) && g.nodes[u].operands.enumerated().allSatisfy { $0.element != y || $0.offset == 0 } }) {
-                out[w + QuantizedFile.outputScale] = Tensor(shape: [1], data: [scale])
-            }
-        }
+        let fused = try PassManager().run(parsed, until: "fuse-cbam", context: PassContext(weights: weights)).graph
+        let decisions = QuantizePass.decisions(fused, precision: .int8)
+        let ranges = Dictionary(uniqueKeysWithValues: QuantizedWeights.calibratedValues(fused, decisions).map { ($0, scale * 127) })
+        var out = try QuantizedWeights(fused: fused, weights: weights, precision: .int8, ranges: ranges).tensors
+        if !requantize { for k in out.keys where k.hasSuffix(QuantizedFile.outputScale) { out[k] = nil } }
         return out
     }
 
