@@ -18,7 +18,7 @@ final class TargetTests: XCTestCase {
     }
 
     func testBuiltInTargets() throws {
-        XCTAssertEqual(TargetDescription.builtIn.map(\.name), ["host", "x86-64-v2", "x86-64-avx2", "x86-64-avx512", "aarch64-neon"])
+        XCTAssertEqual(TargetDescription.builtIn.map(\.name), ["host", "x86-64-v2", "x86-64-avx2", "x86-64-avx512", "aarch64-neon", "aarch64-neon-dotprod"])
         let avx2 = try TargetDescription.named("x86-64-avx2")
         XCTAssertEqual(avx2.vectorWidth, 8)
         XCTAssertEqual(avx2.vectorRegisters, 16)
@@ -44,7 +44,7 @@ final class TargetTests: XCTestCase {
 
     func testUnknownTargetIsAClearError() {
         XCTAssertThrowsError(try TargetDescription.named("pentium")) { e in
-            XCTAssertEqual("\(e)", "target: unknown target 'pentium'; known targets: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon; "
+            XCTAssertEqual("\(e)", "target: unknown target 'pentium'; known targets: host, x86-64-v2, x86-64-avx2, x86-64-avx512, aarch64-neon, aarch64-neon-dotprod; "
                            + "or pass a target file (key = value lines, see targets/README.md) as --target path/to/file.target")
         }
     }

@@ -14,8 +14,15 @@ rounds interleaved, and the best round's median is reported for every contender 
 CPU time per run is reported too: at one thread it is the run's time without the time spent
 descheduled (at two threads it adds up both threads, spinning included, so it is not latency).
 
+Reduced precision (--reduced): qemlc int8 (the weights file `qemlc quantize` writes, or
+--int8-weights) against OpenVINO int8 and ONNX Runtime int8 on a QDQ model from ONNX Runtime's
+`quantize_static` (per-channel s8 weights, u8 activations, calibrated on the same inputs), and
+OpenVINO at its default precision (bf16 on a CPU with AVX512_BF16; the script prints the
+`INFERENCE_PRECISION_HINT` it chose).
+
 Run (release build first: swift build -c release):
     python3 benchmarks/field/bench_field.py --qemlc .build/release/qemlc --threads 1 2
+    python3 benchmarks/field/bench_field.py --qemlc .build/release/qemlc --threads 1 2 --reduced
 """
 import argparse, json, os, platform, subprocess, sys, tempfile, time
 import numpy as np
@@ -93,17 +100,53 @@ class ORT:
 
 
 class OpenVINO:
-    def __init__(self, path, threads):
+    """precision: "f32" forces it; None keeps OpenVINO's default (bf16 where the CPU has it)."""
+    def __init__(self, path, threads, precision="f32"):
         import openvino as ov
         core = ov.Core()
-        self.compiled = core.compile_model(core.read_model(path), "CPU", {
-            "INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1,
-            "INFERENCE_PRECISION_HINT": "f32"})
+        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY", "NUM_STREAMS": 1}
+        if precision:
+            config["INFERENCE_PRECISION_HINT"] = precision
+        self.compiled = core.compile_model(core.read_model(path), "CPU", config)
         self.req = self.compiled.create_infer_request()
         self.version = ov.__version__
+        self.precision = str(self.compiled.get_property("INFERENCE_PRECISION_HINT"))
 
     def run(self, x):
         return self.req.infer({0: x})
+
+
+def calibration_inputs(folder, count):
+    """`count` network inputs like the timed one (standard normal), as .npy files in `folder`."""
+    os.makedirs(folder, exist_ok=True)
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal(SHAPE).astype(np.float32) for _ in range(count)]
+    for i, x in enumerate(xs):
+        np.save(os.path.join(folder, f"x{i:03d}.npy"), x)
+    return xs
+
+
+def qdq_onnx(f32_path, path, inputs):
+    """ONNX Runtime's static int8 quantization, QDQ format, per-channel weights."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.it = iter([{INPUT: x} for x in inputs])
+
+        def get_next(self):
+            return next(self.it, None)
+
+    prep = path + ".prep.onnx"
+    quant_pre_process(f32_path, prep)
+    quantize_static(prep, path, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+def qemlc_quantize(qemlc, weights, data, out, env):
+    subprocess.run([qemlc, "quantize", MODEL, "--weights", weights, "--calibrate", data, "--precision", "int8", "-o", out, "--force"],
+                   check=True, capture_output=True, text=True, env=env)
 
 
 def qemlc_bench(qemlc, weights, backend, threads, warmup, iterations, env):
@@ -123,6 +166,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--iterations", type=int, default=30)
     ap.add_argument("--no-blas", action="store_true", help="skip qemlc's blas backend")
+    ap.add_argument("--reduced", action="store_true",
+                    help="reduced precision: qemlc int8 vs OpenVINO int8/bf16 and ONNX Runtime int8 (QDQ model)")
+    ap.add_argument("--int8-weights", help="qemlc's int8 weights; default: qemlc quantize on --calibration inputs")
+    ap.add_argument("--calibration", type=int, default=16, help="calibration inputs (standard normal) for both quantizers")
     ap.add_argument("--json", help="also write the results here")
     args = ap.parse_args()
     global MODEL, INPUT, SHAPE
@@ -152,19 +199,34 @@ def main():
     print(f"qemlc jit vs ONNX Runtime, %features: max error {agreement:.2e} (relative to the largest |value|)")
 
     contenders = ["qemlc jit"] + ([] if args.no_blas else ["qemlc blas"]) + ["onnxruntime", "openvino"]
+    int8_weights, qdq_path = args.int8_weights, os.path.join(tmp, "edge.qdq.onnx")
+    if args.reduced:
+        calib = calibration_inputs(os.path.join(tmp, "calibration"), args.calibration)
+        if not int8_weights:
+            int8_weights = os.path.join(tmp, f"{args.model}.int8.safetensors")
+            qemlc_quantize(args.qemlc, weights, os.path.join(tmp, "calibration"), int8_weights, env)
+        qdq_onnx(onnx_path, qdq_path, calib)
+        contenders += ["qemlc int8", "openvino default", "openvino int8", "onnxruntime int8"]
     results = {t: {c: [] for c in contenders} for t in args.threads}
     info = {}
     for trial in range(args.trials):
         for t in args.threads:
             for c in contenders:
                 if c.startswith("qemlc"):
-                    r = qemlc_bench(args.qemlc, weights, c.split()[1], t, args.warmup, args.iterations, env)
+                    int8 = c == "qemlc int8"
+                    r = qemlc_bench(args.qemlc, int8_weights if int8 else weights, "jit" if int8 else c.split()[1], t,
+                                    args.warmup, args.iterations, env)
                     q = {"p50": r["latency_ms"]["p50"], "p90": r["latency_ms"]["p90"], "min": r["latency_ms"]["min"],
                          "cpu_p50": r["cpu_ms"]["p50"]}
                     info.setdefault("qemlc", {"cpu": r["cpu"], "llvm": r["llvm"]})
                 else:
-                    engine = (ORT if c == "onnxruntime" else OpenVINO)(onnx_path, t)
-                    info[c] = engine.version
+                    path = qdq_path if c.endswith("int8") else onnx_path
+                    if c.startswith("onnxruntime"):
+                        engine = ORT(path, t)
+                    else:
+                        engine = OpenVINO(path, t, precision="f32" if c == "openvino" else None)
+                        info[f"{c} precision"] = engine.precision
+                    info[c.split()[0]] = engine.version
                     q = time_loop(lambda: engine.run(x), args.warmup, args.iterations)
                     del engine
                 results[t][c].append(q)
@@ -173,6 +235,9 @@ def main():
 
     print(f"\n{platform.processor() or platform.machine()}, qemlc on {info.get('qemlc')}, onnxruntime {info.get('onnxruntime')}, "
           f"openvino {info.get('openvino')}, OPENBLAS_CORETYPE={env['OPENBLAS_CORETYPE']}")
+    if args.reduced:
+        print(f"OpenVINO INFERENCE_PRECISION_HINT: default {info.get('openvino default precision')}, "
+              f"QDQ model {info.get('openvino int8 precision')} (its non-quantized ops), forced {info.get('openvino precision')}")
     print("best of %d trials (median of %d runs each); ratio = contender / qemlc jit (> 1: qemlc faster)" % (args.trials, args.iterations))
     summary = {}
     for t in args.threads:
@@ -184,6 +249,9 @@ def main():
               "\n|---|---:|---:|---:|---:|---:|")
         for c in contenders:
             print(f"| {c} | {best[c]:.2f} | {fastest[c]:.2f} | {best[c] / best['qemlc jit']:.2f} | {cpu[c]:.2f} | {cpu[c] / cpu['qemlc jit']:.2f} |")
+        if args.reduced:
+            for ref in ["openvino int8", "openvino default", "onnxruntime int8"]:
+                print(f"qemlc int8 / {ref}: p50 {best['qemlc int8'] / best[ref]:.2f}, CPU {cpu['qemlc int8'] / cpu[ref]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"agreement": agreement, "info": info, "summary": summary, "trials": results}, f, indent=1)

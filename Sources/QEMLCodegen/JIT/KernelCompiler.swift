@@ -182,6 +182,7 @@ struct ObjectBuilder: Sendable {
         case .cbamApply(let s): CBAMApplyGenerator(a: s, b: b).emit()
         case .foldedCircuit(let s): FoldedCircuitGenerator(s: s, b: b).emit()
         case .fmaProbe(let s): FMAProbeGenerator(s: s, b: b).emit()
+        case .quantize(let s): QuantizeGenerator(s: s, b: b).emit()
         }
     }
 

@@ -1,8 +1,23 @@
+/// What a convolution multiplies: f32 FMAs, or u8 activations × s8 weights summed in i32
+/// (4-channel groups, one 32-bit word each) with the f32 epilogue of docs/QUANTIZATION.md and
+/// an f32 result or one requantized to u7 bytes.
+enum ConvArithmetic: Hashable, Sendable {
+    case f32
+    case int8(DotProduct, u8Output: Bool)
+
+    var isInt8: Bool { if case .int8 = self { return true } else { return false } }
+    var u8Output: Bool { if case .int8(_, let u8) = self { return u8 } else { return false } }
+}
+
 /// How a convolution is laid out for code generation: the blocked geometry and the register
 /// block (R output pixels × M channel blocks of c lanes = R·M vector accumulators).
 struct ConvPlan: Sendable {
     let spec: Conv2DSpec
     let lanes: Int
+    let arithmetic: ConvArithmetic
+    /// Multiply steps per input channel block, and 4-byte words per pixel of an input channel
+    /// block: c floats, or c/4 groups of four u8 channels.
+    var steps: Int { arithmetic.isInt8 ? lanes / 4 : lanes }
     /// bf16 weights on a target with `avx512bf16` and 16 lanes: `vdpbf16ps` over input-channel
     /// pairs (activations rounded to bf16), weights packed as pairs (`WeightFormat.pairs`).
     let bf16Dot: Bool
@@ -25,15 +40,21 @@ struct ConvPlan: Sendable {
     /// Work items: (sample, channel group, output row); with pooling or in plane mode
     /// (sample, channel group).
     var itemsPerSample: Int { spec.pool || planeMode ? channelGroups : channelGroups * oh }
-    var weightCount: Int { coutBlocks * cinBlocks * kh * kw * lanes * lanes }
+    /// Packed weight elements (f32 or bf16 values, or for int8 4-byte words of four s8); the
+    /// epilogue's constants follow: f32/bf16: bias; int8: multipliers `m[co] = s_x·s_w[co]`,
+    /// bias, then `1/s_y` (requantized output).
+    var weightCount: Int { coutBlocks * cinBlocks * kh * kw * steps * lanes }
     /// f32, or bf16 widened in registers (`WeightFormat`).
     var weightFormat: WeightFormat { spec.weights }
-    /// Where the bias starts in the params, in floats (after the packed weights).
-    var biasOffset: Int { weightFormat.floats(weightCount) }
     var weightAlign: Int { min(lanes * 4, 64) }
+    var multiplierOffset: Int { weightCount }
+    /// Where the bias starts in the params, in floats (after the packed weights).
+    var biasOffset: Int { arithmetic.isInt8 ? weightCount + coutBlocks * lanes : weightFormat.floats(weightCount) }
+    var outputScaleOffset: Int { weightCount + 2 * coutBlocks * lanes }
 
-    init(_ spec: Conv2DSpec, target: TargetDescription) {
+    init(_ spec: Conv2DSpec, target: TargetDescription, arithmetic: ConvArithmetic = .f32) {
         self.spec = spec
+        self.arithmetic = arithmetic
         lanes = target.vectorWidth
         bf16Dot = spec.weights == .bf16 && WeightFormat.hasBF16Dot(target)
         let coutBlocks = ceilDiv(spec.outChannels, lanes)
@@ -135,6 +156,32 @@ struct ConvPlan: Sendable {
             b[oc] = bias[oc]
         }
         return weightFormat.pack(bf16Dot ? WeightFormat.pairs(p, lanes: c) : p) + b
+    }
+
+    /// Packs s8 weights `[out][in][kh][kw]` (dense over input channels) into words
+    /// `[cout/c][cin/c][kh][kw][g: c/4][co: c]` of four bytes (input channels 4g…4g+3, little
+    /// endian as on every target), then `m`, bias (padded to `cout/c · c`) and `1/s_y`.
+    func packInt8(weight: [Int8], multipliers: [Float], bias: [Float], outputInverse: Float?) -> [Float] {
+        let c = lanes, taps = kh * kw, cinAll = spec.inChannels, cout = spec.outChannels
+        var words = [UInt32](repeating: 0, count: weightCount)
+        for oc in 0..<cout {
+            let ob = oc / c, co = oc % c
+            for ic in 0..<cinAll {
+                let ib = ic / c, g = (ic % c) / 4, k = ic % 4
+                for t in 0..<taps {
+                    let byte = UInt32(UInt8(bitPattern: weight[(oc * cinAll + ic) * taps + t]))
+                    words[(((ob * cinBlocks + ib) * taps + t) * steps + g) * c + co] |= byte << (8 * UInt32(k))
+                }
+            }
+        }
+        var p = words.map { Float(bitPattern: $0) }
+        p += [Float](repeating: 0, count: 2 * coutBlocks * c + 1)
+        for oc in 0..<cout {
+            p[multiplierOffset + oc] = multipliers[oc]
+            p[biasOffset + oc] = bias[oc]
+        }
+        p[outputScaleOffset] = outputInverse ?? 1
+        return p
     }
 }
 

@@ -28,17 +28,21 @@ public struct KernelDefinition: Sendable {
         public var role: Role
         /// The logical per-sample shape `[C, H, W]` (NCHW without the batch).
         public var shape: [Int]
-        /// Floats per sample as stored (blocked: channels padded).
+        /// Elements per sample as stored (blocked: channels padded).
         public var elementsPerSample: Int
         public var layout: Layout
+        public var element: ElementType = .f32
 
-        public init(name: String, role: Role, shape: [Int], elementsPerSample: Int, layout: Layout = .blocked) {
+        public init(name: String, role: Role, shape: [Int], elementsPerSample: Int, layout: Layout = .blocked, element: ElementType = .f32) {
             self.name = name
             self.role = role
             self.shape = shape
             self.elementsPerSample = elementsPerSample
             self.layout = layout
+            self.element = element
         }
+
+        public var bytesPerSample: Int { elementsPerSample * element.bytes }
 
         /// A blocked buffer of a `[C, H, W]` tensor.
         static func blocked(_ name: String, _ role: Role, _ shape: [Int], lanes: Int) -> Buffer {
@@ -65,6 +69,13 @@ public struct KernelDefinition: Sendable {
     public var outputs: [Buffer] { buffers.filter { $0.role == .output } }
 }
 
+/// What one element of an activation buffer is: f32, or a u7 activation of an int8 op
+/// (one byte, 0…127; the buffer is still passed as `float*`).
+public enum ElementType: String, Hashable, Sendable {
+    case f32, u8
+    public var bytes: Int { self == .f32 ? 4 : 1 }
+}
+
 /// What a kernel computes, in enough detail to generate it.
 enum KernelBody: Sendable {
     case conv2d(ConvPlan)
@@ -80,6 +91,7 @@ enum KernelBody: Sendable {
     case cbamApply(CBAMApplySpec)
     case foldedCircuit(FoldedCircuitSpec)
     case fmaProbe(FMAProbeSpec)
+    case quantize(QuantizeSpec)
 }
 
 /// An activation fused at the end of a kernel.

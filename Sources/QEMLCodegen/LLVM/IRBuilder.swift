@@ -139,7 +139,21 @@ final class IRBuilder {
         return a.withUnsafeMutableBufferPointer { LLVMBuildCall2(builder, type, decl, $0.baseAddress, UInt32(args.count), "") }
     }
 
+    /// Calls a function (an intrinsic by its full name, e.g. `llvm.x86.avx512.vpdpbusd.512`)
+    /// declared here with the arguments' types and `returning`.
+    func call(_ name: String, _ args: [IRValue], returning result: IRType) -> IRValue {
+        let type = m.functionType(result, args.map { typeOf($0) })
+        let f = m.function(named: name) ?? m.addFunction(name, type)
+        var a: [IRValue?] = args
+        return a.withUnsafeMutableBufferPointer { LLVMBuildCall2(builder, type, f, $0.baseAddress, UInt32(args.count), "") }
+    }
+
     // MARK: vectors
+
+    /// The lanes `indices` of `v`, as a new vector.
+    func shuffle(_ v: IRValue, _ indices: [Int]) -> IRValue {
+        LLVMBuildShuffleVector(builder, v, LLVMGetUndef(typeOf(v)), m.constVector(indices.map { m.constI32($0) }), "")
+    }
 
     func extract(_ v: IRValue, _ lane: Int) -> IRValue { LLVMBuildExtractElement(builder, v, m.constI32(lane), "") }
     func insert(_ v: IRValue, _ x: IRValue, _ lane: Int) -> IRValue { LLVMBuildInsertElement(builder, v, x, m.constI32(lane), "") }
@@ -172,6 +186,12 @@ final class IRBuilder {
         return idx.withUnsafeMutableBufferPointer { LLVMBuildInBoundsGEP2(builder, m.f32, base, $0.baseAddress, 1, "") }
     }
     func gep(_ base: IRValue, _ index: Int) -> IRValue { index == 0 ? base : gep(base, m.constI64(index)) }
+    /// `&base[index]` as an `i8*`, for byte (u8) buffers passed as `float*`.
+    func gepBytes(_ base: IRValue, _ index: IRValue) -> IRValue {
+        var idx: [IRValue?] = [index]
+        let bytes = bitcast(base, m.pointer(to: m.i8))
+        return idx.withUnsafeMutableBufferPointer { LLVMBuildInBoundsGEP2(builder, m.i8, bytes, $0.baseAddress, 1, "") }
+    }
 
     func loadF32(_ p: IRValue) -> IRValue {
         let v = LLVMBuildLoad2(builder, m.f32, p, "")!

@@ -12,6 +12,7 @@ final class IRModule {
 
     let void: IRType
     let i1: IRType
+    let i8: IRType
     let i32: IRType
     let i64: IRType
     let f32: IRType
@@ -22,6 +23,7 @@ final class IRModule {
         module = LLVMModuleCreateWithNameInContext(name, context)
         void = LLVMVoidTypeInContext(context)
         i1 = LLVMInt1TypeInContext(context)
+        i8 = LLVMInt8TypeInContext(context)
         i32 = LLVMInt32TypeInContext(context)
         i64 = LLVMInt64TypeInContext(context)
         f32 = LLVMFloatTypeInContext(context)

@@ -62,5 +62,21 @@ l3 = 0
 flops_per_cycle = 8
 clock_ghz = 1.8
 """#),
+        ("aarch64-neon-dotprod.target", #"""
+# Armv8.2+ cores with the dot-product extension (Cortex-A55/A76/A78, Neoverse N1, Apple M1…):
+# NEON plus sdot/udot for int8 kernels, 32 128-bit registers.
+name = aarch64-neon-dotprod
+description = 64-bit Arm with NEON and the dot-product extension (4-lane vectors, sdot), Cortex-A76 class
+triple = aarch64-unknown-linux-gnu
+cpu = cortex-a76
+features = +neon,+fp-armv8,+dotprod
+vector_width = 4
+vector_registers = 32
+l1 = 64K
+l2 = 512K
+l3 = 2M
+flops_per_cycle = 16
+clock_ghz = 2.4
+"""#),
     ]
 }

@@ -1,3 +1,4 @@
+import QEMLCodegen
 import QEMLTensor
 
 /// How the executor stores one activation: every value lives in the code generator's blocked
@@ -9,12 +10,15 @@ struct BlockedStorage: Hashable, Sendable {
     /// The logical per-sample shape `[C, H, W]`.
     var channels, height, width: Int
     var lanes: Int
+    /// f32, or u8 for the 7-bit codes an int8 op reads (one byte per element, same layout).
+    var element: ElementType = .f32
 
-    init(channels: Int, height: Int, width: Int, lanes: Int) {
+    init(channels: Int, height: Int, width: Int, lanes: Int, element: ElementType = .f32) {
         self.channels = channels
         self.height = height
         self.width = width
         self.lanes = lanes
+        self.element = element
     }
 
     /// The storage of a value with per-sample dims `dims` (the type without its batch dim).
@@ -30,8 +34,10 @@ struct BlockedStorage: Hashable, Sendable {
 
     var shape: [Int] { [channels, height, width] }
     var blocks: Int { (channels + lanes - 1) / lanes }
-    /// Floats per sample as stored.
+    /// Elements per sample as stored.
     var elementsPerSample: Int { blocks * lanes * height * width }
+    /// The arena's unit, 4-byte words per sample (a u8 tensor takes a quarter of an f32 one).
+    var wordsPerSample: Int { (elementsPerSample * element.bytes + 3) / 4 }
     /// Floats per sample in plain NCHW.
     var plainPerSample: Int { channels * height * width }
 

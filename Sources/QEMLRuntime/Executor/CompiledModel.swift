@@ -84,7 +84,7 @@ public final class CompiledModel {
         let packedCache = options.backend == .jit ? options.cache.map { PackedWeightsCache(folder: $0.folder) } : nil
         let key = packedCache.map { _ in PackedWeightsCache.key(graph: passes.graph, weights: weights, target: options.target, backend: options.backend) }
         var plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
-                                  circuitPlans: passes.circuitPlans, packWeights: packedCache == nil)
+                                  circuitPlans: passes.circuitPlans, int8: passes.int8, packWeights: packedCache == nil)
         var packed: PackedWeights?
         var packedOutcome = "disabled"
         if let packedCache, let key {
@@ -95,7 +95,7 @@ public final class CompiledModel {
             }
             if packed == nil {
                 plan = try KernelPlan(graph: passes.graph, weights: weights, target: options.target, backend: options.backend,
-                                      circuitPlans: passes.circuitPlans)
+                                      circuitPlans: passes.circuitPlans, int8: passes.int8)
                 let w = PackedWeights(plan.steps.map(\.params))
                 do { try packedCache.store(key, w) } catch { packedOutcome += ", not stored: \(error)" }
                 packed = w

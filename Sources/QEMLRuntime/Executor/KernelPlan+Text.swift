@@ -2,7 +2,7 @@ import QEMLCodegen
 
 extension KernelPlan {
     /// The plan as text (`qemlc dump --after plan`, golden tests under `ir/passes/plan/`): the
-    /// arena, every slot (value or scratch: element type, layout, floats per sample, offset) and
+    /// arena, every slot (value or scratch: element type f32 or u8, layout, size per sample, offset) and
     /// every step (what runs it — a generated kernel, a circuit evaluator or the reference
     /// interpreter with the reason — its slots, packed weights and how its work splits over
     /// threads). Offsets are floats per sample; a batch of B scales them by B.
@@ -19,8 +19,11 @@ extension KernelPlan {
             let live = layout.offsets.indices.contains(k) && isLive(k)
             let role = inputSlots.contains(k) ? " input" : outputSlots.contains(k) ? " output" : ""
             let place = live ? "@\(layout.offsets[k])" : "unused"
-            out.append("slot s\(k) %\(s.name): f32[\(s.storage.shape.map(String.init).joined(separator: ","))] "
-                       + "nchw\(s.storage.lanes)c, \(s.floatsPerSample) floats \(place)\(role)")
+            // u8 codes of an int8 op: bytes, in 4-byte words of the arena.
+            let size = s.storage.element == .f32 ? "\(s.floatsPerSample) floats"
+                : "\(s.storage.elementsPerSample) bytes (\(s.floatsPerSample) floats)"
+            out.append("slot s\(k) %\(s.name): \(s.storage.element.rawValue)[\(s.storage.shape.map(String.init).joined(separator: ","))] "
+                       + "nchw\(s.storage.lanes)c, \(size) \(place)\(role)")
         }
         for (i, s) in steps.enumerated() {
             let operands = s.slots.map { "s\($0)" }.joined(separator: ", ")

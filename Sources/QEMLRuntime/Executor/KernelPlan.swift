@@ -1,4 +1,5 @@
 import QEMLCodegen
+import QEMLPasses
 import QEMLIR
 import QEMLQuantum
 import QEMLTensor
@@ -20,7 +21,8 @@ public struct KernelPlan: Sendable {
     struct Slot: Sendable {
         var name: String
         var storage: BlockedStorage
-        var floatsPerSample: Int { storage.elementsPerSample }
+        /// 4-byte words per sample (floats, or four u8 codes each): the arena's unit.
+        var floatsPerSample: Int { storage.wordsPerSample }
     }
 
     enum Action: Sendable {
@@ -118,13 +120,14 @@ public struct KernelPlan: Sendable {
     public var totalFlopsPerSample: Int { steps.reduce(0) { $0 + $1.flopsPerSample } }
 
     /// Lowers `graph` (already through the pass pipeline) to the plan for `target`; `circuitPlans`
-    /// are `fuse-quantum`'s (`PassManager.Result.circuitPlans`), made with the same weights.
-    /// `packWeights: false` leaves the generated kernels' `params` empty (packing is the slow part
-    /// of planning), for a caller that maps every step's packed weights from `PackedWeightsCache`.
+    /// are `fuse-quantum`'s (`PassManager.Result.circuitPlans`), made with the same weights, and
+    /// `int8` the `quantize` pass's numbers (`PassManager.Result.int8`) for `precision="int8"` nodes.
+    /// `packWeights: false` leaves the generated f32/bf16 kernels' `params` empty (packing is the
+    /// slow part of planning), for a caller that maps every step's packed weights from `PackedWeightsCache`.
     public init(graph g: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend = .jit,
-                circuitPlans: [String: CircuitPlan] = [:], packWeights: Bool = true) throws {
+                circuitPlans: [String: CircuitPlan] = [:], int8: [String: Int8Params] = [:], packWeights: Bool = true) throws {
         var b = try PlanBuilder(graph: g, weights: weights, target: target, backend: backend, circuitPlans: circuitPlans,
-                                packWeights: packWeights)
+                                int8: int8, packWeights: packWeights)
         try b.build()
         self.target = target
         self.backend = backend

@@ -17,6 +17,11 @@ struct PlanBuilder {
     /// False: no generated kernel's weights are packed (conv, dense and CBAM steps' `params` stay
     /// empty), as when the packed-weights cache has them.
     let packWeights: Bool
+    /// `quantize`'s int8 ops, by the node's first result name (`PassManager.Result.int8`).
+    let int8: [String: Int8Params]
+    /// Slots holding a value as u7 codes, by value and scale (the producer's own, or a quantize
+    /// step's shared by every int8 reader with that scale).
+    var codeSlots: [CodesKey: Int] = [:]
 
     var definitions: [KernelDefinition] = []
     private var kernelIndex: [AnyHashable: Int] = [:]
@@ -30,8 +35,9 @@ struct PlanBuilder {
     private var absorbed: Set<Int> = []
 
     init(graph: Graph, weights: [String: Tensor], target: TargetDescription, backend: ConvBackend,
-         circuitPlans: [String: CircuitPlan] = [:], packWeights: Bool = true) throws {
+         circuitPlans: [String: CircuitPlan] = [:], int8: [String: Int8Params] = [:], packWeights: Bool = true) throws {
         self.circuitPlans = circuitPlans
+        self.int8 = int8
         self.packWeights = packWeights
         g = graph
         self.weights = weights
@@ -118,6 +124,11 @@ struct PlanBuilder {
     /// steps, not weights) share one generated function, called with each node's own packed
     /// weights; the plan's definitions carry no weights (`Step.params` does).
     mutating func addKernel(_ d: KernelDefinition, key: AnyHashable, slots s: [Int], node i: Int) {
+        addKernel(d, key: key, slots: s, named: nodeName(g.nodes[i]))
+    }
+
+    /// A step for value `node` (by name), e.g. a quantize step at an int8 op's input.
+    mutating func addKernel(_ d: KernelDefinition, key: AnyHashable, slots s: [Int], named node: String) {
         var code = d
         code.params = []
         let index: Int
@@ -130,7 +141,7 @@ struct PlanBuilder {
             index = definitions.count - 1
             kernelIndex[key] = index
         }
-        steps.append(KernelPlan.Step(action: .kernel(index), slots: s, node: nodeName(g.nodes[i]),
+        steps.append(KernelPlan.Step(action: .kernel(index), slots: s, node: node,
                                      summary: d.summary, flopsPerSample: d.flopsPerSample, params: d.params))
     }
 
@@ -188,7 +199,7 @@ struct PlanBuilder {
             if s.height == 1 && s.width == 1 { slotOf[r] = try slot(x) } else { try addFallback(node: i, why: "flatten of a spatial tensor") }
 
         case _ where n.attributes.string("precision") == Precision.int8.rawValue:
-            try addFallback(node: i, why: "int8: no generated int8 kernel in this build; the integer reference runs it")
+            try planInt8(i, n, name)
 
         case "conv2d":
             try planConv(i, n, name)

@@ -73,7 +73,7 @@ public struct ExportedModel {
 
     public init(graph: Graph, weights: [String: Tensor], target: TargetDescription, stem: String) throws {
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit, circuitPlans: passes.circuitPlans)
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, backend: .jit, circuitPlans: passes.circuitPlans, int8: passes.int8)
         try self.init(graph: graph, plan: plan, stem: stem)
         precision = Precision.summary(passes.graph)
     }

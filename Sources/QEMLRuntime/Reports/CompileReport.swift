@@ -33,7 +33,7 @@ public struct CompileReport {
         let passes = try PassManager().run(graph, context: PassContext(vectorWidth: target.vectorWidth, l1Bytes: target.l1Bytes, weights: weights))
         timings.passes = clock.lap()
         progress?("kernel plan")
-        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, circuitPlans: passes.circuitPlans)
+        let plan = try KernelPlan(graph: passes.graph, weights: weights, target: target, circuitPlans: passes.circuitPlans, int8: passes.int8)
         timings.planning = clock.lap()
         progress?("LLVM: \(plural(plan.definitions.count, "kernel"))")
         let compiler = KernelCompiler(target: target)

@@ -56,7 +56,7 @@ struct Dump: ParsableCommand {
         var planTarget = t
         if let vectorWidth { planTarget.vectorWidth = vectorWidth }
         let plan = try ExecutableModel.userFacing {
-            try KernelPlan(graph: passes.graph, weights: planWeights, target: planTarget, circuitPlans: passes.circuitPlans)
+            try KernelPlan(graph: passes.graph, weights: planWeights, target: planTarget, circuitPlans: passes.circuitPlans, int8: passes.int8)
         }
         print(plan.text, terminator: "")
         print(ArenaReport.line(plan))
