@@ -54,7 +54,7 @@ final class QuantizeCLITests: CommandLineTestCase {
         let compile = try qemlc("compile", Self.model, "--weights", int8)
         XCTAssertEqual(compile.status, 0, compile.stderr)
         XCTAssertTrue(compile.stdout.contains("quantize: 17 ops in int8"), compile.stdout)
-        // export: bf16 weights stay 16-bit in the bundle's weight image; int8 waits for generated int8 kernels.
+        // export: bf16 weights stay 16-bit in the bundle's weight image (int8 bundles: ExportTests+Int8).
         let e16 = try qemlc("export", Self.model, "--weights", bf16, "-o", path("e16"))
         XCTAssertEqual(e16.status, 0, e16.stderr)
         XCTAssertTrue(e16.stdout.contains("bf16 (19 of 19 conv2d/dense ops)"), e16.stdout)
