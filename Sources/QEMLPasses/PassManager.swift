@@ -91,12 +91,15 @@ public struct PassOptions: Sendable {
     }
 }
 
-public enum PassError: Error, CustomStringConvertible, Equatable {
+public enum PassError: ExplainedError, Equatable {
     case unknownPass(String, valid: [String])
     case verificationFailed(after: String, problems: [String])
     case invalidStopAfter(Int)
 
-    public var description: String {
+    public var description: String { message }
+    public var fix: String? { nil }
+
+    public var message: String {
         switch self {
         case .unknownPass(let name, let valid):
             return "unknown pass '\(name)'; the passes are: " + valid.joined(separator: ", ")

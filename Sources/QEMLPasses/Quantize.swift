@@ -125,14 +125,16 @@ public struct QuantizePass: Pass {
 }
 
 /// A weights file that does not fit the model's reduced-precision ops.
-public struct QuantizationError: Error, CustomStringConvertible {
+public struct QuantizationError: ExplainedError {
     public var message: String
-    public var location: SourceLocation?
+    public var place: SourceLocation?
+    public var fix: String? { nil }
     public init(_ message: String, at location: SourceLocation? = nil) {
         self.message = message
-        self.location = location
+        self.place = location
     }
-    public var description: String { (location.map { "\($0): " } ?? "") + message }
+    public var location: String? { place.map { "\($0)" } }
+    public var description: String { explanation }
 }
 
 /// Which values are provably ≥ 0 (or NaN): outputs of ReLU and sigmoid, pools, concats and

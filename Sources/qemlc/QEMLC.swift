@@ -35,12 +35,9 @@ struct QEMLC: ParsableCommand {
         } catch let error as Diagnostic {
             report(error.description)
         } catch let error as ExplainedError {
-            // UserError, FileFormatError, SignalError, CircuitError: one message-plus-fix shape.
+            // Every qemlc error type (user, file format, signal, circuit, codegen, pass, plan,
+            // export, quantization): one message-plus-fix shape.
             report(error.rendered)
-        } catch let error as CustomStringConvertible where String(reflecting: type(of: error)).hasPrefix("QEML") {
-            // Every other qemlc error (codegen, pass, export …) explains itself.
-            let text = error.description
-            report(text.hasPrefix("error") || text.contains(": error: ") ? text : "error: " + text)
         } catch {
             exit(withError: error)
         }

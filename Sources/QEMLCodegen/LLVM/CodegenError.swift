@@ -1,6 +1,8 @@
+import QEMLTensor
+
 /// Every failure in code generation — an LLVM error, a verification failure, an unknown
 /// target, a kernel we cannot generate — surfaces as this error, carrying LLVM's own message.
-public struct CodegenError: Error, CustomStringConvertible, Equatable, Sendable {
+public struct CodegenError: ExplainedError, Equatable, Sendable {
     public enum Stage: String, Sendable {
         case verify, optimize, emit, jit, target, kernel, cache
     }
@@ -12,5 +14,8 @@ public struct CodegenError: Error, CustomStringConvertible, Equatable, Sendable 
         self.message = message
     }
 
-    public var description: String { "\(stage.rawValue): \(message)" }
+    public var fix: String? { nil }
+    /// The stage prints before the message (`target: unknown target …`).
+    public var category: String? { stage.rawValue }
+    public var description: String { explanation }
 }

@@ -143,7 +143,9 @@ public struct KernelPlan: Sendable {
 }
 
 /// Errors in planning are the model's or the weights' (never a crash).
-public struct PlanError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    init(_ message: String) { description = message }
+public struct PlanError: ExplainedError, Sendable {
+    public var message: String
+    public var fix: String? { nil }
+    init(_ message: String) { self.message = message }
+    public var description: String { explanation }
 }

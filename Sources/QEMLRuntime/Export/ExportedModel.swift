@@ -183,14 +183,14 @@ public struct ExportedModel {
 }
 
 /// An export that cannot be made: what is wrong and how to fix it.
-public struct ExportError: Error, CustomStringConvertible, Sendable {
+public struct ExportError: ExplainedError, Sendable {
     public var message: String
     public var fix: String?
     public init(_ message: String, fix: String? = nil) {
         self.message = message
         self.fix = fix
     }
-    public var description: String { fix.map { "\(message)\n  fix: \($0)" } ?? message }
+    public var description: String { explanation }
 }
 
 /// 64-bit FNV-1a: the model hash and the weights checksum (the C loader computes the same).
