@@ -18,7 +18,8 @@ Reduced precision (--reduced): qemlc int8 (the weights file `qemlc quantize` wri
 --int8-weights) against OpenVINO int8 and ONNX Runtime int8 on a QDQ model from ONNX Runtime's
 `quantize_static` (per-channel s8 weights, u8 activations, calibrated on the same inputs), and
 OpenVINO at its default precision (bf16 on a CPU with AVX512_BF16; the script prints the
-`INFERENCE_PRECISION_HINT` it chose).
+`INFERENCE_PRECISION_HINT` it chose), which qemlc bf16 (`qemlc quantize --precision bf16`) is
+compared with.
 
 Run (release build first: swift build -c release):
     python3 benchmarks/field/bench_field.py --qemlc .build/release/qemlc --threads 1 2
@@ -144,8 +145,8 @@ def qdq_onnx(f32_path, path, inputs):
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
 
 
-def qemlc_quantize(qemlc, weights, data, out, env):
-    subprocess.run([qemlc, "quantize", MODEL, "--weights", weights, "--calibrate", data, "--precision", "int8", "-o", out, "--force"],
+def qemlc_quantize(qemlc, weights, data, out, env, precision="int8"):
+    subprocess.run([qemlc, "quantize", MODEL, "--weights", weights, "--calibrate", data, "--precision", precision, "-o", out, "--force"],
                    check=True, capture_output=True, text=True, env=env)
 
 
@@ -205,16 +206,18 @@ def main():
         if not int8_weights:
             int8_weights = os.path.join(tmp, f"{args.model}.int8.safetensors")
             qemlc_quantize(args.qemlc, weights, os.path.join(tmp, "calibration"), int8_weights, env)
+        bf16_weights = os.path.join(tmp, f"{args.model}.bf16.safetensors")
+        qemlc_quantize(args.qemlc, weights, os.path.join(tmp, "calibration"), bf16_weights, env, precision="bf16")
         qdq_onnx(onnx_path, qdq_path, calib)
-        contenders += ["qemlc int8", "openvino default", "openvino int8", "onnxruntime int8"]
+        contenders += ["qemlc int8", "qemlc bf16", "openvino default", "openvino int8", "onnxruntime int8"]
     results = {t: {c: [] for c in contenders} for t in args.threads}
     info = {}
     for trial in range(args.trials):
         for t in args.threads:
             for c in contenders:
                 if c.startswith("qemlc"):
-                    int8 = c == "qemlc int8"
-                    r = qemlc_bench(args.qemlc, int8_weights if int8 else weights, "jit" if int8 else c.split()[1], t,
+                    reduced = {"qemlc int8": int8_weights, "qemlc bf16": args.reduced and bf16_weights}.get(c)
+                    r = qemlc_bench(args.qemlc, reduced or weights, "jit" if reduced else c.split()[1], t,
                                     args.warmup, args.iterations, env)
                     q = {"p50": r["latency_ms"]["p50"], "p90": r["latency_ms"]["p90"], "min": r["latency_ms"]["min"],
                          "cpu_p50": r["cpu_ms"]["p50"]}
@@ -252,6 +255,8 @@ def main():
         if args.reduced:
             for ref in ["openvino int8", "openvino default", "onnxruntime int8"]:
                 print(f"qemlc int8 / {ref}: p50 {best['qemlc int8'] / best[ref]:.2f}, CPU {cpu['qemlc int8'] / cpu[ref]:.2f}")
+            print(f"qemlc bf16 / openvino default (bf16 where the CPU has it): p50 {best['qemlc bf16'] / best['openvino default']:.2f}, "
+                  f"CPU {cpu['qemlc bf16'] / cpu['openvino default']:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"agreement": agreement, "info": info, "summary": summary, "trials": results}, f, indent=1)
