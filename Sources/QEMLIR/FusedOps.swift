@@ -23,10 +23,11 @@ public enum FusedOps {
         operands: [.init("input"), .init("avg"), .init("max"),
                    .init("fc1"), .init("fc2"), .init("spatial"),
                    .init("fc1_bias", optional: true), .init("fc2_bias", optional: true), .init("spatial_bias", optional: true),
-                   .init("residual", optional: true)],
+                   .init("residual", optional: true),
+                   .init("fc1_scale", optional: true), .init("fc2_scale", optional: true)],
         attributes: [.init("hidden", .int), .init("kernel", .int, .int(7)), .init("padding", .int, .int(3)),
                      .init("activation", .choice(["none", "relu"]), .string("none")),
-                     layoutAttribute],
+                     mlpPrecision, layoutAttribute],
         infer: { q throws(ShapeError) in
             let y = try q.type(0, "the input")
             guard y.rank == 4, let c = y.dims[1].value, y.dims[2].value != nil, y.dims[3].value != nil else {
@@ -51,6 +52,11 @@ public enum FusedOps {
             if q.has(6) { weights[6] = TensorType(fixed: [hidden]) }
             if q.has(7) { weights[7] = TensorType(fixed: [c]) }
             if q.has(8) { weights[8] = TensorType(fixed: [1]) }
+            if q.has(10) { weights[10] = TensorType(fixed: [hidden]) }
+            if q.has(11) { weights[11] = TensorType(fixed: [c]) }
+            guard q.has(10) == q.has(11), q.has(10) == (q.attributes.string("precision") == "int8") else {
+                throw ShapeError("precision=\"int8\" needs both fc1_scale and fc2_scale, and they need it")
+            }
             return ShapeResult([y], weights: weights)
         },
         flops: { q, r in
@@ -61,6 +67,11 @@ public enum FusedOps {
             // MLP on two vectors, channel scale, mean+max, spatial conv, sigmoid, scale, residual and activation.
             return 8 * c * hidden + e + 2 * e + 4 * k * k * hw + 4 * (c + hw) + e + 2 * e
         })
+
+    /// Set by the `quantize` pass (docs/QUANTIZATION.md): how the channel MLP's weights are
+    /// stored. int8 is weight-only — s8 codes with one scale per output row (`fc1_scale`,
+    /// `fc2_scale`), f32 activations — because the pooled vectors it reads are signed.
+    static let mlpPrecision = OpDecl.Attr("precision", .choice(["f32", "bf16", "int8"]), .string("f32"))
 
     static let reorder = OpDecl(
         name: "reorder",

@@ -23,7 +23,7 @@ public enum LanguageReference {
         "flatten": "[N, d1, d2, …] → [N, d1·d2·…]; only N may be symbolic",
         "dense": "input [N,K] → [N,out]; weight [out,K] (PyTorch Linear layout); bias and weight_scale [out]; precision as for conv2d",
         "softmax": "same shape as the input",
-        "fused_cbam": "input [N,C,H,W] → same; avg and max [N,C,1,1] (the producing conv's `pool=\"avgmax\"` results); fc1 [hidden,C,1,1], fc2 [C,hidden,1,1], spatial [1,2,kernel,kernel]; residual equals the input. Created by the fuse-cbam pass",
+        "fused_cbam": "input [N,C,H,W] → same; avg and max [N,C,1,1] (the producing conv's `pool=\"avgmax\"` results); fc1 [hidden,C,1,1], fc2 [C,hidden,1,1], spatial [1,2,kernel,kernel]; residual equals the input; `precision` is how the MLP's weights are stored (the quantize pass; int8 with fc1_scale [hidden] and fc2_scale [C], one scale per output row). Created by the fuse-cbam pass",
         "reorder": "same logical shape as the input; only the physical layout changes (`nchw` ↔ `nchw<c>c`). Created by the layout pass",
         "circuit": "input [N,k] → [N,m] with m = number of measured values (1 per expval, 2^|wires| per probs); "
             + "each weight operand's shape is 1 + the largest index the body reads it at, per axis",

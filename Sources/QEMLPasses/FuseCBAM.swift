@@ -59,7 +59,9 @@ public struct FuseCBAM: Pass {
             if operands[9] != nil { withResidual += 1 }
             taken.formUnion(nodes)
             for r in removed { rw.remove(r) }
-            rw.replace(m.last, with: Node(op: "fused_cbam", operands: operands, attributes: m.attributes,
+            var attributes = m.attributes
+            attributes["precision"] = .string(Precision.f32.rawValue)  // the MLP's weights; `quantize` may reduce them
+            rw.replace(m.last, with: Node(op: "fused_cbam", operands: operands, attributes: attributes,
                                           results: g.nodes[m.last].results, location: g.nodes[i].location))
             fused += 1
         }
@@ -103,7 +105,7 @@ public struct FuseCBAM: Pass {
               Set([bp.pool.op, bq.pool.op]) == ["global_avgpool", "global_maxpool"],
               bp.fc1 == bq.fc1, bp.fc2 == bq.fc2 else { return nil }
         let (avg, max) = bp.pool.op == "global_avgpool" ? (bp, bq) : (bq, bp)
-        var operands = [ValueID?](repeating: nil, count: 10)
+        var operands = [ValueID?](repeating: nil, count: OpRegistry.decl("fused_cbam")?.operands.count ?? 12)
         operands[0] = y
         operands[3] = bp.fc1.weight
         operands[4] = bp.fc2.weight

@@ -116,6 +116,14 @@ public enum QuantizedFile {
     }
 }
 
+extension Node {
+    /// A conv2d or dense the `quantize` pass marked int8: it reads 7-bit activation codes. (A
+    /// `fused_cbam` marked int8 holds int8 MLP weights only and reads f32.)
+    public var readsInt8Codes: Bool {
+        (op == "conv2d" || op == "dense") && attributes.string("precision") == Precision.int8.rawValue
+    }
+}
+
 extension Precision {
     /// What a graph after the pipeline computes in, for reports: `f32`, or e.g.
     /// `int8 (17 of 19 conv2d/dense ops, the rest f32)`.
@@ -126,6 +134,8 @@ extension Precision {
         let reduced = [Precision.int8, .bf16].filter { counts[$0] != nil }
         guard !reduced.isEmpty else { return Precision.f32.rawValue }
         let parts = reduced.map { "\($0.rawValue) (\(counts[$0]!) of \(ops.count) conv2d/dense ops" }
-        return parts.joined(separator: ", ") + (counts[.f32] != nil ? ", the rest f32)" : ")")
+        let cbam = g.nodes.filter { $0.op == "fused_cbam" && ($0.attributes.string("precision") ?? "f32") != "f32" }.count
+        return parts.joined(separator: ", ") + (counts[.f32] != nil ? ", the rest f32" : "")
+            + (cbam > 0 ? "; the MLP weights of \(cbam) CBAM block\(cbam == 1 ? "" : "s"))" : ")")
     }
 }

@@ -23,11 +23,16 @@ public struct QuantizePass: Pass {
         public var precision: Precision
         /// Why it stays f32 (nil when reduced).
         public var why: String?
+        /// A reduced CBAM block: only its MLP's weights are reduced, its activations stay f32.
+        public var weightOnly: Bool { op == "fused_cbam" && precision != .f32 }
+        /// The precision as reports name it.
+        public var label: String { weightOnly ? "\(precision.rawValue) MLP weights" : precision.rawValue }
     }
 
     /// Per op of `g` (after `fuse-cbam`), the precision a `precision` file gives it. Convs and
     /// dense layers with weight operands are reduced; for int8 only those whose input is
-    /// provably non-negative (7-bit unsigned codes). CBAM blocks, circuits and softmax stay f32.
+    /// provably non-negative (7-bit unsigned codes). CBAM blocks reduce their MLP's weights
+    /// only (`Decision.weightOnly`); circuits and softmax stay f32.
     public static func decisions(_ g: Graph, precision: Precision) -> [Decision] {
         let facts = NonNegative(g)
         var out: [Decision] = []
@@ -48,7 +53,14 @@ public struct QuantizePass: Pass {
                     continue
                 }
                 add(.int8)
-            case "fused_cbam": add(.f32, "CBAM attention: sigmoid gates over small pooled vectors, cheap in f32")
+            case "fused_cbam":
+                // Its channel MLP's weights only: the pooled vectors it reads are signed, and the
+                // gates are small; the weights are what it streams (10 MB of the edge model's f32).
+                guard precision != .f32 else { add(.f32, "the file is f32"); continue }
+                guard let f1 = n.operand(3), let f2 = n.operand(4), g[f1].isWeight, g[f2].isWeight else {
+                    add(.f32, "its MLP weights are computed"); continue
+                }
+                add(precision)
             case "circuit": add(.f32, "the quantum circuit runs in f32 by design")
             case "softmax": add(.f32, "softmax stays f32")
             default: continue
@@ -62,7 +74,12 @@ public struct QuantizePass: Pass {
         guard weights.keys.contains(where: { $0.hasSuffix(QuantizedFile.foldedBias) }) else { return g }
         let eligible = Dictionary(QuantizePass.decisions(g, precision: .int8).map { ($0.node, $0) }) { a, _ in a }
         var rw = Rewriter(g)
-        var counts: [Precision: Int] = [:]
+        var counts: [Precision: Int] = [:], cbam: [Precision: Int] = [:]
+        for (i, n) in g.nodes.enumerated() where n.op == "fused_cbam" {
+            guard let m = try reduceCBAM(n, weights: weights, &rw) else { continue }
+            cbam[Precision(rawValue: m.string("precision") ?? "f32") ?? .f32, default: 0] += 1
+            rw.replace(i, with: m)
+        }
         for (i, n) in g.nodes.enumerated() where n.op == "conv2d" || n.op == "dense" {
             guard let wv = n.operand(1), let w = g[wv].weightName, let bias = weights[w + QuantizedFile.foldedBias] else { continue }
             let name = n.results.first.map { g[$0].name } ?? n.op
@@ -92,13 +109,49 @@ public struct QuantizePass: Pass {
             }
             rw.replace(i, with: m)
         }
-        let total = counts.values.reduce(0, +)
-        ctx.count(total)
+        ctx.count(counts.values.reduce(0, +) + cbam.values.reduce(0, +))
         for p in [Precision.int8, .bf16] where counts[p] != nil {
             let k = counts[p]!
             ctx.log("\(k) op\(k == 1 ? "" : "s") in \(p.rawValue)")
         }
+        for p in [Precision.int8, .bf16] where cbam[p] != nil {
+            let k = cbam[p]!
+            ctx.log("the MLP weights of \(k) CBAM block\(k == 1 ? "" : "s") in \(p.rawValue)")
+        }
         return rw.finish()
+    }
+
+    /// A `fused_cbam` whose MLP weights the file reduces: each of fc1, fc2 has `.folded_bias`
+    /// (its bias, or zeros), and for int8 `.scale` (one per output row) beside codes in −127…127.
+    private func reduceCBAM(_ n: Node, weights: [String: Tensor], _ rw: inout Rewriter) throws -> Node? {
+        let g = rw.graph
+        guard let f1 = n.operand(3), let f2 = n.operand(4), let w1 = g[f1].weightName, let w2 = g[f2].weightName else { return nil }
+        let has1 = weights[w1 + QuantizedFile.foldedBias] != nil, has2 = weights[w2 + QuantizedFile.foldedBias] != nil
+        guard has1 || has2 else { return nil }
+        let name = n.results.first.map { g[$0].name } ?? n.op
+        func fail(_ message: String) -> QuantizationError {
+            QuantizationError("%\(name) (CBAM, MLP weights @\(w1), @\(w2)): \(message)", at: n.location)
+        }
+        guard has1 && has2 else { throw fail("the file reduces one of the two MLP weights; it must reduce both or neither") }
+        let hidden = n.int("hidden") ?? 0, c = g.type(of: f2).fixedShape?.first ?? 0
+        var m = n
+        let int8 = weights[w1 + QuantizedFile.weightScale] != nil
+        guard int8 == (weights[w2 + QuantizedFile.weightScale] != nil) else { throw fail("one MLP weight has int8 scales, the other not") }
+        for (w, rows, slot, scaleSlot) in [(w1, hidden, "fc1_bias", "fc1_scale"), (w2, c, "fc2_bias", "fc2_scale")] {
+            let bias = weights[w + QuantizedFile.foldedBias]!
+            guard bias.count == rows else { throw fail("\(w + QuantizedFile.foldedBias) has \(bias.count) values, expected \(rows)") }
+            m.setOperand(slot, rw.weight(w + QuantizedFile.foldedBias, TensorType(fixed: [rows])))
+            guard int8 else { continue }
+            let scales = weights[w + QuantizedFile.weightScale]!
+            guard scales.count == rows else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(rows)") }
+            for s in scales.data where !(s > 0 && s.isFinite) { throw fail("\(w + QuantizedFile.weightScale) holds \(s); scales must be positive and finite") }
+            if let t = weights[w], let k = t.data.firstIndex(where: { !($0 == $0.rounded() && $0 >= -127 && $0 <= 127) }) {
+                throw fail("@\(w) holds \(t.data[k]) at element \(k); int8 weights are integers in −127…127")
+            }
+            m.setOperand(scaleSlot, rw.weight(w + QuantizedFile.weightScale, TensorType(fixed: [rows])))
+        }
+        m.setAttribute("precision", .string((int8 ? Precision.int8 : .bf16).rawValue))
+        return m
     }
 
     private func int8Params(_ w: String, _ n: Node, weights: [String: Tensor], fail: (String) -> QuantizationError) throws -> Int8Params {

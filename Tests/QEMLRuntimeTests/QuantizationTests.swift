@@ -95,7 +95,7 @@ final class QuantizationTests: XCTestCase {
         let graph = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
         let all = try Safetensors.read(path: examplePath("../ir/passes/quantize/tiny-int8.safetensors"))
         let interpreter = try Interpreter.forModel(graph, weights: all)
-        XCTAssertEqual(Precision.summary(interpreter.graph), "int8 (17 of 19 conv2d/dense ops, the rest f32)")
+        XCTAssertEqual(Precision.summary(interpreter.graph), "int8 (17 of 19 conv2d/dense ops, the rest f32; the MLP weights of 4 CBAM blocks)")
         let compiled = try CompiledModel.compile(graph, weights: all, options: CompileOptions(threads: 1, cache: nil))
         XCTAssertEqual(compiled.passes.int8.count, 17)
         XCTAssertEqual(compiled.passes.int8["layer1.0.relu1"]?.weights.count, 4 * 8)
@@ -103,5 +103,30 @@ final class QuantizationTests: XCTestCase {
         let want = try interpreter.evaluate(["probs"], inputs: ["spectrogram": x])["probs"]!
         let got = try compiled.run(inputs: ["spectrogram": x])["probs"]!
         XCTAssertLessThanOrEqual(Agreement.absolute(got.data, want.data), 2e-3)
+    }
+
+    /// CBAM's int8 MLP weights are codes: a file that leaves out one scale, or holds a code that is
+    /// no integer in −127…127, is refused (never run as if the codes were weights).
+    func testInt8CBAMWeightsAreCheckedBeforeTheyRun() throws {
+        let graph = try QIR.load(path: examplePath("qemlnet-tiny.qir"))
+        let all = try Safetensors.read(path: examplePath("../ir/passes/quantize/tiny-int8.safetensors"))
+        let w = "layer2.0.cbam.ca.fc1.weight"
+        XCTAssertNotNil(all[w + ".scale"])
+        var noScale = all
+        noScale[w + ".scale"] = nil
+        XCTAssertThrowsError(try Interpreter.forModel(graph, weights: noScale)) { e in
+            XCTAssertTrue("\(e)".contains("one MLP weight has int8 scales"), "\(e)")
+        }
+        var notACode = all
+        notACode[w]!.data[3] = 0.25
+        XCTAssertThrowsError(try CompiledModel.compile(graph, weights: notACode, options: CompileOptions(threads: 1, cache: nil))) { e in
+            XCTAssertTrue("\(e)".contains("int8 weights are integers in −127…127"), "\(e)")
+        }
+        // The interpreter applies the row scales: without them the block would see the raw codes.
+        let interpreter = try Interpreter.forModel(graph, weights: all)
+        let cbam = try XCTUnwrap(interpreter.graph.nodes.first { $0.op == "fused_cbam" })
+        XCTAssertEqual(cbam.attributes.string("precision"), "int8")
+        XCTAssertNotNil(cbam.operand(10))
+        XCTAssertNotNil(cbam.operand(11))
     }
 }

@@ -16,12 +16,12 @@ final class QuantizeCLITests: CommandLineTestCase {
         let int8 = path("int8.safetensors"), bf16 = path("bf16.safetensors")
         let q = try qemlc("quantize", Self.model, "--weights", Self.weights, "--calibrate", cal, "--precision", "int8", "-o", int8, "--report")
         XCTAssertEqual(q.status, 0, q.stderr)
-        XCTAssertTrue(q.stdout.contains("int8, 17 of 19 conv2d/dense ops reduced"), q.stdout)
+        XCTAssertTrue(q.stdout.contains("int8, 17 of 19 conv2d/dense ops reduced, the MLP weights of 4 CBAM blocks"), q.stdout)
         XCTAssertTrue(q.stdout.contains("calibrated 13 activation ranges on 64 inputs"), q.stdout)
-        XCTAssertTrue(q.stdout.contains("%relu               conv2d      its input %spectrogram can be negative"), q.stdout)
+        XCTAssertTrue(q.stdout.contains("%relu     conv2d   its input %spectrogram can be negative"), q.stdout)
         let b = try qemlc("quantize", Self.model, "--weights", Self.weights, "--precision", "bf16", "-o", bf16)
         XCTAssertEqual(b.status, 0, b.stderr)
-        XCTAssertTrue(b.stdout.contains("bf16, 19 of 19 conv2d/dense ops reduced"), b.stdout)
+        XCTAssertTrue(b.stdout.contains("bf16, 19 of 19 conv2d/dense ops reduced, the MLP weights of 4 CBAM blocks"), b.stdout)
 
         func eval(_ w: String, _ name: String) throws -> (accuracy: Double, precision: String, predicted: [Substring]) {
             let r = try qemlc("eval", Self.model, test, "--weights", w, "--json", "--predictions", path("\(name).csv"))
@@ -32,8 +32,8 @@ final class QuantizeCLITests: CommandLineTestCase {
         }
         let f = try eval(Self.weights, "f32"), i = try eval(int8, "int8"), h = try eval(bf16, "bf16")
         XCTAssertEqual(f.precision, "f32")
-        XCTAssertEqual(i.precision, "int8 (17 of 19 conv2d/dense ops, the rest f32)")
-        XCTAssertEqual(h.precision, "bf16 (19 of 19 conv2d/dense ops)")
+        XCTAssertEqual(i.precision, "int8 (17 of 19 conv2d/dense ops, the rest f32; the MLP weights of 4 CBAM blocks)")
+        XCTAssertEqual(h.precision, "bf16 (19 of 19 conv2d/dense ops; the MLP weights of 4 CBAM blocks)")
         XCTAssertEqual(f.predicted.count, 200)
         XCTAssertLessThanOrEqual(abs(i.accuracy - f.accuracy), 0.005, "int8 \(i.accuracy) vs f32 \(f.accuracy)")
         XCTAssertLessThanOrEqual(abs(h.accuracy - f.accuracy), 0.001, "bf16 \(h.accuracy) vs f32 \(f.accuracy)")
@@ -50,14 +50,15 @@ final class QuantizeCLITests: CommandLineTestCase {
         let bench = try qemlc("bench", Self.model, "--weights", bf16, "--json", "--iterations", "2", "--warmup", "0", "--clock-ghz", "1")
         XCTAssertEqual(bench.status, 0, bench.stderr)
         let benchJSON = try JSONSerialization.jsonObject(with: Data(bench.stdout.utf8)) as? [String: Any]
-        XCTAssertEqual(benchJSON?["precision"] as? String, "bf16 (19 of 19 conv2d/dense ops)", bench.stdout)
+        XCTAssertEqual(benchJSON?["precision"] as? String, "bf16 (19 of 19 conv2d/dense ops; the MLP weights of 4 CBAM blocks)", bench.stdout)
         let compile = try qemlc("compile", Self.model, "--weights", int8)
         XCTAssertEqual(compile.status, 0, compile.stderr)
         XCTAssertTrue(compile.stdout.contains("quantize: 17 ops in int8"), compile.stdout)
+        XCTAssertTrue(compile.stdout.contains("the MLP weights of 4 CBAM blocks in int8"), compile.stdout)
         // export: bf16 weights stay 16-bit in the bundle's weight image (int8 bundles: ExportTests+Int8).
         let e16 = try qemlc("export", Self.model, "--weights", bf16, "-o", path("e16"))
         XCTAssertEqual(e16.status, 0, e16.stderr)
-        XCTAssertTrue(e16.stdout.contains("bf16 (19 of 19 conv2d/dense ops)"), e16.stdout)
+        XCTAssertTrue(e16.stdout.contains("bf16 (19 of 19 conv2d/dense ops; the MLP weights of 4 CBAM blocks)"), e16.stdout)
         XCTAssertEqual(try qemlc("export", Self.model, "--weights", Self.weights, "-o", path("e32")).status, 0)
         let size = { (p: String) in (try FileManager.default.attributesOfItem(atPath: p)[.size] as? Int) ?? 0 }
         XCTAssertLessThan(try size(path("e16/qemlnet-tiny.weights")), try size(path("e32/qemlnet-tiny.weights")) * 2 / 3)

@@ -1,4 +1,5 @@
 internal import CLLVM
+import QEMLPasses
 import QEMLTensor
 
 /// CBAM (channel attention, then spatial attention, then + residual and activation) as three
@@ -12,13 +13,19 @@ import QEMLTensor
 ///    per row.
 ///
 /// y is read twice (steps 2 and 3), the residual once, the output written once.
+///
+/// The MLP's weights are what the gate streams (≈10 MB of the edge model in f32), so they may be
+/// stored reduced (`mlp`, docs/QUANTIZATION.md): bf16, widened in registers; or int8,
+/// weight-only — s8 codes widened to f32, each output row's scale applied after its sum.
 public struct CBAMSpec: Hashable, Sendable {
     public var channels, height, width, hidden: Int
     public var kernel: Int
     public var residual: Bool
     public var activation: Activation
+    public var mlp: Precision
 
-    public init(channels: Int, height: Int, width: Int, hidden: Int, kernel: Int = 7, residual: Bool = false, activation: Activation = .none) {
+    public init(channels: Int, height: Int, width: Int, hidden: Int, kernel: Int = 7, residual: Bool = false,
+                activation: Activation = .none, mlp: Precision = .f32) {
         self.channels = channels
         self.height = height
         self.width = width
@@ -26,6 +33,7 @@ public struct CBAMSpec: Hashable, Sendable {
         self.kernel = kernel
         self.residual = residual
         self.activation = activation
+        self.mlp = mlp
     }
 }
 
@@ -34,14 +42,19 @@ public struct CBAMWeights: Sendable {
     /// `[hidden, C, 1, 1]`, `[C, hidden, 1, 1]`, `[1, 2, k, k]`.
     public var fc1: Tensor, fc2: Tensor, spatial: Tensor
     public var fc1Bias: [Float]?, fc2Bias: [Float]?, spatialBias: Float?
+    /// int8 MLP: fc1 and fc2 hold codes in −127…127, these the scale of each output row.
+    public var fc1Scale: [Float]?, fc2Scale: [Float]?
 
-    public init(fc1: Tensor, fc2: Tensor, spatial: Tensor, fc1Bias: [Float]? = nil, fc2Bias: [Float]? = nil, spatialBias: Float? = nil) {
+    public init(fc1: Tensor, fc2: Tensor, spatial: Tensor, fc1Bias: [Float]? = nil, fc2Bias: [Float]? = nil, spatialBias: Float? = nil,
+                fc1Scale: [Float]? = nil, fc2Scale: [Float]? = nil) {
         self.fc1 = fc1
         self.fc2 = fc2
         self.spatial = spatial
         self.fc1Bias = fc1Bias
         self.fc2Bias = fc2Bias
         self.spatialBias = spatialBias
+        self.fc1Scale = fc1Scale
+        self.fc2Scale = fc2Scale
     }
 }
 
@@ -56,7 +69,43 @@ public struct CBAMKernels: Sendable {
     public var all: [KernelDefinition] { [channelGate, reduce, apply] }
 }
 
-struct CBAMGateSpec: Sendable { var channels, hidden, lanes: Int }
+/// The gate's params: fc1 rows `[hidden][Cp]`, b1 `[hidden]`, fc2ᵀ rows `[hidden][Cp]`, 2·b2
+/// `[Cp]`, then for int8 the row scales s1 `[hidden]` and s2 `[Cp]`. A row of Cp weights takes
+/// Cp floats (f32), Cp/2 (bf16, two to a float) or Cp/4 (int8, four codes to a float).
+struct CBAMGateSpec: Sendable {
+    var channels, hidden, lanes: Int
+    var mlp: Precision = .f32
+
+    var paddedChannels: Int { ceilDiv(channels, lanes) * lanes }
+    /// Floats one row of weights takes.
+    var rowFloats: Int { paddedChannels / (mlp == .int8 ? 4 : mlp == .bf16 ? 2 : 1) }
+    var bias1: Int { hidden * rowFloats }
+    var fc2: Int { bias1 + hidden }
+    var bias2: Int { fc2 + hidden * rowFloats }
+    var scale1: Int { bias2 + paddedChannels }
+    var scale2: Int { scale1 + hidden }
+    var count: Int { mlp == .int8 ? scale2 + paddedChannels : scale1 }
+
+    /// `rows` rows of `cp` weights each (`value(row, column)`, zero past `channels`) in `mlp`'s format.
+    func packRows(_ rows: Int, _ value: (Int, Int) -> Float) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * rowFloats)
+        for r in 0..<rows {
+            for ch in 0..<channels {
+                let v = value(r, ch), k = r * rowFloats
+                switch mlp {
+                case .f32: out[k + ch] = v
+                case .bf16:
+                    let bits = UInt32(QuantizationMath.bf16Bits(v)) << (16 * (ch % 2))
+                    out[k + ch / 2] = Float(bitPattern: out[k + ch / 2].bitPattern | bits)
+                case .int8:
+                    let bits = UInt32(UInt8(bitPattern: Int8(v))) << (8 * (ch % 4))
+                    out[k + ch / 4] = Float(bitPattern: out[k + ch / 4].bitPattern | bits)
+                }
+            }
+        }
+        return out
+    }
+}
 struct CBAMReduceSpec: Sendable { var channels, height, width, lanes: Int }
 struct CBAMApplySpec: Sendable { var spec: CBAMSpec; var lanes: Int }
 
@@ -68,7 +117,7 @@ extension KernelDefinition {
         guard c > 0, hid > 0, s.height > 0, s.width > 0, k > 0, k % 2 == 1 else {
             throw CodegenError(.kernel, "cbam: sizes must be positive and the spatial kernel odd")
         }
-        let cp = ceilDiv(c, l) * l
+        let gateSpec = CBAMGateSpec(channels: c, hidden: hid, lanes: l, mlp: s.mlp)
         var gp: [Float] = [], ap: [Float] = []
         if let w = weights {
             guard w.fc1.shape == [hid, c, 1, 1], w.fc2.shape == [c, hid, 1, 1], w.spatial.shape == [1, 2, k, k] else {
@@ -76,16 +125,23 @@ extension KernelDefinition {
             }
             if let b = w.fc1Bias, b.count != hid { throw CodegenError(.kernel, "cbam: fc1 bias has \(b.count) values, expected \(hid)") }
             if let b = w.fc2Bias, b.count != c { throw CodegenError(.kernel, "cbam: fc2 bias has \(b.count) values, expected \(c)") }
-            // Gate params: fc1 [hidden][Cp], b1 [hidden], fc2ᵀ [hidden][Cp], 2·b2 [Cp].
-            gp = [Float](repeating: 0, count: 2 * hid * cp + hid + cp)
-            for j in 0..<hid {
-                for ch in 0..<c {
-                    gp[j * cp + ch] = w.fc1.data[j * c + ch]
-                    gp[hid * cp + hid + j * cp + ch] = w.fc2.data[ch * hid + j]
+            if s.mlp == .int8 {
+                guard w.fc1Scale?.count == hid, w.fc2Scale?.count == c else {
+                    throw CodegenError(.kernel, "cbam: an int8 MLP needs \(hid) fc1 and \(c) fc2 row scales")
                 }
-                gp[hid * cp + j] = w.fc1Bias?[j] ?? 0
+                for t in [w.fc1, w.fc2] where t.data.contains(where: { !($0 == $0.rounded() && abs($0) <= 127) }) {
+                    throw CodegenError(.kernel, "cbam: int8 MLP weights must be integers in −127…127")
+                }
             }
-            for ch in 0..<c { gp[2 * hid * cp + hid + ch] = 2 * (w.fc2Bias?[ch] ?? 0) }
+            gp = [Float](repeating: 0, count: gateSpec.count)
+            gp.replaceSubrange(0..<gateSpec.bias1, with: gateSpec.packRows(hid) { j, ch in w.fc1.data[j * c + ch] })
+            gp.replaceSubrange(gateSpec.fc2..<gateSpec.bias2, with: gateSpec.packRows(hid) { j, ch in w.fc2.data[ch * hid + j] })
+            for j in 0..<hid { gp[gateSpec.bias1 + j] = w.fc1Bias?[j] ?? 0 }
+            for ch in 0..<c { gp[gateSpec.bias2 + ch] = 2 * (w.fc2Bias?[ch] ?? 0) }
+            if s.mlp == .int8 {
+                for j in 0..<hid { gp[gateSpec.scale1 + j] = w.fc1Scale![j] }
+                for ch in 0..<c { gp[gateSpec.scale2 + ch] = w.fc2Scale![ch] }
+            }
             // Apply params: the 2·k·k spatial weights, then its bias.
             ap = [Float](repeating: 0, count: 2 * k * k + 1)
             for i in 0..<(2 * k * k) { ap[i] = w.spatial.data[i] }
@@ -94,10 +150,11 @@ extension KernelDefinition {
         let shape = [c, s.height, s.width], vec = [c, 1, 1], map = [2, s.height, s.width]
         let hw = s.height * s.width
         let gate = KernelDefinition(
-            name: name + "_gate", kind: "cbam_gate", summary: "cbam channel gate \(c)→\(hid)→\(c)",
+            name: name + "_gate", kind: "cbam_gate",
+            summary: "cbam channel gate \(c)→\(hid)→\(c)" + (s.mlp == .f32 ? "" : s.mlp == .int8 ? " int8 weights (widened, row scales)" : " bf16 weights (widened to f32)"),
             buffers: [.blocked("avg", .input, vec, lanes: l), .blocked("max", .input, vec, lanes: l), .blocked("gate", .output, vec, lanes: l)],
             itemsPerSample: 1, flopsPerSample: 8 * c * hid, lanes: l, params: gp,
-            body: .cbamGate(CBAMGateSpec(channels: c, hidden: hid, lanes: l)))
+            body: .cbamGate(gateSpec))
         let reduce = KernelDefinition(
             name: name + "_reduce", kind: "cbam_reduce", summary: "cbam channel mean+max of y·gate \(c)ch \(s.height)x\(s.width)",
             buffers: [.blocked("y", .input, shape, lanes: l), .blocked("gate", .input, vec, lanes: l), .blocked("map", .output, map, lanes: l)],
@@ -119,34 +176,85 @@ extension KernelDefinition {
 struct CBAMGateGenerator {
     let s: CBAMGateSpec
     let b: IRBuilder
+    /// Partial sums per dot product (FMA latency × issue width on current x86 and Arm cores).
+    static let chains = 4
+
+    /// `l` weights of a packed row (`row`: its first float) from column `column` on, as f32.
+    func loadRow(_ row: IRValue, _ column: IRValue) -> IRValue {
+        let l = s.lanes
+        switch s.mlp {
+        case .f32: return b.loadVector(b.gep(row, column), l)
+        case .bf16: return b.loadWeights(b.gepWeight(row, column, .bf16), l, .bf16, align: 2)
+        case .int8:
+            let codes = b.loadBytes(b.gepBytes(row, column), l)
+            return b.sitofpVector(LLVMBuildSExt(b.builder, codes, b.m.vector(b.m.i32, l), "")!, lanes: l)
+        }
+    }
+
+    /// Rows the gate asks the cache for ahead of the one it sums: the weights stream from memory
+    /// once per inference, and between two rows' horizontal sums the hardware prefetcher falls
+    /// behind (measured: the int8 edge gate at ≈6 GB/s without, see benchmarks/RESULTS.md).
+    static let rowsAhead = 2
+
+    /// Prefetches every cache line of fc1's and fc2ᵀ's row `j` (past the last row: harmless).
+    func prefetchRows(_ params: IRValue, _ j: IRValue) {
+        let rowBytes = s.rowFloats * 4, void = LLVMVoidTypeInContext(b.m.context)!
+        for start in [0, s.fc2] {
+            let row = b.gepBytes(params, b.add(b.mul(j, rowBytes), start * 4))
+            b.loop(0, ceilDiv(rowBytes, 64), "line") { line in
+                _ = b.call("llvm.prefetch.p0i8", [b.gepBytes(row, b.mul(line, 64)), b.m.constI32(0), b.m.constI32(3), b.m.constI32(1)], returning: void)
+            }
+        }
+    }
 
     func emit() {
-        let l = s.lanes, cp = ceilDiv(s.channels, l) * l, blocks = cp / l, hid = s.hidden
+        let l = s.lanes, cp = s.paddedChannels, blocks = cp / l, hid = s.hidden, int8 = s.mlp == .int8
         let bufs = b.buffers(3), params = b.param(1)
-        let bias2 = b.gep(params, 2 * hid * cp + hid)
+        let bias2 = b.gep(params, s.bias2)
         b.itemLoop(perSample: 1) { n, _ in
             let avg = b.gep(bufs[0], b.mul(n, cp)), mx = b.gep(bufs[1], b.mul(n, cp)), out = b.gep(bufs[2], b.mul(n, cp))
-            b.loop(0, blocks, "cb") { cb in b.store(b.loadVector(b.gep(bias2, b.mul(cb, l)), l), b.gep(out, b.mul(cb, l))) }
+            // int8 sums Σ_j h_j·code first and scales each channel at the end; f32 and bf16 start from 2·b2.
+            b.loop(0, blocks, "cb") { cb in
+                b.store(int8 ? b.m.splat(0, l) : b.loadVector(b.gep(bias2, b.mul(cb, l)), l), b.gep(out, b.mul(cb, l)))
+            }
             b.loop(0, hid, "j") { j in
-                let row = b.gep(params, b.mul(j, cp))
-                let sa = b.variable(b.m.splat(0, l)), sm = b.variable(b.m.splat(0, l))
-                b.loop(0, blocks, "cb") { cb in
-                    let w = b.loadVector(b.gep(row, b.mul(cb, l)), l)
-                    sa.value = b.fma(w, b.loadVector(b.gep(avg, b.mul(cb, l)), l), sa.value)
-                    sm.value = b.fma(w, b.loadVector(b.gep(mx, b.mul(cb, l)), l), sm.value)
+                prefetchRows(params, b.add(j, Self.rowsAhead))
+                let row = b.gep(params, b.mul(j, s.rowFloats))
+                // Independent partial sums, so the loop is not one chain of dependent FMAs.
+                let chains = min(Self.chains, blocks), full = blocks / chains * chains
+                let sa = (0..<chains).map { _ in b.variable(b.m.splat(0, l)) }, sm = (0..<chains).map { _ in b.variable(b.m.splat(0, l)) }
+                func accumulate(_ cb: IRValue, _ k: Int) {
+                    let w = loadRow(row, b.mul(cb, l))
+                    sa[k].value = b.fma(w, b.loadVector(b.gep(avg, b.mul(cb, l)), l), sa[k].value)
+                    sm[k].value = b.fma(w, b.loadVector(b.gep(mx, b.mul(cb, l)), l), sm[k].value)
                 }
-                let b1 = b.loadF32(b.gep(params, b.add(j, hid * cp)))
-                let h = b.fadd(b.relu(b.fadd(b.reduceAdd(sa.value), b1)), b.relu(b.fadd(b.reduceAdd(sm.value), b1)))
+                b.loop(0, full, step: chains, "cb") { cb in for k in 0..<chains { accumulate(b.add(cb, k), k) } }
+                if full < blocks { b.loop(full, blocks, "cb") { cb in accumulate(cb, 0) } }
+                let b1 = b.loadF32(b.gep(params, b.add(j, s.bias1)))
+                let totalA = sa.dropFirst().reduce(sa[0].value) { b.fadd($0, $1.value) }
+                let totalM = sm.dropFirst().reduce(sm[0].value) { b.fadd($0, $1.value) }
+                var ra = b.reduceAdd(totalA), rm = b.reduceAdd(totalM)
+                if int8 {
+                    let s1 = b.loadF32(b.gep(params, b.add(j, s.scale1)))
+                    ra = b.fmul(ra, s1)
+                    rm = b.fmul(rm, s1)
+                }
+                let h = b.fadd(b.relu(b.fadd(ra, b1)), b.relu(b.fadd(rm, b1)))
                 let hv = b.broadcast(h, l)
-                let col = b.gep(params, b.add(b.mul(j, cp), hid * cp + hid))
+                let col = b.gep(params, b.add(b.mul(j, s.rowFloats), s.fc2))
                 b.loop(0, blocks, "cb") { cb in
                     let at = b.gep(out, b.mul(cb, l))
-                    b.store(b.fma(hv, b.loadVector(b.gep(col, b.mul(cb, l)), l), b.loadVector(at, l)), at)
+                    b.store(b.fma(hv, loadRow(col, b.mul(cb, l)), b.loadVector(at, l)), at)
                 }
             }
             b.loop(0, blocks, "cb") { cb in
                 let at = b.gep(out, b.mul(cb, l))
-                b.store(b.zeroPadding(b.sigmoid(b.loadVector(at, l)), block: cb, channels: s.channels, lanes: l), at)
+                var v = b.loadVector(at, l)
+                if int8 {
+                    v = b.fma(v, b.loadVector(b.gep(params, b.add(b.mul(cb, l), s.scale2)), l),
+                              b.loadVector(b.gep(bias2, b.mul(cb, l)), l))
+                }
+                b.store(b.zeroPadding(b.sigmoid(v), block: cb, channels: s.channels, lanes: l), at)
             }
         }
     }

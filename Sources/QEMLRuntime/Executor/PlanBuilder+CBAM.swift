@@ -1,5 +1,6 @@
 import QEMLCodegen
 import QEMLIR
+import QEMLPasses
 import QEMLTensor
 
 extension PlanBuilder {
@@ -29,9 +30,13 @@ extension PlanBuilder {
         let weights = CBAMWeights(fc1: fc1.reshaped([hidden, s.channels, 1, 1]), fc2: fc2.reshaped([s.channels, hidden, 1, 1]),
                                   spatial: spatial.reshaped([1, 2, k, k]), fc1Bias: try n.operand(6).map { try requireWeight($0, n, "fc1 bias").data },
                                   fc2Bias: try n.operand(7).map { try requireWeight($0, n, "fc2 bias").data },
-                                  spatialBias: try n.operand(8).map { try requireWeight($0, n, "spatial bias").data.first ?? 0 })
+                                  spatialBias: try n.operand(8).map { try requireWeight($0, n, "spatial bias").data.first ?? 0 },
+                                  fc1Scale: try n.operand(10).map { try requireWeight($0, n, "fc1 scale").data },
+                                  fc2Scale: try n.operand(11).map { try requireWeight($0, n, "fc2 scale").data })
+        // The `quantize` pass decided how the MLP's weights are stored; nothing here re-decides.
+        let mlp = Precision(rawValue: n.attributes.string("precision") ?? "f32") ?? .f32
         let spec = CBAMSpec(channels: s.channels, height: s.height, width: s.width, hidden: hidden, kernel: k,
-                            residual: residual != nil, activation: activation)
+                            residual: residual != nil, activation: activation, mlp: mlp)
         let kernels = try KernelDefinition.cbam(spec, weights: packWeights ? weights : nil, target: target, name: name)
         let gate = scratch("\(nodeName(n)).gate", BlockedStorage(channels: s.channels, height: 1, width: 1, lanes: lanes))
         let map = scratch("\(nodeName(n)).map", BlockedStorage(channels: 2, height: s.height, width: s.width, lanes: lanes))

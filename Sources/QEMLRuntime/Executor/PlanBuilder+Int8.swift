@@ -53,8 +53,7 @@ extension PlanBuilder {
         // Codes for int8 readers; a graph output or any other reader gets `Float(q)·s_y`, the
         // value the interpreter stores for a requantized output.
         let onlyInt8Readers = !g.outputs.contains(y) && users[y.raw].allSatisfy { u in
-            g.nodes[u].attributes.string("precision") == Precision.int8.rawValue
-                && g.nodes[u].operands.enumerated().allSatisfy { $0.element != y || $0.offset == 0 }
+            g.nodes[u].readsInt8Codes && g.nodes[u].operands.enumerated().allSatisfy { $0.element != y || $0.offset == 0 }
         }
         if onlyInt8Readers { return }
         let values = scratch(g[y].name, o)

@@ -198,7 +198,7 @@ struct PlanBuilder {
             let s = try storage(of: x)
             if s.height == 1 && s.width == 1 { slotOf[r] = try slot(x) } else { try addFallback(node: i, why: "flatten of a spatial tensor") }
 
-        case _ where n.attributes.string("precision") == Precision.int8.rawValue:
+        case _ where n.readsInt8Codes:
             try planInt8(i, n, name)
 
         case "conv2d":

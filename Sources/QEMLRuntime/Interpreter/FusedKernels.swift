@@ -19,15 +19,23 @@ public enum FusedKernels {
     /// out = y′ · σ(conv_k×k([mean_c y′, max_c y′])) per pixel; then + residual, activation.
     static let fusedCBAM: ReferenceKernel = { node, operands, _ in
         let y = try operand(operands, 0, node), avg = try operand(operands, 1, node), mx = try operand(operands, 2, node)
-        let fc1 = try operand(operands, 3, node), fc2 = try operand(operands, 4, node), sw = try operand(operands, 5, node)
+        let codes1 = try operand(operands, 3, node), codes2 = try operand(operands, 4, node), sw = try operand(operands, 5, node)
         let (n, c, h, w) = try requireRank4(y, node)
         let hidden = node.int("hidden", 0), k = node.int("kernel", 7), pad = node.int("padding", 3)
         guard avg.shape == [n, c, 1, 1], mx.shape == [n, c, 1, 1] else {
             throw kernelError(node, "the pooled vectors must be \(describeShape([n, c, 1, 1]))")
         }
-        guard fc1.shape == [hidden, c, 1, 1], fc2.shape == [c, hidden, 1, 1], sw.shape == [1, 2, k, k] else {
-            throw kernelError(node, "weights \(describeShape(fc1.shape)), \(describeShape(fc2.shape)), \(describeShape(sw.shape)) do not fit C=\(c), hidden=\(hidden), kernel=\(k)")
+        guard codes1.shape == [hidden, c, 1, 1], codes2.shape == [c, hidden, 1, 1], sw.shape == [1, 2, k, k] else {
+            throw kernelError(node, "weights \(describeShape(codes1.shape)), \(describeShape(codes2.shape)), \(describeShape(sw.shape)) do not fit C=\(c), hidden=\(hidden), kernel=\(k)")
         }
+        // An int8 MLP (weight-only, docs/QUANTIZATION.md): w = code · scale of its output row, in f32.
+        func dequantized(_ w: Tensor, _ slot: Int, rows: Int) throws -> Tensor {
+            guard operands.count > slot, let s = operands[slot] else { return w }
+            guard s.count == rows else { throw kernelError(node, "the int8 scales of an MLP weight must be [\(rows)], got \(describeShape(s.shape))") }
+            let per = w.count / rows
+            return Tensor(shape: w.shape, data: w.data.enumerated().map { k, q in q * s.data[k / per] })
+        }
+        let fc1 = try dequantized(codes1, 10, rows: hidden), fc2 = try dequantized(codes2, 11, rows: c)
         let b1 = operands.count > 6 ? operands[6] : nil, b2 = operands.count > 7 ? operands[7] : nil
         let bs = operands.count > 8 ? operands[8] : nil, residual = operands.count > 9 ? operands[9] : nil
         if let residual, residual.shape != y.shape {

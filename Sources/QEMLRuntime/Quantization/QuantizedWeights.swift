@@ -16,7 +16,7 @@ public struct QuantizedWeights {
     /// value serves as the scale of a producer that requantizes its output for it).
     public static func calibratedValues(_ fused: Graph, _ decisions: [QuantizePass.Decision]) -> [String] {
         var names: [String] = []
-        for d in decisions where d.precision == .int8 {
+        for d in decisions where d.precision == .int8 && !d.weightOnly {
             guard let x = fused.nodes[d.node].operand(0) else { continue }
             if !names.contains(fused[x].name) { names.append(fused[x].name) }
         }
@@ -39,11 +39,36 @@ public struct QuantizedWeights {
             }
         }
         self.decisions = decisions
-        let precisionOf = Dictionary(decisions.map { ($0.node, $0.precision) }) { a, _ in a }
+        // What each op reads: a CBAM block with reduced MLP weights still reads f32.
+        let precisionOf = Dictionary(decisions.map { ($0.node, $0.weightOnly ? .f32 : $0.precision) }) { a, _ in a }
 
         var dropped = Set<String>()
         var keep = Set<String>()  // weights a non-reduced op still reads
-        for d in decisions where d.precision != .f32 {
+        for d in decisions where d.weightOnly {
+            // A CBAM block's MLP: fc1 [hidden, C] and fc2 [C, hidden], one scale per output row.
+            let n = fused.nodes[d.node]
+            for (weightSlot, biasSlot) in [(3, 6), (4, 7)] {
+                guard let w = weightName(n.operand(weightSlot)), let wt = weights[w] else {
+                    throw QuantizationError("%\(d.name): its CBAM MLP weight is missing from the weights")
+                }
+                let out = wt.shape[0]
+                var bias = [Float](repeating: 0, count: out)
+                if let b = weightName(n.operand(biasSlot)) {
+                    guard let t = weights[b], t.count == out else { throw QuantizationError("%\(d.name): @\(b) is missing or not [\(out)]") }
+                    bias = t.data
+                    dropped.insert(b)
+                }
+                stored[w + QuantizedFile.foldedBias] = StoredTensor(Tensor(shape: [out], data: bias))
+                if d.precision == .int8 {
+                    let (q, scales) = QuantizationMath.quantizeWeights(wt.data, outChannels: out)
+                    stored[w] = StoredTensor(int8: q, shape: wt.shape)
+                    stored[w + QuantizedFile.weightScale] = StoredTensor(Tensor(shape: [out], data: scales))
+                } else {
+                    stored[w] = StoredTensor(bf16: wt.data.map(QuantizationMath.bf16Bits), shape: wt.shape)
+                }
+            }
+        }
+        for d in decisions where d.precision != .f32 && !d.weightOnly {
             let n = fused.nodes[d.node]
             guard let w = weightName(n.operand(1)), let wt = weights[w] else {
                 throw QuantizationError("%\(d.name): its weight is missing from the weights")
@@ -93,8 +118,13 @@ public struct QuantizedWeights {
         for d in decisions where d.precision == .f32 {
             for case let v? in fused.nodes[d.node].operands { if let w = fused[v].weightName { keep.insert(w) } }
         }
-        for n in fused.nodes where n.op != "conv2d" && n.op != "dense" {
-            for case let v? in n.operands { if let w = fused[v].weightName { keep.insert(w) } }
+        let reducedCBAM = Set(decisions.filter(\.weightOnly).map(\.node))
+        for (i, n) in fused.nodes.enumerated() where n.op != "conv2d" && n.op != "dense" {
+            for (k, v) in n.operands.enumerated() {
+                // A reduced CBAM block reads its MLP biases from the `.folded_bias` companions.
+                guard let v, let w = fused[v].weightName, !(reducedCBAM.contains(i) && (k == 6 || k == 7)) else { continue }
+                keep.insert(w)
+            }
         }
         for (name, t) in weights where stored[name] == nil && (!dropped.contains(name) || keep.contains(name)) {
             stored[name] = StoredTensor(t)

@@ -11,7 +11,7 @@ struct Quantize: ParsableCommand {
         discussion: """
             DATA is what `qemlc eval` reads (a folder of label-named subfolders of recordings, or a manifest .csv), or a folder of .npy network inputs. The f32 model runs over it; the range of every int8 op's input is taken by --method: minmax (the largest value), percentile (--percentile, default 99.99) or entropy (the 128-level threshold of least KL divergence, as TensorRT). The default, \(Quantize.defaultMethod.rawValue), measured best on the tiny model (benchmarks/RESULTS.md).
 
-            The output is a safetensors file every qemlc command reads as is. int8: convolutions and dense layers whose input is provably non-negative; bf16: every convolution and dense layer. --report prints each reduced op's SQNR (its output, quantized model against f32, over DATA) and which ops stay f32 and why.
+            The output is a safetensors file every qemlc command reads as is. int8: convolutions and dense layers whose input is provably non-negative, and the MLP weights of CBAM blocks (weight-only: f32 activations); bf16: every convolution and dense layer, and CBAM's MLP weights. --report prints each reduced op's SQNR (its output, quantized model against f32, over DATA) and which ops stay f32 and why.
             """)
 
     /// Measured on examples/qemlnet-tiny (benchmarks/RESULTS.md, "Reduced precision").
@@ -101,9 +101,11 @@ struct Quantize: ParsableCommand {
         }
         try Safetensors.write(stored: q.stored, to: output, metadata: metadata, overwrite: force)
 
-        let reduced = q.decisions.filter { $0.precision != .f32 }
+        let reduced = q.decisions.filter { $0.precision != .f32 && !$0.weightOnly }
+        let cbam = q.decisions.filter(\.weightOnly).count
         let f32Bytes = f32.values.reduce(0) { $0 + 4 * $1.count }
-        print("wrote \(output): \(precision.rawValue), \(reduced.count) of \(q.decisions.filter { $0.op == "conv2d" || $0.op == "dense" }.count) conv2d/dense ops reduced; "
+        print("wrote \(output): \(precision.rawValue), \(reduced.count) of \(q.decisions.filter { $0.op == "conv2d" || $0.op == "dense" }.count) conv2d/dense ops reduced"
+              + (cbam > 0 ? ", the MLP weights of \(cbam) CBAM block\(cbam == 1 ? "" : "s")" : "") + "; "
               + String(format: "weights %.2f MB → %.2f MB", Double(f32Bytes) / 1e6, Double(q.byteCount) / 1e6))
         if precision == .int8, let calibrate {
             print("calibrated \(calibrated.count) activation range\(calibrated.count == 1 ? "" : "s") on \(inputs.count) input\(inputs.count == 1 ? "" : "s") of \(calibrate) (\(metadata[QuantizedFile.methodKey]!))")
@@ -154,10 +156,10 @@ struct Quantize: ParsableCommand {
             var t = TextTable(["op", "precision", "SQNR (dB)"], rightAligned: [2])
             var values: [Double] = []
             for d in reduced {
-                guard let s = signal[d.name], let n = noise[d.name] else { t.add(["%" + d.name, d.precision.rawValue, "–"]); continue }
+                guard let s = signal[d.name], let n = noise[d.name] else { t.add(["%" + d.name, d.label, "–"]); continue }
                 let db = n > 0 ? 10 * log10(s / n) : .infinity
                 values.append(db)
-                t.add(["%" + d.name, d.precision.rawValue, db.isFinite ? String(format: "%.1f", db) : "exact"])
+                t.add(["%" + d.name, d.label, db.isFinite ? String(format: "%.1f", db) : "exact"])
             }
             print("SQNR of each reduced op's output, \(precision.rawValue) model against f32 over \(inputs.count) inputs:")
             print(t.render())
