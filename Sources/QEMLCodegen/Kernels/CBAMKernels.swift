@@ -191,22 +191,6 @@ struct CBAMGateGenerator {
         }
     }
 
-    /// Rows the gate asks the cache for ahead of the one it sums: the weights stream from memory
-    /// once per inference, and between two rows' horizontal sums the hardware prefetcher falls
-    /// behind (measured: the int8 edge gate at ≈6 GB/s without, see benchmarks/RESULTS.md).
-    static let rowsAhead = 2
-
-    /// Prefetches every cache line of fc1's and fc2ᵀ's row `j` (past the last row: harmless).
-    func prefetchRows(_ params: IRValue, _ j: IRValue) {
-        let rowBytes = s.rowFloats * 4, void = LLVMVoidTypeInContext(b.m.context)!
-        for start in [0, s.fc2] {
-            let row = b.gepBytes(params, b.add(b.mul(j, rowBytes), start * 4))
-            b.loop(0, ceilDiv(rowBytes, 64), "line") { line in
-                _ = b.call("llvm.prefetch.p0i8", [b.gepBytes(row, b.mul(line, 64)), b.m.constI32(0), b.m.constI32(3), b.m.constI32(1)], returning: void)
-            }
-        }
-    }
-
     func emit() {
         let l = s.lanes, cp = s.paddedChannels, blocks = cp / l, hid = s.hidden, int8 = s.mlp == .int8
         let bufs = b.buffers(3), params = b.param(1)
@@ -218,7 +202,6 @@ struct CBAMGateGenerator {
                 b.store(int8 ? b.m.splat(0, l) : b.loadVector(b.gep(bias2, b.mul(cb, l)), l), b.gep(out, b.mul(cb, l)))
             }
             b.loop(0, hid, "j") { j in
-                prefetchRows(params, b.add(j, Self.rowsAhead))
                 let row = b.gep(params, b.mul(j, s.rowFloats))
                 // Independent partial sums, so the loop is not one chain of dependent FMAs.
                 let chains = min(Self.chains, blocks), full = blocks / chains * chains
