@@ -97,6 +97,24 @@ public enum QuantizedFile {
     /// The companion tensors of weight `w` a file may hold.
     public static func companions(of w: String) -> [String] { suffixes.map { w + $0 } }
 
+    /// `weights` with every weight-only int8 tensor (a CBAM MLP weight: `W.scale` without
+    /// `W.input_scale`) replaced by its f32 meaning, code · scale of its row, for a graph `g` that
+    /// runs those weights outside a fused CBAM block (`explain` keeps the blocks unfused to read
+    /// their attention). The op's bias comes back from `W.folded_bias`; the companions go.
+    public static func dequantizingWeightOnly(_ weights: [String: Tensor], for g: Graph) -> [String: Tensor] {
+        var out = weights
+        func name(_ v: ValueID?) -> String? { v.flatMap { g[$0].weightName } }
+        for n in g.nodes where n.op == "conv2d" || n.op == "dense" {
+            guard let w = name(n.operand(1)), let codes = out[w], let scales = out[w + weightScale],
+                  out[w + inputScale] == nil, scales.count > 0, codes.count % scales.count == 0 else { continue }
+            let per = codes.count / scales.count
+            out[w] = Tensor(shape: codes.shape, data: codes.data.enumerated().map { k, q in q * scales.data[k / per] })
+            if let b = name(n.operand(2)), out[b] == nil { out[b] = out[w + foldedBias] }
+            for suffix in [weightScale, foldedBias] { out[w + suffix] = nil }
+        }
+        return out
+    }
+
     /// Weights of `g` (as parsed) that a file with these tensors may omit because they were folded:
     /// the bias and the BatchNorm parameters of each conv2d or dense whose weight has a folded bias.
     public static func foldedAway(_ g: Graph, has: (String) -> Bool) -> Set<String> {

@@ -53,6 +53,18 @@ final class ExplainTests: CommandLineTestCase {
             XCTAssertEqual(jit.count, reference.count)
             for (a, b) in zip(jit, reference) { XCTAssertTrue(abs(a - b) <= 1e-6 && (0...1).contains(a), "\(stage): \(a) vs \(b)") }
         }
+        // An int8 file (CBAM MLP weights as codes): the unfused blocks run code · scale, on both backends.
+        for backend in ["jit", "interpret"] {
+            let r = try qemlc("explain", "examples/qemlnet-tiny.qir", "examples/signals/inner_race.wav", "--weights", "ir/passes/quantize/tiny-int8.safetensors",
+                              "-o", path("int8-\(backend).png"), "--output", "layer1=\(path("int8-\(backend)-layer1.npy"))", "--backend", backend)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            XCTAssertTrue(r.stdout.hasPrefix("inner_race "), r.stdout)
+        }
+        let int8 = try floats(path("int8-jit-layer1.npy")), int8Reference = try floats(path("int8-interpret-layer1.npy"))
+        let f32 = try floats(path("jit-layer1.npy"))
+        XCTAssertEqual(int8.count, 64)
+        for (a, b) in zip(int8, int8Reference) { XCTAssertTrue(abs(a - b) <= 1e-5, "int8 layer1: \(a) vs \(b)") }
+        for (a, b) in zip(int8, f32) { XCTAssertTrue(abs(a - b) <= 0.05, "int8 vs f32 layer1 attention: \(a) vs \(b)") }
         let one = try qemlc("explain", "examples/qemlnet-tiny.qir", "examples/signals/ball.wav", "--weights", "examples/qemlnet-tiny.safetensors",
                             "-o", path("one.png"), "--stage", "layer3")
         XCTAssertEqual(one.status, 0, one.stderr)

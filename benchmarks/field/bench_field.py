@@ -257,6 +257,11 @@ def main():
                 print(f"qemlc int8 / {ref}: p50 {best['qemlc int8'] / best[ref]:.2f}, CPU {cpu['qemlc int8'] / cpu[ref]:.2f}")
             print(f"qemlc bf16 / openvino default (bf16 where the CPU has it): p50 {best['qemlc bf16'] / best['openvino default']:.2f}, "
                   f"CPU {cpu['qemlc bf16'] / cpu['openvino default']:.2f}")
+            # Paired within each trial (the two ran seconds apart): steadier than the ratio of two bests
+            # on a VM whose speed drifts between trials.
+            for ours, theirs in [("qemlc int8", "openvino int8"), ("qemlc bf16", "openvino default")]:
+                r = sorted(a["p50"] / b["p50"] for a, b in zip(results[t][ours], results[t][theirs]))
+                print(f"{ours} / {theirs}, per trial: median {r[len(r) // 2]:.2f}, range {r[0]:.2f}–{r[-1]:.2f}")
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"agreement": agreement, "info": info, "summary": summary, "trials": results}, f, indent=1)
