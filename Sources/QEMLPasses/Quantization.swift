@@ -97,24 +97,6 @@ public enum QuantizedFile {
     /// The companion tensors of weight `w` a file may hold.
     public static func companions(of w: String) -> [String] { suffixes.map { w + $0 } }
 
-    /// `weights` with every weight-only int8 tensor (a CBAM MLP weight: `W.scale` without
-    /// `W.input_scale`) replaced by its f32 meaning, code · scale of its row, for a graph `g` that
-    /// runs those weights outside a fused CBAM block (`explain` keeps the blocks unfused to read
-    /// their attention). The op's bias comes back from `W.folded_bias`; the companions go.
-    public static func dequantizingWeightOnly(_ weights: [String: Tensor], for g: Graph) -> [String: Tensor] {
-        var out = weights
-        func name(_ v: ValueID?) -> String? { v.flatMap { g[$0].weightName } }
-        for n in g.nodes where n.op == "conv2d" || n.op == "dense" {
-            guard let w = name(n.operand(1)), let codes = out[w], let scales = out[w + weightScale],
-                  out[w + inputScale] == nil, scales.count > 0, codes.count % scales.count == 0 else { continue }
-            let per = codes.count / scales.count
-            out[w] = Tensor(shape: codes.shape, data: codes.data.enumerated().map { k, q in q * scales.data[k / per] })
-            if let b = name(n.operand(2)), out[b] == nil { out[b] = out[w + foldedBias] }
-            for suffix in [weightScale, foldedBias] { out[w + suffix] = nil }
-        }
-        return out
-    }
-
     /// Weights of `g` (as parsed) that a file with these tensors may omit because they were folded:
     /// the bias and the BatchNorm parameters of each conv2d or dense whose weight has a folded bias.
     public static func foldedAway(_ g: Graph, has: (String) -> Bool) -> Set<String> {
@@ -135,10 +117,27 @@ public enum QuantizedFile {
 }
 
 extension Node {
-    /// A conv2d or dense the `quantize` pass marked int8: it reads 7-bit activation codes. (A
-    /// `fused_cbam` marked int8 holds int8 MLP weights only and reads f32.)
+    /// A conv2d or dense the `quantize` pass marked int8 with an input scale: it reads 7-bit
+    /// activation codes.
     public var readsInt8Codes: Bool {
         (op == "conv2d" || op == "dense") && attributes.string("precision") == Precision.int8.rawValue
+            && attributes.double("input_scale") != nil
+    }
+
+    /// A conv2d or dense with int8 weights and f32 activations: a CBAM MLP weight (weight-only,
+    /// one scale per output row) read by a CBAM block left unfused — `explain` and
+    /// `run --output` make its inner values outputs. It computes on code · scale in f32.
+    public var hasWeightOnlyInt8: Bool {
+        (op == "conv2d" || op == "dense") && attributes.string("precision") == Precision.int8.rawValue
+            && attributes.double("input_scale") == nil
+    }
+}
+
+extension QuantizationMath {
+    /// Weight-only int8 as the f32 it stands for: `codes[row, …] · scales[row]`, rounded once.
+    public static func dequantize(codes: Tensor, rowScales scales: Tensor) -> Tensor {
+        let per = codes.count / max(1, scales.count)
+        return Tensor(shape: codes.shape, data: codes.data.enumerated().map { k, q in q * scales.data[k / per] })
     }
 }
 

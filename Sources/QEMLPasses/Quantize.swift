@@ -91,7 +91,16 @@ public struct QuantizePass: Pass {
             var m = n
             for slot in ["bn_weight", "bn_bias", "bn_mean", "bn_var"] { m.setOperand(slot, nil) }
             m.setOperand("bias", rw.weight(w + QuantizedFile.foldedBias, TensorType(fixed: [out])))
-            if let scales = weights[w + QuantizedFile.weightScale] {
+            if let scales = weights[w + QuantizedFile.weightScale], weights[w + QuantizedFile.inputScale] == nil {
+                // Weight-only codes (a CBAM MLP weight) read by a block left unfused: f32 on code · scale.
+                guard scales.count == out else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(out)") }
+                if let t = weights[w], let k = t.data.firstIndex(where: { !($0 == $0.rounded() && $0 >= -127 && $0 <= 127) }) {
+                    throw fail("@\(w) holds \(t.data[k]) at element \(k); int8 weights are integers in −127…127")
+                }
+                m.setOperand("weight_scale", rw.weight(w + QuantizedFile.weightScale, TensorType(fixed: [out])))
+                m.setAttribute("precision", .string(Precision.int8.rawValue))
+                counts[.int8, default: 0] += 1
+            } else if let scales = weights[w + QuantizedFile.weightScale] {
                 guard eligible[i]?.precision == .int8 else {
                     throw fail("the weights file stores it as int8 but it cannot be int8 (\(eligible[i]?.why ?? "not a quantizable op")); was the file made for another model?")
                 }

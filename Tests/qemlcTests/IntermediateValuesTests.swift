@@ -60,6 +60,15 @@ final class ExplainTests: CommandLineTestCase {
             XCTAssertEqual(r.status, 0, r.stderr)
             XCTAssertTrue(r.stdout.hasPrefix("inner_race "), r.stdout)
         }
+        // So does `run --output` of a value inside a CBAM block (its channel gate).
+        for backend in ["jit", "interpret"] {
+            let r = try qemlc("run", "examples/qemlnet-tiny.qir", "--weights", "ir/passes/quantize/tiny-int8.safetensors", "--input", "examples/signals/inner_race.wav",
+                              "--output", "layer1.0.cbam.sigmoid=\(path("gate-\(backend).npy"))", "--backend", backend)
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let gate = try floats(path("gate-jit.npy")), gateReference = try floats(path("gate-interpret.npy"))
+        XCTAssertEqual(gate.count, 16)
+        for (a, b) in zip(gate, gateReference) { XCTAssertTrue(abs(a - b) <= 1e-5 && (0...1).contains(a), "int8 CBAM gate: \(a) vs \(b)") }
         let int8 = try floats(path("int8-jit-layer1.npy")), int8Reference = try floats(path("int8-interpret-layer1.npy"))
         let f32 = try floats(path("jit-layer1.npy"))
         XCTAssertEqual(int8.count, 64)

@@ -299,7 +299,7 @@ struct PlanBuilder {
         if let b = n.operand(2), !g[b].isWeight {
             return try addFallback(node: i, why: "its bias %\(g[b].name) is computed, not a weight")
         }
-        let w = try requireWeight(n.operand(1), n, "weight")
+        let w = try weightTensor(n)
         let bias = try n.operand(2).map { try requireWeight($0, n, "bias").data }
         let s = try storage(of: x)
         guard w.rank == 2 else { throw PlanError("dense %\(nodeName(n)): the weight must be 2-D, got \(describeShape(w.shape))") }
@@ -318,6 +318,16 @@ struct PlanBuilder {
         let d = try KernelDefinition.dense(inFeatures: s.channels, outFeatures: w.shape[0], weight: packWeights ? w : nil, bias: bias,
                                            activation: activation, weights: format, target: target, name: name)
         addKernel(d, key: "dense \(s.channels)→\(w.shape[0]) \(activation.rawValue) \(format.rawValue)", slots: [try slot(x), out], node: i)
+    }
+
+    /// A conv2d's or dense's weight as its f32 kernel multiplies it: weight-only int8 codes
+    /// (`Node.hasWeightOnlyInt8`) become code · scale.
+    private func weightTensor(_ n: Node) throws -> Tensor {
+        let w = try requireWeight(n.operand(1), n, "weight")
+        guard n.hasWeightOnlyInt8 else { return w }
+        let s = try requireWeight(OpRegistry.decl(n.op)?.operandIndex("weight_scale").flatMap { n.operand($0) }, n, "weight scale")
+        guard s.count == w.shape[0] else { throw PlanError("\(n.op) %\(nodeName(n)): \(s.count) weight scales for \(w.shape[0]) output rows") }
+        return QuantizationMath.dequantize(codes: w, rowScales: s)
     }
 
     /// bf16 ops (the `quantize` pass) keep their weights as bf16 in the plan.
@@ -348,7 +358,7 @@ struct PlanBuilder {
                                        variance: try requireWeight(n.operand(6), n, "bn_var").data,
                                        eps: n.attributes.double("eps") ?? 1e-5)
         }
-        let cw = ConvWeights(weight: try requireWeight(n.operand(1), n, "weight"),
+        let cw = ConvWeights(weight: try weightTensor(n),
                              bias: n.operand(2) != nil ? try requireWeight(n.operand(2), n, "bias").data : nil, batchNorm: bn)
         var used = [try slot(x)]
         if let residual { used.append(try slot(residual)) }

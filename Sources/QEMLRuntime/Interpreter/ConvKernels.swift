@@ -1,5 +1,6 @@
 import Foundation
 import QEMLIR
+import QEMLPasses
 import QEMLTensor
 
 /// conv2d (with its epilogue slots) and batchnorm.
@@ -13,8 +14,8 @@ extension Interpreter {
     /// + bias → BatchNorm → + residual → activation → (pool="avgmax") global avg and max of the result.
     static func conv2d(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> [Tensor] {
         // bf16 weights are f32 values already (the widened kernel); int8 has its integer reference.
-        if node.string("precision", "f32") == "int8" { return try Int8Kernels.conv2d(node, operands) }
-        let x = try operand(operands, 0, node), w = try operand(operands, 1, node)
+        if node.readsInt8Codes { return try Int8Kernels.conv2d(node, operands) }
+        let x = try operand(operands, 0, node), w = try weightOnlyDequantized(node, operands)
         let (n, c, h, wd) = try requireRank4(x, node)
         guard w.rank == 4 else { throw kernelError(node, "the weight must be 4-D [out, in/groups, kh, kw], got \(describeShape(w.shape))") }
         let o = w.shape[0], kh = w.shape[2], kw = w.shape[3]
@@ -156,5 +157,16 @@ extension Interpreter {
             out[i] = Float(v)
         }
         return [Tensor(shape: x.shape, data: out)]
+    }
+
+    /// The weight operand, or for weight-only int8 (`Node.hasWeightOnlyInt8`) code · scale.
+    static func weightOnlyDequantized(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> Tensor {
+        let w = try operand(operands, 1, node)
+        guard node.hasWeightOnlyInt8 else { return w }
+        guard let slot = OpRegistry.decl(node.op)?.operandIndex("weight_scale"), slot < operands.count, let s = operands[slot],
+              s.count == w.shape[0] else {
+            throw kernelError(node, "int8 weights need weight_scale with one scale per output row")
+        }
+        return QuantizationMath.dequantize(codes: w, rowScales: s)
     }
 }

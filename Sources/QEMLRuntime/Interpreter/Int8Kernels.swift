@@ -155,12 +155,15 @@ enum Int8Kernels {
 extension Interpreter {
     /// The interpreter for a model and its weights: a quantized file (docs/QUANTIZATION.md)
     /// runs the graph as the `quantize` pass marks it (after the fusions it builds on); any
-    /// other file, the graph as written.
-    public static func forModel(_ graph: Graph, weights: [String: Tensor]) throws -> Interpreter {
+    /// other file, the graph as written. `keeping` names values the caller will evaluate: they
+    /// become outputs first, so no fusion removes them.
+    public static func forModel(_ graph: Graph, weights: [String: Tensor], keeping: [String] = []) throws -> Interpreter {
         guard weights.keys.contains(where: { $0.hasSuffix(QuantizedFile.foldedBias) }) else {
             return try Interpreter(graph: graph, weights: weights)
         }
-        let quantized = try PassManager().run(graph, until: "quantize", context: PassContext(weights: weights)).graph
+        var kept = graph
+        for name in keeping { if let v = graph.value(named: name), !kept.outputs.contains(v) { kept.outputs.append(v) } }
+        let quantized = try PassManager().run(kept, until: "quantize", context: PassContext(weights: weights)).graph
         return try Interpreter(graph: quantized, weights: weights)
     }
 }

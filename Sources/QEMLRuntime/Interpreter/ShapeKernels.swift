@@ -1,4 +1,5 @@
 import QEMLIR
+import QEMLPasses
 import QEMLTensor
 
 /// concat, flatten and dense.
@@ -39,8 +40,8 @@ extension Interpreter {
 
     /// y = x · weightᵀ + bias, accumulated in Double.
     static func dense(_ node: Node, _ operands: [Tensor?]) throws(Diagnostic) -> Tensor {
-        if node.string("precision", "f32") == "int8" { return try Int8Kernels.dense(node, operands) }
-        let x = try operand(operands, 0, node), w = try operand(operands, 1, node)
+        if node.readsInt8Codes { return try Int8Kernels.dense(node, operands) }
+        let x = try operand(operands, 0, node), w = try weightOnlyDequantized(node, operands)
         guard x.rank == 2, w.rank == 2, w.shape[1] == x.shape[1] else {
             throw kernelError(node, "input \(describeShape(x.shape)) and weight \(describeShape(w.shape)) do not fit [N,k]·[out,k]ᵀ")
         }

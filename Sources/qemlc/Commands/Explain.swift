@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import QEMLIR
-import QEMLPasses
 import QEMLRuntime
 import QEMLSignal
 import QEMLTensor
@@ -73,16 +72,13 @@ struct Explain: ParsableCommand {
         let input = try InputFiles.signal(path: signal, name: nil, graph: graph, channel: channel, resample: resample)
         let wanted = stages.flatMap { $0.spatial + $0.channel }
         let classOutput = graph.outputs.first { graph.type(of: $0).dims.last?.value == graph.labels.count } ?? graph.outputs[0]
-        // The attention values become outputs, so `fuse-cbam` leaves their blocks unfused — and a
-        // reduced file's int8 CBAM MLP weights then run as what they stand for, code · scale, in f32.
-        var withAttention = graph
-        for name in wanted { if let v = graph.value(named: name), !withAttention.outputs.contains(v) { withAttention.outputs.append(v) } }
-        let unfusedWeights = QuantizedFile.dequantizingWeightOnly(weightTensors, for: graph)
         let results: [String: Tensor]
         if backend == .interpret {
-            results = try Interpreter.forModel(withAttention, weights: unfusedWeights).evaluate(wanted + [graph[classOutput].name], inputs: [input.name: input.tensor])
+            results = try Interpreter.forModel(graph, weights: weightTensors, keeping: wanted).evaluate(wanted + [graph[classOutput].name], inputs: [input.name: input.tensor])
         } else {
-            let compiled = try ExecutableModel.compile(withAttention, weights: unfusedWeights, target: .host, backend: backend == .blas ? .blas : .jit, threads: nil)
+            var withAttention = graph
+            for name in wanted { if let v = graph.value(named: name), !withAttention.outputs.contains(v) { withAttention.outputs.append(v) } }
+            let compiled = try ExecutableModel.compile(withAttention, weights: weightTensors, target: .host, backend: backend == .blas ? .blas : .jit, threads: nil)
             results = try ExecutableModel.userFacing { try compiled.run(inputs: [input.name: input.tensor]) }
         }
 

@@ -86,7 +86,7 @@ struct Run: ParsableCommand {
             precision = Precision.summary(compiled.passes.graph)
             for name in inputNames { results[name] = given[name] }
         } else {
-            let interpreter = try Interpreter.forModel(graph, weights: weightTensors)
+            let interpreter = try Interpreter.forModel(graph, weights: weightTensors, keeping: wantedNames.map(\.0))
             precision = Precision.summary(interpreter.graph)
             results = try interpreter.evaluate(finalNames + wantedNames.map(\.0), inputs: given)
         }
