@@ -190,10 +190,13 @@ public struct QuantizePass: Pass {
 public struct QuantizationError: ExplainedError {
     public var message: String
     public var place: SourceLocation?
-    public var fix: String? { nil }
-    public init(_ message: String, at location: SourceLocation? = nil) {
+    public var fix: String?
+    /// The default fix is for a reduced file the model's ops refuse; `qemlc quantize` passes its own.
+    public init(_ message: String, at location: SourceLocation? = nil,
+                fix: String? = "the --weights file does not fit this model's reduced ops: write it again with `qemlc quantize` from the f32 weights") {
         self.message = message
         self.place = location
+        self.fix = fix
     }
     public var location: String? { place.map { "\($0)" } }
     public var description: String { explanation }

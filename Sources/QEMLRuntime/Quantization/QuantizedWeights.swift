@@ -49,12 +49,12 @@ public struct QuantizedWeights {
             let n = fused.nodes[d.node]
             for (weightSlot, biasSlot) in [(3, 6), (4, 7)] {
                 guard let w = weightName(n.operand(weightSlot)), let wt = weights[w] else {
-                    throw QuantizationError("%\(d.name): its CBAM MLP weight is missing from the weights")
+                    throw QuantizationError("%\(d.name): its CBAM MLP weight is missing from the weights", fix: QuantizedWeights.fix)
                 }
                 let out = wt.shape[0]
                 var bias = [Float](repeating: 0, count: out)
                 if let b = weightName(n.operand(biasSlot)) {
-                    guard let t = weights[b], t.count == out else { throw QuantizationError("%\(d.name): @\(b) is missing or not [\(out)]") }
+                    guard let t = weights[b], t.count == out else { throw QuantizationError("%\(d.name): @\(b) is missing or not [\(out)]", fix: QuantizedWeights.fix) }
                     bias = t.data
                     dropped.insert(b)
                 }
@@ -71,12 +71,12 @@ public struct QuantizedWeights {
         for d in decisions where d.precision != .f32 && !d.weightOnly {
             let n = fused.nodes[d.node]
             guard let w = weightName(n.operand(1)), let wt = weights[w] else {
-                throw QuantizationError("%\(d.name): its weight is missing from the weights")
+                throw QuantizationError("%\(d.name): its weight is missing from the weights", fix: QuantizedWeights.fix)
             }
             let out = wt.shape[0]
             func vector(_ slot: String) throws -> [Float]? {
                 guard let i = OpRegistry.decl(n.op)?.operandIndex(slot), let name = weightName(n.operand(i)) else { return nil }
-                guard let t = weights[name], t.count == out else { throw QuantizationError("%\(d.name): @\(name) is missing or not [\(out)]") }
+                guard let t = weights[name], t.count == out else { throw QuantizationError("%\(d.name): @\(name) is missing or not [\(out)]", fix: QuantizedWeights.fix) }
                 dropped.insert(name)
                 return t.data
             }
@@ -84,7 +84,7 @@ public struct QuantizedWeights {
             var bn: ConvWeights.BatchNorm?
             if let g = try vector("bn_weight") {
                 guard let b = try vector("bn_bias"), let m = try vector("bn_mean"), let v = try vector("bn_var") else {
-                    throw QuantizationError("%\(d.name): a folded BatchNorm needs all four of its parameters")
+                    throw QuantizationError("%\(d.name): a folded BatchNorm needs all four of its parameters", fix: QuantizedWeights.fix)
                 }
                 bn = ConvWeights.BatchNorm(gamma: g, beta: b, mean: m, variance: v, eps: n.attributes.double("eps") ?? 1e-5)
             }
@@ -102,7 +102,7 @@ public struct QuantizedWeights {
                 stored[w] = StoredTensor(int8: q, shape: wt.shape)
                 stored[w + QuantizedFile.weightScale] = StoredTensor(Tensor(shape: [out], data: s))
                 guard let x = n.operand(0), let r = ranges[fused[x].name] else {
-                    throw QuantizationError("%\(d.name): no calibrated range for its input")
+                    throw QuantizationError("%\(d.name): no calibrated range for its input", fix: QuantizedWeights.fix)
                 }
                 stored[w + QuantizedFile.inputScale] = StoredTensor(Tensor(shape: [1], data: [QuantizationMath.activationScale(range: r)]))
                 // Requantized output: every reader is int8 (and so shares one scale) and it is no graph output.
@@ -148,6 +148,9 @@ public struct QuantizedWeights {
             }
         }
     }
+
+    /// What to do when the f32 weights cannot be quantized for the model.
+    static let fix = "pass this model's own f32 weights, every tensor its .qir names"
 
     /// Bytes of tensor data in the file.
     public var byteCount: Int { stored.values.reduce(0) { $0 + $1.bytes.count } }
