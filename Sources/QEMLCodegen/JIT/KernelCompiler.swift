@@ -183,6 +183,9 @@ struct ObjectBuilder: Sendable {
         case .foldedCircuit(let s): FoldedCircuitGenerator(s: s, b: b).emit()
         case .fmaProbe(let s): FMAProbeGenerator(s: s, b: b).emit()
         case .quantize(let s): QuantizeGenerator(s: s, b: b).emit()
+        case .winogradInput(let s): WinogradInputGenerator(s: s, b: b).emit()
+        case .winogradGEMM(let s): WinogradGEMMGenerator(s: s, b: b).emit()
+        case .winogradOutput(let s): WinogradOutputGenerator(s: s, b: b).emit()
         }
     }
 

@@ -92,6 +92,9 @@ enum KernelBody: Sendable {
     case foldedCircuit(FoldedCircuitSpec)
     case fmaProbe(FMAProbeSpec)
     case quantize(QuantizeSpec)
+    case winogradInput(WinogradInputSpec)
+    case winogradGEMM(WinogradGEMMSpec)
+    case winogradOutput(WinogradOutputSpec)
 }
 
 /// An activation fused at the end of a kernel.

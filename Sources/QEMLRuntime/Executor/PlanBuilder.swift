@@ -371,6 +371,15 @@ struct PlanBuilder {
             let conv = try BLASConvolution(spec: spec, weights: cw, lanes: lanes)
             steps.append(KernelPlan.Step(action: .blas(conv), slots: used, node: nodeName(n),
                                          summary: spec.description + " (im2col+sgemm)", flopsPerSample: spec.flopsPerSample, params: []))
+        } else if WinogradSpec.applies(to: spec, target: target) {
+            // Input transform → 16 products → output transform, through two scratch slots.
+            let w = WinogradSpec(spec, lanes: lanes)
+            let ks = try KernelDefinition.winograd(spec, weights: packWeights ? cw : nil, target: target, name: name)
+            let v = scratch("\(nodeName(n)).winograd_v", BlockedStorage(channels: 8 * spec.inChannels, height: w.tileRows, width: w.tileCols, lanes: lanes))
+            let m = scratch("\(nodeName(n)).winograd_m", BlockedStorage(channels: 16 * spec.outChannels, height: w.tileRows, width: w.tileCols, lanes: lanes))
+            for (k, slots) in zip(ks, [[used[0], v], [v, m], [m, used[1]]]) {
+                addKernel(k, key: [AnyHashable(k.kind), AnyHashable(spec)], slots: slots, node: i)
+            }
         } else {
             addKernel(try KernelDefinition.conv2d(spec, weights: packWeights ? cw : nil, target: target, name: name), key: spec, slots: used, node: i)
         }
