@@ -91,21 +91,17 @@ public struct QuantizePass: Pass {
             var m = n
             for slot in ["bn_weight", "bn_bias", "bn_mean", "bn_var"] { m.setOperand(slot, nil) }
             m.setOperand("bias", rw.weight(w + QuantizedFile.foldedBias, TensorType(fixed: [out])))
-            if let scales = weights[w + QuantizedFile.weightScale], weights[w + QuantizedFile.inputScale] == nil {
+            if weights[w + QuantizedFile.weightScale] != nil, weights[w + QuantizedFile.inputScale] == nil {
                 // Weight-only codes (a CBAM MLP weight) read by a block left unfused: f32 on code · scale.
-                guard scales.count == out else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(out)") }
-                if let t = weights[w], let k = t.data.firstIndex(where: { !($0 == $0.rounded() && $0 >= -127 && $0 <= 127) }) {
-                    throw fail("@\(w) holds \(t.data[k]) at element \(k); int8 weights are integers in −127…127")
-                }
+                _ = try int8Codes(w, rows: out, weights, fail: fail)
                 m.setOperand("weight_scale", rw.weight(w + QuantizedFile.weightScale, TensorType(fixed: [out])))
                 m.setAttribute("precision", .string(Precision.int8.rawValue))
                 counts[.int8, default: 0] += 1
-            } else if let scales = weights[w + QuantizedFile.weightScale] {
+            } else if weights[w + QuantizedFile.weightScale] != nil {
                 guard eligible[i]?.precision == .int8 else {
                     throw fail("the weights file stores it as int8 but it cannot be int8 (\(eligible[i]?.why ?? "not a quantizable op")); was the file made for another model?")
                 }
-                let params = try int8Params(w, n, weights: weights, fail: fail)
-                guard scales.count == out else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(out)") }
+                let params = try int8Params(w, n, weights: weights, fail: fail)  // bias.count == out, checked above
                 m.setOperand("weight_scale", rw.weight(w + QuantizedFile.weightScale, TensorType(fixed: [out])))
                 m.setAttribute("precision", .string(Precision.int8.rawValue))
                 m.setAttribute("input_scale", .float(Double(params.inputScale)))
@@ -151,12 +147,7 @@ public struct QuantizePass: Pass {
             guard bias.count == rows else { throw fail("\(w + QuantizedFile.foldedBias) has \(bias.count) values, expected \(rows)") }
             m.setOperand(slot, rw.weight(w + QuantizedFile.foldedBias, TensorType(fixed: [rows])))
             guard int8 else { continue }
-            let scales = weights[w + QuantizedFile.weightScale]!
-            guard scales.count == rows else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(rows)") }
-            for s in scales.data where !(s > 0 && s.isFinite) { throw fail("\(w + QuantizedFile.weightScale) holds \(s); scales must be positive and finite") }
-            if let t = weights[w], let k = t.data.firstIndex(where: { !($0 == $0.rounded() && $0 >= -127 && $0 <= 127) }) {
-                throw fail("@\(w) holds \(t.data[k]) at element \(k); int8 weights are integers in −127…127")
-            }
+            _ = try int8Codes(w, rows: rows, weights, fail: fail)
             m.setOperand(scaleSlot, rw.weight(w + QuantizedFile.weightScale, TensorType(fixed: [rows])))
         }
         m.setAttribute("precision", .string((int8 ? Precision.int8 : .bf16).rawValue))
@@ -172,17 +163,26 @@ public struct QuantizePass: Pass {
             return s
         }
         guard let sx = try scalar(QuantizedFile.inputScale) else { throw fail("\(w + QuantizedFile.inputScale) is missing") }
-        guard let wt = weights[w], let scales = weights[w + QuantizedFile.weightScale], let bias = weights[w + QuantizedFile.foldedBias] else {
+        guard let scales = weights[w + QuantizedFile.weightScale], let bias = weights[w + QuantizedFile.foldedBias] else {
             throw fail("the int8 weight or its scales are missing")
         }
-        var q = [Int8](repeating: 0, count: wt.count)
-        for (k, v) in wt.data.enumerated() {
+        let q = try int8Codes(w, rows: bias.count, weights, fail: fail)
+        return Int8Params(inputScale: sx, outputScale: try scalar(QuantizedFile.outputScale), weights: q,
+                          weightScales: scales.data, bias: bias.data)
+    }
+
+    /// The int8 weight `w` as the file must hold it: one positive finite scale per output row
+    /// (`w.scale`) and codes that are integers in −127…127.
+    private func int8Codes(_ w: String, rows: Int, _ weights: [String: Tensor], fail: (String) -> QuantizationError) throws -> [Int8] {
+        guard let t = weights[w], let scales = weights[w + QuantizedFile.weightScale] else { throw fail("the int8 weight or its scales are missing") }
+        guard scales.count == rows else { throw fail("\(w + QuantizedFile.weightScale) has \(scales.count) values, expected \(rows)") }
+        for s in scales.data where !(s > 0 && s.isFinite) { throw fail("\(w + QuantizedFile.weightScale) holds \(s); scales must be positive and finite") }
+        var q = [Int8](repeating: 0, count: t.count)
+        for (k, v) in t.data.enumerated() {
             guard v == v.rounded(), v >= -127, v <= 127 else { throw fail("@\(w) holds \(v) at element \(k); int8 weights are integers in −127…127") }
             q[k] = Int8(v)
         }
-        for s in scales.data where !(s > 0 && s.isFinite) { throw fail("\(w + QuantizedFile.weightScale) holds \(s); scales must be positive and finite") }
-        return Int8Params(inputScale: sx, outputScale: try scalar(QuantizedFile.outputScale), weights: q,
-                          weightScales: scales.data, bias: bias.data)
+        return q
     }
 }
 

@@ -45,6 +45,27 @@ final class CBAMKernelTests: XCTestCase {
         return out
     }
 
+    /// The three compiled kernels of `ks` run in order on `y` (plain NCHW, `n` samples) and the
+    /// result unblocked, with the pooled vectors the producing conv would give; and the padding's largest value.
+    func run(_ ks: CBAMKernels, _ s: CBAMSpec, target t: TargetDescription, n: Int, y: [Float], residual: [Float]?) throws -> (out: [Float], pad: Float) {
+        let c = s.channels, l = t.vectorWidth
+        let m = try KernelCompiler(target: t, cache: nil).compile(ks.all)
+        let yb = Reference.blocked(y, n: n, c: c, h: s.height, w: s.width, lanes: l)
+        var avg = [Float](), mx = [Float]()
+        for b in 0..<n { for ch in 0..<c {
+            let plane = y[((b * c + ch) * s.height * s.width)..<((b * c + ch + 1) * s.height * s.width)]
+            avg.append(plane.reduce(0, +) / Float(plane.count)); mx.append(plane.max()!)
+        } }
+        let gate = KernelHarness.run(m.kernels[0], batch: n, inputs: [Reference.blocked(avg, n: n, c: c, h: 1, w: 1, lanes: l),
+                                                                     Reference.blocked(mx, n: n, c: c, h: 1, w: 1, lanes: l)])[0]
+        let map = KernelHarness.run(m.kernels[1], batch: n, inputs: [yb, gate])[0]
+        var inputs = [yb, gate, map]
+        if let residual { inputs.append(Reference.blocked(residual, n: n, c: c, h: s.height, w: s.width, lanes: l)) }
+        let out = KernelHarness.run(m.kernels[2], batch: n, inputs: inputs)[0]
+        let (got, pad) = Reference.unblocked(out, n: n, c: c, h: s.height, w: s.width, lanes: l)
+        return (got, pad)
+    }
+
     func testCBAMAgainstReference() throws {
         var rng = Reference.RNG(21)
         for t in [TargetDescription.host, try .named("x86-64-avx2"), try .named("x86-64-v2")] {
@@ -60,24 +81,9 @@ final class CBAMKernelTests: XCTestCase {
                                     fc1Bias: i == 1 ? rng.floats(s.hidden) : nil, fc2Bias: i == 1 ? rng.floats(c) : nil,
                                     spatialBias: i == 1 ? 0.3 : nil)
                 let ks = try KernelDefinition.cbam(s, weights: w, target: t, name: "cbam\(i)")
-                let m = try KernelCompiler(target: t, cache: nil).compile(ks.all)
                 let y = rng.floats(n * c * s.height * s.width)
                 let residual = s.residual ? rng.floats(y.count) : nil
-                let shape = [c, s.height, s.width]
-                let yb = Reference.blocked(y, n: n, c: c, h: s.height, w: s.width, lanes: l)
-                // The pooled vectors come from the producing conv; compute them here.
-                var avg = [Float](), mx = [Float]()
-                for b in 0..<n { for ch in 0..<c {
-                    let plane = y[((b * c + ch) * s.height * s.width)..<((b * c + ch + 1) * s.height * s.width)]
-                    avg.append(plane.reduce(0, +) / Float(plane.count)); mx.append(plane.max()!)
-                } }
-                let gate = KernelHarness.run(m.kernels[0], batch: n, inputs: [Reference.blocked(avg, n: n, c: c, h: 1, w: 1, lanes: l),
-                                                                             Reference.blocked(mx, n: n, c: c, h: 1, w: 1, lanes: l)])[0]
-                let map = KernelHarness.run(m.kernels[1], batch: n, inputs: [yb, gate])[0]
-                var inputs = [yb, gate, map]
-                if let residual { inputs.append(Reference.blocked(residual, n: n, c: c, h: s.height, w: s.width, lanes: l)) }
-                let out = KernelHarness.run(m.kernels[2], batch: n, inputs: inputs)[0]
-                let (got, pad) = Reference.unblocked(out, n: n, c: shape[0], h: shape[1], w: shape[2], lanes: l)
+                let (got, pad) = try run(ks, s, target: t, n: n, y: y, residual: residual)
                 XCTAssertEqual(pad, 0)
                 let err = Reference.mismatch(got, reference(s, w, n: n, y: y, residual: residual))
                 XCTAssertLessThan(err, 1e-4, "cbam \(s) on \(t.name)")
@@ -121,22 +127,9 @@ final class CBAMKernelTests: XCTestCase {
                     let f32 = try KernelDefinition.cbam(base, weights: meant, target: t, name: "f32")
                     XCTAssertLessThan(Double(ks.channelGate.params.count), 0.6 * Double(f32.channelGate.params.count),
                                       "\(mlp) MLP weights must take fewer bytes than f32")
-                    let m = try KernelCompiler(target: t, cache: nil).compile(ks.all)
                     let y = rng.floats(n * c * s.height * s.width)
                     let residual = s.residual ? rng.floats(y.count) : nil
-                    let yb = Reference.blocked(y, n: n, c: c, h: s.height, w: s.width, lanes: l)
-                    var avg = [Float](), mx = [Float]()
-                    for b in 0..<n { for ch in 0..<c {
-                        let plane = y[((b * c + ch) * s.height * s.width)..<((b * c + ch + 1) * s.height * s.width)]
-                        avg.append(plane.reduce(0, +) / Float(plane.count)); mx.append(plane.max()!)
-                    } }
-                    let gate = KernelHarness.run(m.kernels[0], batch: n, inputs: [Reference.blocked(avg, n: n, c: c, h: 1, w: 1, lanes: l),
-                                                                                 Reference.blocked(mx, n: n, c: c, h: 1, w: 1, lanes: l)])[0]
-                    let map = KernelHarness.run(m.kernels[1], batch: n, inputs: [yb, gate])[0]
-                    var inputs = [yb, gate, map]
-                    if let residual { inputs.append(Reference.blocked(residual, n: n, c: c, h: s.height, w: s.width, lanes: l)) }
-                    let out = KernelHarness.run(m.kernels[2], batch: n, inputs: inputs)[0]
-                    let (got, _) = Reference.unblocked(out, n: n, c: c, h: s.height, w: s.width, lanes: l)
+                    let (got, _) = try run(ks, s, target: t, n: n, y: y, residual: residual)
                     let err = Reference.mismatch(got, reference(s, meant, n: n, y: y, residual: residual))
                     XCTAssertLessThan(err, 1e-4, "cbam \(s) with \(mlp) MLP weights on \(t.name)")
                 }

@@ -32,8 +32,7 @@ public enum FusedKernels {
         func dequantized(_ w: Tensor, _ slot: Int, rows: Int) throws -> Tensor {
             guard operands.count > slot, let s = operands[slot] else { return w }
             guard s.count == rows else { throw kernelError(node, "the int8 scales of an MLP weight must be [\(rows)], got \(describeShape(s.shape))") }
-            let per = w.count / rows
-            return Tensor(shape: w.shape, data: w.data.enumerated().map { k, q in q * s.data[k / per] })
+            return QuantizationMath.dequantize(codes: w, rowScales: s)
         }
         let fc1 = try dequantized(codes1, 10, rows: hidden), fc2 = try dequantized(codes2, 11, rows: c)
         let b1 = operands.count > 6 ? operands[6] : nil, b2 = operands.count > 7 ? operands[7] : nil
