@@ -89,14 +89,21 @@ extension IRBuilder {
         func rounded(_ q: IRValue) -> IRValue {
             let bits = LLVMBuildLoad2(builder, m.i32, bitcast(q, m.pointer(to: m.i32)), "")!
             LLVMSetAlignment(bits, 4)
-            let lsb = LLVMBuildAnd(builder, LLVMBuildLShr(builder, bits, LLVMConstInt(m.i32, 16, 0), ""), LLVMConstInt(m.i32, 1, 0), "")!
-            let sum = LLVMBuildAdd(builder, LLVMBuildAdd(builder, bits, LLVMConstInt(m.i32, 0x7FFF, 0), ""), lsb, "")!
-            return LLVMBuildLShr(builder, sum, LLVMConstInt(m.i32, 16, 0), "")!
+            return bf16Bits(bits)
         }
         let pair = LLVMBuildOr(builder, rounded(p), shl(rounded(gep(p, 1)), LLVMConstInt(m.i32, 16, 0)), "")!
         let vt = m.vector(m.i32, lanes)
         let one = LLVMBuildInsertElement(builder, LLVMGetUndef(vt), pair, m.constI32(0), "")!
         return LLVMBuildShuffleVector(builder, one, LLVMGetUndef(vt), LLVMConstNull(vt), "")!
+    }
+
+    /// The nearest bf16 (ties to even) of f32 bit patterns `bits` (i32 or `<n x i32>`), in the
+    /// low 16 bits: `(bits + 0x7FFF + ((bits >> 16) & 1)) >> 16`, as `QuantizationMath.bf16Bits`.
+    func bf16Bits(_ bits: IRValue) -> IRValue {
+        let n = lanes(of: bits)
+        func c(_ v: Int) -> IRValue { LLVMGetTypeKind(typeOf(bits)) == LLVMVectorTypeKind ? m.splatI32(v, n) : m.constI32(v) }
+        let lsb = LLVMBuildAnd(builder, LLVMBuildLShr(builder, bits, c(16), ""), c(1), "")!
+        return LLVMBuildLShr(builder, add(add(bits, c(0x7FFF)), lsb), c(16), "")!
     }
 
     /// `acc + x[2i]·w[2i] + x[2i+1]·w[2i+1]` per lane: `vdpbf16ps` (LLVM 14:

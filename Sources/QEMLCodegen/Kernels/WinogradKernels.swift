@@ -135,11 +135,7 @@ extension KernelDefinition {
 extension IRBuilder {
     /// A float vector rounded to bf16 (nearest, ties to even) as `lanes/2` 32-bit pairs, low lane first.
     func bf16Pairs(_ v: IRValue, lanes: Int) -> IRValue {
-        let i32v = m.vector(m.i32, lanes)
-        let bits = bitcast(v, i32v)
-        let lsb = LLVMBuildAnd(builder, LLVMBuildLShr(builder, bits, m.splatI32(16, lanes), ""), m.splatI32(1, lanes), "")!
-        let sum = add(add(bits, m.splatI32(0x7FFF, lanes)), lsb)
-        let top = LLVMBuildLShr(builder, sum, m.splatI32(16, lanes), "")!
+        let top = bf16Bits(bitcast(v, m.vector(m.i32, lanes)))
         let halves = LLVMBuildTrunc(builder, top, m.vector(LLVMInt16TypeInContext(m.context)!, lanes), "")!
         return bitcast(halves, m.vector(m.i32, lanes / 2))
     }
